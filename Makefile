@@ -1,0 +1,32 @@
+# Grape: `make demo` runs the whole pipeline on a small simulated screen; `make test` runs the
+# test suite. Both install missing system libraries first.
+
+SWIFT ?= swift
+BIN := .build/release/grape
+DEMO_DIR ?= demo-output
+
+.PHONY: all deps build release test demo bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product grape
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: release
+	@bash scripts/demo.sh $(BIN) $(DEMO_DIR)
+
+bench: release
+	$(BIN) bench ops
+
+clean:
+	rm -rf .build $(DEMO_DIR)

@@ -1,0 +1,65 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// MARK: - System libraries (thin shims over Debian's -dev packages)
+
+let systemLibraries: [Target] = [
+  .systemLibrary(
+    name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+    providers: [.apt(["libopenblas-dev"])]),
+  .systemLibrary(
+    name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
+    providers: [.apt(["libhdf5-dev"])]),
+  .systemLibrary(
+    name: "CTIFF", path: "Sources/CTIFF", pkgConfig: "libtiff-4",
+    providers: [.apt(["libtiff-dev"])]),
+]
+
+// Release-like optimisation for the numeric kernels even in debug test builds would change
+// floating-point reproducibility between configurations, so it is left to `-c release`.
+let unsafeFlags: [SwiftSetting] = []
+
+// MARK: - Library modules (dependencies point down the list only)
+
+let libraries: [Target] = [
+  .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: unsafeFlags),
+  .target(name: "NeuralNet", dependencies: ["TensorCore"]),
+  .target(name: "OPSData", dependencies: ["TensorCore", "CHDF5", "CTIFF"]),
+  .target(name: "GRAPE", dependencies: ["TensorCore", "NeuralNet", "OPSData"]),
+  .target(name: "ABRA", dependencies: ["TensorCore", "NeuralNet", "OPSData", "GRAPE"]),
+  .target(name: "Evaluation", dependencies: ["TensorCore", "OPSData"]),
+  .executableTarget(
+    name: "grape",
+    dependencies: [
+      "TensorCore", "NeuralNet", "OPSData", "GRAPE", "ABRA", "Evaluation",
+      .product(name: "ArgumentParser", package: "swift-argument-parser"),
+    ]),
+]
+
+// MARK: - Test support and unit test bundles
+
+let tests: [Target] = [
+  .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
+  .testTarget(
+    name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"],
+    resources: [.copy("Fixtures")]),
+  .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
+  .testTarget(name: "OPSDataTests", dependencies: ["OPSData", "TestSupport"]),
+  .testTarget(name: "GRAPETests", dependencies: ["GRAPE", "TestSupport"]),
+  .testTarget(name: "ABRATests", dependencies: ["ABRA", "TestSupport"]),
+  .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
+  .testTarget(name: "GrapeCLITests", dependencies: ["TestSupport", "OPSData"]),
+]
+
+let package = Package(
+  name: "Grape",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "grape", targets: ["grape"]),
+    .library(name: "GrapeKit", targets: ["TensorCore", "NeuralNet", "OPSData", "GRAPE", "ABRA", "Evaluation"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+  targets: systemLibraries + libraries + tests
+)

@@ -1,0 +1,1 @@
+// The GRAPE module.

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Grape: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "grape",
+    abstract: "Gene embeddings from optical pooled screens, with batch-effect correction.",
+    subcommands: [])
+}
