@@ -43,7 +43,7 @@ let tests: [Target] = [
   .testTarget(
     name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"],
     resources: [.copy("Fixtures")]),
-  .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
+  .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "OPSDataTests", dependencies: ["OPSData", "TestSupport"]),
   .testTarget(name: "GRAPETests", dependencies: ["GRAPE", "TestSupport"]),
   .testTarget(name: "ABRATests", dependencies: ["ABRA", "TestSupport"]),

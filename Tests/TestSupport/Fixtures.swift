@@ -21,9 +21,21 @@ public struct ReferenceFixture {
 
   /// A tensor field of a case.
   public func tensor(_ caseName: String, _ field: String) throws -> Tensor {
-    guard let c = cases[caseName], let t = c[field] as? [String: Any],
-      let shape = t["shape"] as? [Int], let data = t["data"] as? [Double]
-    else { throw FixtureError.missing("\(caseName).\(field)") }
+    guard let t = cases[caseName]?[field] else { throw FixtureError.missing("\(caseName).\(field)") }
+    return try Self.tensor(from: t, name: "\(caseName).\(field)")
+  }
+
+  /// A field holding a list of tensors.
+  public func tensors(_ caseName: String, _ field: String) throws -> [Tensor] {
+    guard let list = cases[caseName]?[field] as? [Any] else { throw FixtureError.missing("\(caseName).\(field)") }
+    return try list.enumerated().map { try Self.tensor(from: $0.element, name: "\(caseName).\(field)[\($0.offset)]") }
+  }
+
+  /// A tensor from its JSON form `{"shape": [...], "data": [...]}`.
+  public static func tensor(from value: Any, name: String) throws -> Tensor {
+    guard let t = value as? [String: Any], let shape = t["shape"] as? [Int], let data = t["data"] as? [Double] else {
+      throw FixtureError.missing(name)
+    }
     return Tensor(data.map { Float($0) }, shape: shape)
   }
 
