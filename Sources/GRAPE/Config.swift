@@ -1,0 +1,241 @@
+import Foundation
+
+/// Everything that defines a GRAPE run: the networks (as the contract's `config.json` names
+/// them), the training recipe, and the data it was trained on.
+///
+/// JSON keys are the snake_case forms of the property names (`img_size`, `dim_in`, …). A
+/// `--config` file overrides any subset of them.
+public struct GRAPEConfig: Codable, Equatable, Sendable {
+  // MARK: Networks (contract keys)
+  /// Crop size in pixels (a multiple of 8).
+  public var imgSize: Int
+  /// Image channels.
+  public var inChannels: Int
+  /// Channels after `from_rgb` and of the first trunk convolution.
+  public var dimIn: Int
+  /// Channel cap of the doubling plan.
+  public var maxConvDim: Int
+  /// Style code size.
+  public var styleDim: Int
+  /// Gene-embedding size (columns of M).
+  public var latentDim: Int
+  /// Hidden width of the mapping network.
+  public var mappingHidden: Int
+  /// Gene names, in embedding-row order.
+  public var genes: [String]
+  /// Channel names.
+  public var channels: [String]
+  /// Whether ABRA regularises the style encoder.
+  public var abra: Bool
+
+  // MARK: Training recipe
+  /// The preset this configuration started from.
+  public var preset: String
+  /// Cells per mini-batch.
+  public var batchSize: Int
+  /// Training iterations.
+  public var steps: Int
+  /// Adam learning rate of G, D and E.
+  public var lr: Float
+  /// Learning rate of the mapping network F (GRAPE: same as `lr`).
+  public var lrMapping: Float
+  /// Learning rate of the gene embedding M (GRAPE: same as `lr`).
+  public var lrEmbedding: Float
+  /// Adam (β₁, β₂).
+  public var betas: [Float]
+  /// L2 weight decay added to gradients, every module.
+  public var weightDecay: Float
+  /// Standard deviation of M's N(0, σ²) initialisation (GRAPE: 1).
+  public var embeddingInitStd: Float
+  /// Weight of the cycle loss.
+  public var lambdaCyc: Float
+  /// Weight of the style loss.
+  public var lambdaSty: Float
+  /// Weight of R1.
+  public var r1Gamma: Float
+  /// EMA update: `every_step` with `ema_beta`, or `periodic` every `ema_interval` steps with `ema_beta`.
+  public var emaMode: String
+  /// EMA blend factor.
+  public var emaBeta: Float
+  /// Steps between periodic EMA blends.
+  public var emaInterval: Int
+  /// Steps between checkpoints (the last step always writes one).
+  public var checkpointEvery: Int
+  /// Steps between log rows.
+  public var logEvery: Int
+  /// Seed of every random draw of the run.
+  public var seed: UInt64
+  /// How stored pixels are mapped to network inputs (recorded at training time).
+  public var inputTransform: InputTransform?
+
+  /// Per-batch statistics layer settings for ABRA (used when `abra` is set).
+  public var abraLambda: Float
+  public var abraMargin: Float
+  public var abraScale: Float
+  public var abraWeight: Float
+  public var abraStepSize: Float
+  public var abraJsWeight: Float
+
+  /// The named presets of DESIGN.md.
+  public static func preset(_ name: String) throws -> GRAPEConfig {
+    var c = GRAPEConfig.base
+    c.preset = name
+    switch name {
+    case "tiny":
+      (c.imgSize, c.dimIn, c.maxConvDim, c.styleDim, c.latentDim, c.mappingHidden, c.batchSize) = (16, 8, 32, 16, 32, 32, 4)
+      c.steps = 200
+    case "cpu":
+      (c.imgSize, c.dimIn, c.maxConvDim, c.styleDim, c.latentDim, c.mappingHidden, c.batchSize) = (32, 32, 256, 64, 500, 512, 16)
+      c.steps = 2000
+    case "cpu64":
+      (c.imgSize, c.dimIn, c.maxConvDim, c.styleDim, c.latentDim, c.mappingHidden, c.batchSize) = (64, 32, 256, 64, 500, 512, 16)
+      c.steps = 2000
+    case "paper":
+      (c.imgSize, c.dimIn, c.maxConvDim, c.styleDim, c.latentDim, c.mappingHidden, c.batchSize) = (96, 64, 512, 64, 500, 512, 256)
+      c.steps = 100_000
+      c.emaMode = "periodic"
+      c.emaBeta = 0.5
+      c.emaInterval = 2500
+      c.checkpointEvery = 5000
+    default:
+      throw GRAPEError.invalidConfig("unknown preset '\(name)' (expected tiny, cpu, cpu64 or paper)")
+    }
+    return c
+  }
+
+  /// GRAPE's hyperparameters (paper §3 and DESIGN.md) before a preset sets the sizes.
+  static let base = GRAPEConfig(
+    imgSize: 32, inChannels: 4, dimIn: 32, maxConvDim: 256, styleDim: 64, latentDim: 500, mappingHidden: 512,
+    genes: [], channels: [], abra: false, preset: "cpu", batchSize: 16, steps: 2000, lr: 1e-4, lrMapping: 1e-4,
+    lrEmbedding: 1e-4, betas: [0, 0.99], weightDecay: 1e-4, embeddingInitStd: 1, lambdaCyc: 1, lambdaSty: 1, r1Gamma: 1,
+    emaMode: "every_step", emaBeta: 0.999, emaInterval: 2500, checkpointEvery: 500, logEvery: 10, seed: 0,
+    inputTransform: nil, abraLambda: 0.5, abraMargin: 0.2, abraScale: 16, abraWeight: 1, abraStepSize: 0.1, abraJsWeight: 1)
+
+  /// Checks ranges and consistency; the message names the field.
+  public func validate() throws {
+    func fail(_ s: String) -> GRAPEError { .invalidConfig(s) }
+    guard imgSize >= 8, imgSize % 8 == 0 else { throw fail("img_size must be a positive multiple of 8, got \(imgSize)") }
+    guard inChannels >= 1 else { throw fail("in_channels must be at least 1, got \(inChannels)") }
+    guard dimIn >= 1, maxConvDim >= dimIn else { throw fail("dim_in (\(dimIn)) must be ≥ 1 and ≤ max_conv_dim (\(maxConvDim))") }
+    guard styleDim >= 1, latentDim >= 1, mappingHidden >= 1 else { throw fail("style_dim, latent_dim and mapping_hidden must be ≥ 1") }
+    guard batchSize >= 1 else { throw fail("batch_size must be at least 1, got \(batchSize)") }
+    guard steps >= 0 else { throw fail("steps must be ≥ 0, got \(steps)") }
+    guard lr >= 0, lrMapping >= 0, lrEmbedding >= 0, weightDecay >= 0 else { throw fail("learning rates and weight_decay must be ≥ 0") }
+    guard betas.count == 2, betas.allSatisfy({ $0 >= 0 && $0 < 1 }) else { throw fail("betas must be two numbers in [0, 1), got \(betas)") }
+    guard emaMode == "every_step" || emaMode == "periodic" else { throw fail("ema_mode must be every_step or periodic, got '\(emaMode)'") }
+    guard emaBeta >= 0, emaBeta <= 1 else { throw fail("ema_beta must lie in [0, 1], got \(emaBeta)") }
+    guard emaInterval >= 1, checkpointEvery >= 1, logEvery >= 1 else { throw fail("ema_interval, checkpoint_every and log_every must be ≥ 1") }
+    guard embeddingInitStd > 0 else { throw fail("embedding_init_std must be positive") }
+    guard !channels.isEmpty || genes.isEmpty || channels.count == inChannels else { throw fail("channels has \(channels.count) names for in_channels \(inChannels)") }
+  }
+
+  /// The EMA schedule this configuration asks for.
+  public var emaSchedule: EMAScheduleChoice {
+    emaMode == "periodic" ? .periodic(interval: emaInterval, factor: emaBeta) : .everyStep(beta: emaBeta)
+  }
+
+  // MARK: JSON
+
+  /// The configuration as pretty-printed JSON with snake_case keys.
+  public func jsonData() throws -> Data {
+    let enc = JSONEncoder()
+    enc.keyEncodingStrategy = .convertToSnakeCase
+    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return try enc.encode(self)
+  }
+
+  /// Reads a configuration written by ``jsonData()``.
+  public static func from(json data: Data, source: String) throws -> GRAPEConfig {
+    let dec = JSONDecoder()
+    dec.keyDecodingStrategy = .convertFromSnakeCase
+    do {
+      return try dec.decode(GRAPEConfig.self, from: data)
+    } catch let DecodingError.keyNotFound(key, _) {
+      throw GRAPEError.invalidConfig("\(source): missing field '\(snake(key.stringValue))'")
+    } catch let DecodingError.typeMismatch(_, ctx) {
+      throw GRAPEError.invalidConfig("\(source): field '\(ctx.codingPath.map { snake($0.stringValue) }.joined(separator: "."))' has the wrong type")
+    } catch {
+      throw GRAPEError.invalidConfig("\(source): not a valid configuration (\(error))")
+    }
+  }
+
+  /// This configuration with the fields of a JSON object overriding it; unknown keys are errors.
+  public func overridden(with json: Data, source: String) throws -> GRAPEConfig {
+    guard let patch = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
+      throw GRAPEError.invalidConfig("\(source): not a JSON object")
+    }
+    guard var base = try JSONSerialization.jsonObject(with: jsonData()) as? [String: Any] else {
+      throw GRAPEError.invalidConfig("internal: configuration does not serialise to an object")
+    }
+    let known = Set(base.keys).union(["input_transform"])
+    for (k, v) in patch {
+      guard known.contains(k) else {
+        throw GRAPEError.invalidConfig("\(source): unknown field '\(k)' (known: \(known.sorted().joined(separator: ", ")))")
+      }
+      base[k] = v
+    }
+    let merged = try JSONSerialization.data(withJSONObject: base)
+    return try GRAPEConfig.from(json: merged, source: source)
+  }
+}
+
+/// The EMA schedule of a run.
+public enum EMAScheduleChoice: Equatable, Sendable {
+  case everyStep(beta: Float)
+  case periodic(interval: Int, factor: Float)
+}
+
+/// How stored pixel values become network inputs.
+public struct InputTransform: Codable, Equatable, Sendable {
+  /// `identity` (float stores are fed as stored) or `affine` (per channel `(x − offset) · scale`).
+  public var kind: String
+  /// Per-channel offsets (affine).
+  public var offset: [Float]
+  /// Per-channel scales (affine).
+  public var scale: [Float]
+  /// How the numbers were chosen (e.g. "percentile 0.1/99.9 of 2,000 sampled cells").
+  public var note: String
+
+  public init(kind: String, offset: [Float], scale: [Float], note: String) {
+    self.kind = kind
+    self.offset = offset
+    self.scale = scale
+    self.note = note
+  }
+
+  /// Feeds pixels unchanged.
+  public static let identity = InputTransform(kind: "identity", offset: [], scale: [], note: "float32 store fed as stored")
+}
+
+func snake(_ s: String) -> String {
+  var out = ""
+  for c in s {
+    if c.isUppercase {
+      out += "_" + c.lowercased()
+    } else {
+      out.append(c)
+    }
+  }
+  return out
+}
+
+/// Errors of the GRAPE module.
+public enum GRAPEError: Error, CustomStringConvertible, Equatable {
+  /// A configuration value out of range or unreadable.
+  case invalidConfig(String)
+  /// A run folder that is incomplete or inconsistent.
+  case invalidRun(path: String, reason: String)
+  /// Training produced a non-finite loss.
+  case diverged(step: Int, loss: String, value: Float)
+  /// Data that does not fit the model.
+  case dataMismatch(String)
+
+  public var description: String {
+    switch self {
+    case .invalidConfig(let s): return "invalid configuration: \(s)"
+    case .invalidRun(let p, let r): return "\(p): \(r)"
+    case .diverged(let step, let loss, let v): return "training diverged at step \(step): \(loss) = \(v); the last good checkpoint is kept"
+    case .dataMismatch(let s): return s
+    }
+  }
+}

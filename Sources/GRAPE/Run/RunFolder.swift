@@ -1,0 +1,118 @@
+import Foundation
+import NeuralNet
+import TensorCore
+
+/// A run folder (INTERFACES.md "Runs and checkpoints"):
+///
+/// ```
+/// RUN/config.json                   model and training configuration
+/// RUN/log.tsv                       step, time and every loss, one row per logged step
+/// RUN/checkpoints/step-00001000/    weights.safetensors, weights_ema.safetensors,
+///                                   optimizer.safetensors, state.json
+/// RUN/checkpoints/latest            the name of the newest complete checkpoint folder
+/// ```
+///
+/// A checkpoint is written into a hidden temporary folder that is renamed into place when
+/// complete; `latest` is rewritten (atomically) last, so an interrupted save never hides the
+/// previous checkpoint.
+public struct RunFolder: Sendable {
+  /// The folder.
+  public let path: String
+
+  public init(path: String) { self.path = path }
+
+  public var configPath: String { "\(path)/config.json" }
+  public var logPath: String { "\(path)/log.tsv" }
+  public var checkpointsPath: String { "\(path)/checkpoints" }
+  public var latestPath: String { "\(checkpointsPath)/latest" }
+
+  /// Folder name of the checkpoint of `step`.
+  public static func checkpointName(step: Int) -> String {
+    let digits = String(step)
+    return "step-" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+  }
+
+  /// Reads `config.json`.
+  public func readConfig() throws -> GRAPEConfig {
+    guard let data = FileManager.default.contents(atPath: configPath) else {
+      throw GRAPEError.invalidRun(path: configPath, reason: "missing or unreadable; is \(path) a run folder?")
+    }
+    return try GRAPEConfig.from(json: data, source: configPath)
+  }
+
+  /// Writes `config.json` atomically.
+  public func writeConfig(_ c: GRAPEConfig) throws {
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    try AtomicFile.write(try c.jsonData(), to: configPath)
+  }
+
+  /// The folder of the newest complete checkpoint, from `latest`; nil when there is none.
+  public func latestCheckpoint() throws -> String? {
+    guard FileManager.default.fileExists(atPath: latestPath) else { return nil }
+    guard let text = try? String(contentsOfFile: latestPath, encoding: .utf8) else {
+      throw GRAPEError.invalidRun(path: latestPath, reason: "unreadable")
+    }
+    let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !name.isEmpty, !name.contains("/") else { throw GRAPEError.invalidRun(path: latestPath, reason: "does not name a checkpoint folder") }
+    let dir = "\(checkpointsPath)/\(name)"
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+      throw GRAPEError.invalidRun(path: latestPath, reason: "names '\(name)', which is not a folder in \(checkpointsPath)")
+    }
+    return dir
+  }
+
+  /// Writes a checkpoint: the files are produced by `write(tmpFolder)`, the folder is renamed
+  /// into place, then `latest` points at it.
+  public func writeCheckpoint(step: Int, _ write: (String) throws -> Void) throws -> String {
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: checkpointsPath, withIntermediateDirectories: true)
+    let name = RunFolder.checkpointName(step: step)
+    let tmp = "\(checkpointsPath)/.\(name).tmp"
+    let final = "\(checkpointsPath)/\(name)"
+    if fm.fileExists(atPath: tmp) { try fm.removeItem(atPath: tmp) }
+    try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+    do {
+      try write(tmp)
+    } catch {
+      try? fm.removeItem(atPath: tmp)
+      throw error
+    }
+    if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }
+    try fm.moveItem(atPath: tmp, toPath: final)
+    try AtomicFile.write(name + "\n", to: latestPath)
+    return final
+  }
+}
+
+/// The names of the modules whose EMA copies are saved in `weights_ema.safetensors`.
+public let averagedModuleNames = ["gene_embedding", "mapping_network", "generator", "style_encoder"]
+
+/// Loads trained networks (M, F, G, E) from a run folder for inference.
+///
+/// - Parameters:
+///   - run: the folder; needs `config.json`, `checkpoints/latest` and the weights it names.
+///   - useEMA: read `weights_ema.safetensors` (default) instead of `weights.safetensors`.
+/// - Returns: the configuration and the networks without a discriminator, in evaluation mode.
+public func loadTrainedNetworks(run: RunFolder, useEMA: Bool = true) throws -> (GRAPEConfig, GRAPENetworks) {
+  let config = try run.readConfig()
+  try config.validate()
+  guard let ckpt = try run.latestCheckpoint() else {
+    throw GRAPEError.invalidRun(path: run.path, reason: "has no checkpoint (checkpoints/latest is missing)")
+  }
+  let file = "\(ckpt)/\(useEMA ? "weights_ema" : "weights").safetensors"
+  guard FileManager.default.fileExists(atPath: file) else {
+    throw GRAPEError.invalidRun(path: file, reason: "missing\(useEMA ? " (use --no-ema to read weights.safetensors)" : "")")
+  }
+  let contents = try SafeTensors.read(file)
+  var rng = RandomGenerator(seed: 0)
+  let nets = GRAPENetworks(config: config, withDiscriminator: false, rng: &rng)
+  let wanted = contents.tensors.filter { k, _ in averagedModuleNames.contains { k.hasPrefix($0 + ".") } }
+  do {
+    try nets.load(wanted)
+  } catch let e as StateDictError {
+    throw GRAPEError.invalidRun(path: file, reason: e.description)
+  }
+  nets.eval()
+  return (config, nets)
+}

@@ -1,0 +1,38 @@
+import NeuralNet
+import TensorCore
+
+/// The losses of one GRAPE iteration, as logged.
+public struct StepLosses: Sendable, Equatable {
+  public var dReal: Float = 0
+  public var dFake: Float = 0
+  public var r1: Float = 0
+  public var dTotal: Float = 0
+  public var gAdv: Float = 0
+  public var gCyc: Float = 0
+  public var gSty: Float = 0
+  public var gTotal: Float = 0
+  /// Extra terms (ABRA), by name.
+  public var extra: [String: Float] = [:]
+
+  public init() {}
+
+  /// Names and values in log order.
+  public var fields: [(String, Float)] {
+    [("d_real", dReal), ("d_fake", dFake), ("r1", r1), ("d_total", dTotal), ("g_adv", gAdv), ("g_cyc", gCyc), ("g_sty", gSty), ("g_total", gTotal)]
+      + extra.keys.sorted().map { ($0, extra[$0] ?? 0) }
+  }
+
+  /// The first non-finite loss, if any.
+  public var firstNonFinite: (String, Float)? { fields.first { !$0.1.isFinite } }
+}
+
+/// R1 = ½ · mean over the batch of ‖∇ₓ D_y(x)‖² (Mescheder et al., 2018), built with a graph so
+/// that its gradient with respect to D's weights can be taken (double backward).
+///
+/// - Parameters:
+///   - output: D_y(x) for each image, [N], computed from `input`.
+///   - input: the real images, a leaf requiring a gradient.
+public func r1Penalty(output: Tensor, input: Tensor) -> Tensor {
+  let g = gradients(of: output.sum(), wrt: [input], createGraph: true)[0]
+  return g.square().sum(axes: [1, 2, 3]).mean() * 0.5
+}

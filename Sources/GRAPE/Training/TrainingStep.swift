@@ -1,0 +1,167 @@
+import NeuralNet
+import TensorCore
+
+/// One mini-batch of a GRAPE iteration: images, the gene of each image (y) and the target gene
+/// to translate to (z).
+public struct GRAPEBatch {
+  /// Network inputs [N, C, H, W] (after the input transform).
+  public var images: Tensor
+  /// Gene of each cell (the discriminator head of the real image).
+  public var genes: [Int]
+  /// Target gene of each translation.
+  public var targets: [Int]
+  /// Batch (plate) index of each cell; ABRA needs it.
+  public var batches: [Int]
+
+  public init(images: Tensor, genes: [Int], targets: [Int], batches: [Int] = []) {
+    self.images = images
+    self.genes = genes
+    self.targets = targets
+    self.batches = batches
+  }
+}
+
+/// A regulariser of the style encoder that joins GRAPE's G step (ABRA plugs in here).
+public protocol StyleEncoderRegularizer: AnyObject {
+  /// Parameters trained together with E by descent (e.g. an auxiliary classifier head).
+  var descendedParameters: [(String, Parameter)] { get }
+  /// Every parameter the regulariser saves in checkpoints (including ones it updates itself).
+  var savedParameters: [(String, Parameter)] { get }
+  /// Called before the G step with the real images; may update its own adversarial
+  /// parameters. Returns a loss (added to the G-step objective, so its gradients reach E and
+  /// the regulariser's parameters) and named values to log.
+  func loss(images: Tensor, genes: [Int], encoder: StyleEncoder) -> (Tensor, [String: Float])
+}
+
+/// The optimisers of a GRAPE model: one Adam per module, as StarGAN v2.
+public final class GRAPEOptimizers {
+  public let discriminator: Adam
+  public let generator: Adam
+  public let mapping: Adam
+  public let embedding: Adam
+  public let styleEncoder: Adam
+
+  /// Adam (β from the config) with the config's learning rates and weight decay.
+  public init(networks n: GRAPENetworks, config c: GRAPEConfig, regularizer: StyleEncoderRegularizer? = nil) {
+    func params(_ prefix: String) -> [(String, Parameter)] { n.namedParameters().filter { $0.0.hasPrefix(prefix + ".") } }
+    let betas = (c.betas[0], c.betas[1])
+    discriminator = Adam(parameters: params("discriminator"), learningRate: c.lr, betas: betas, weightDecay: c.weightDecay)
+    generator = Adam(parameters: params("generator"), learningRate: c.lr, betas: betas, weightDecay: c.weightDecay)
+    mapping = Adam(parameters: params("mapping_network"), learningRate: c.lrMapping, betas: betas, weightDecay: c.weightDecay)
+    embedding = Adam(parameters: params("gene_embedding"), learningRate: c.lrEmbedding, betas: betas, weightDecay: c.weightDecay)
+    var encoderParams = params("style_encoder")
+    if let r = regularizer { encoderParams += r.descendedParameters }
+    styleEncoder = Adam(parameters: encoderParams, learningRate: c.lr, betas: betas, weightDecay: c.weightDecay)
+  }
+
+  /// Every optimiser with its state-file prefix.
+  public var all: [(String, Adam)] {
+    [("discriminator", discriminator), ("generator", generator), ("mapping_network", mapping), ("gene_embedding", embedding), ("style_encoder", styleEncoder)]
+  }
+}
+
+/// Timings of the parts of one iteration, in seconds.
+public struct StepTimings: Sendable {
+  public var dStep = 0.0
+  public var r1 = 0.0
+  public var gStep = 0.0
+  public var ema = 0.0
+  public init() {}
+}
+
+/// The two updates of a GRAPE iteration (DESIGN.md "One iteration").
+public enum GRAPEStep {
+  /// The discriminator update: non-saturating BCE on D_y(x) (target 1) and D_z(G(x, s)) (target
+  /// 0) with s = F(M[z]) held fixed, plus γ·R1 on the reals. Updates D.
+  @discardableResult
+  public static func discriminator(
+    _ n: GRAPENetworks, _ opt: GRAPEOptimizers, batch b: GRAPEBatch, config c: GRAPEConfig, losses: inout StepLosses,
+    timings: inout StepTimings
+  ) -> Tensor {
+    guard let d = n.discriminator else { preconditionFailure("GRAPEStep: networks without a discriminator cannot train") }
+    let t0 = monotonicSeconds()
+    let fake = withoutGradient { n.generator(b.images, style: n.geneStyles(b.targets)) }
+    let real = b.images.detached().requiringGrad()
+    let outReal = d(real, genes: b.genes)
+    let lossReal = binaryCrossEntropy(logits: outReal, target: 1)
+    let t1 = monotonicSeconds()
+    let r1 = r1Penalty(output: outReal, input: real)
+    let t2 = monotonicSeconds()
+    let lossFake = binaryCrossEntropy(logits: d(fake, genes: b.targets), target: 0)
+    let total = lossReal + lossFake + r1 * c.r1Gamma
+    let dParams = opt.discriminator.groups.flatMap { $0.parameters.map(\.1) }
+    accumulateGradients(of: total, into: dParams)
+    opt.discriminator.step()
+    losses.dReal = lossReal.item
+    losses.dFake = lossFake.item
+    losses.r1 = r1.item
+    losses.dTotal = total.item
+    timings.r1 += t2 - t1
+    timings.dStep += monotonicSeconds() - t0
+    return total
+  }
+
+  /// The generator update: adversarial BCE on D_z(G(x, s)) (target 1), cycle
+  /// ‖x − G(G(x, s), E(x))‖₁ and the style loss ‖s̄ − E(Ḡ(x, s))‖₁ on detached inputs (which
+  /// trains E alone). M, F and G take the adversarial and cycle gradients; E the cycle and style
+  /// gradients. D is frozen for the step.
+  @discardableResult
+  public static func generator(
+    _ n: GRAPENetworks, _ opt: GRAPEOptimizers, batch b: GRAPEBatch, config c: GRAPEConfig, regularizer: StyleEncoderRegularizer? = nil,
+    losses: inout StepLosses, timings: inout StepTimings
+  ) -> Tensor {
+    guard let d = n.discriminator else { preconditionFailure("GRAPEStep: networks without a discriminator cannot train") }
+    let t0 = monotonicSeconds()
+    d.freeze()
+    defer { d.freeze(false) }
+    let s = n.geneStyles(b.targets)
+    let fake = n.generator(b.images, style: s)
+    let adv = binaryCrossEntropy(logits: d(fake, genes: b.targets), target: 1)
+    let sOrig = n.styleEncoder(b.images)
+    let cyc = l1Loss(n.generator(fake, style: sOrig), b.images)
+    let sty = l1Loss(n.styleEncoder(fake.detached()), s.detached())
+    var total = adv + cyc * c.lambdaCyc + sty * c.lambdaSty
+    if let regularizer {
+      let (extraLoss, logged) = regularizer.loss(images: b.images, genes: b.genes, encoder: n.styleEncoder)
+      total = total + extraLoss
+      for (k, v) in logged { losses.extra[k] = v }
+    }
+    var params: [Parameter] = []
+    for (_, o) in opt.all where o !== opt.discriminator { params += o.groups.flatMap { $0.parameters.map(\.1) } }
+    accumulateGradients(of: total, into: params)
+    opt.generator.step()
+    opt.mapping.step()
+    opt.embedding.step()
+    opt.styleEncoder.step()
+    losses.gAdv = adv.item
+    losses.gCyc = cyc.item
+    losses.gSty = sty.item
+    losses.gTotal = total.item
+    timings.gStep += monotonicSeconds() - t0
+    return total
+  }
+
+  /// Blends the EMA copy towards the trained networks when the schedule says so.
+  public static func updateAverage(ema: GRAPENetworks, networks: GRAPENetworks, step: Int, config c: GRAPEConfig, timings: inout StepTimings) {
+    let t0 = monotonicSeconds()
+    let beta: Float?
+    switch c.emaSchedule {
+    case .everyStep(let b): beta = b
+    case .periodic(let interval, let f): beta = step % interval == 0 ? f : nil
+    }
+    if let beta {
+      for name in ["gene_embedding", "mapping_network", "generator", "style_encoder"] {
+        guard let target = ema.child(named: name), let source = networks.child(named: name) else { continue }
+        WeightAverage.blend(target: target, source: source, beta: beta)
+      }
+    }
+    timings.ema += monotonicSeconds() - t0
+  }
+}
+
+extension Module {
+  /// The direct child module with the given state-dict name.
+  public func child(named name: String) -> Module? {
+    children().first { $0.0 == name }?.1 as? Module
+  }
+}

@@ -1,0 +1,84 @@
+import Testing
+import TensorCore
+import NeuralNet
+import TestSupport
+@testable import GRAPE
+
+@Suite struct NetworkTests {
+  @Test(arguments: ["tiny", "cpu", "cpu64", "paper"])
+  func outputShapes(_ preset: String) throws {
+    var c = try GRAPEConfig.preset(preset)
+    c.genes = (0..<7).map { "g\($0)" }
+    if preset == "paper" { c.dimIn = 8; c.maxConvDim = 32 }  // the shapes, not the size, matter here
+    var rng = RandomGenerator(seed: 1)
+    let n = GRAPENetworks(config: c, rng: &rng)
+    let x = Tensor.randn([2, 4, c.imgSize, c.imgSize], using: &rng)
+    let s = n.geneStyles([0, 6])
+    #expect(s.shape == [2, c.styleDim])
+    #expect(n.generator(x, style: s).shape == x.shape)
+    #expect(n.styleEncoder(x).shape == [2, c.styleDim])
+    #expect(n.discriminator?.logits(x).shape == [2, 7])
+    #expect(n.discriminator?(x, genes: [3, 1]).shape == [2])
+  }
+
+  @Test func contractParameterNames() throws {
+    let c = try tinyConfig(genes: 5)
+    var rng = RandomGenerator(seed: 1)
+    let names = Set(GRAPENetworks(config: c, rng: &rng).namedParameters().map(\.0))
+    for expected in [
+      "gene_embedding.weight", "mapping_network.net.0.weight", "mapping_network.net.2.bias", "mapping_network.net.4.weight",
+      "generator.from_rgb.weight", "generator.encode.0.conv1.weight", "generator.encode.0.norm1.weight", "generator.encode.0.conv1x1.weight",
+      "generator.encode.4.conv2.bias", "generator.decode.0.norm1.fc.weight", "generator.decode.4.conv1x1.weight",
+      "generator.to_rgb.0.weight", "generator.to_rgb.2.weight", "style_encoder.trunk.0.weight", "style_encoder.trunk.2.conv1.weight",
+      "style_encoder.head.1.weight", "style_encoder.fc.weight", "discriminator.main.0.weight", "discriminator.main.2.conv1x1.weight",
+      "discriminator.main.4.weight", "discriminator.main.6.weight",
+    ] {
+      #expect(names.contains(expected), "missing \(expected)")
+    }
+    // R = log2(16) - 2 = 2 trunk blocks, so D's k×k conv is main.4 and the head conv main.6.
+    #expect(!names.contains("discriminator.main.7.weight"))
+    #expect(!names.contains("generator.decode.0.conv1x1.weight"))  // intermediate blocks keep channels
+  }
+
+  /// The decode ordering of StarGAN v2: intermediate blocks first, then up-sampling ones.
+  @Test func decodeOrdering() throws {
+    let c = try GRAPEConfig.preset("cpu")
+    var rng = RandomGenerator(seed: 2)
+    let g = Generator(imageChannels: 4, dimIn: c.dimIn, maxConvDim: c.maxConvDim, styleDim: c.styleDim, rng: &rng)
+    #expect(g.decode.map(\.upsample) == [false, false, true, true, true])
+    #expect(g.decode.map { $0.conv2.weight.shape[0] } == [256, 256, 128, 64, 32])
+    #expect(g.encode.map { $0.conv2.weight.shape[0] } == [64, 128, 256, 256, 256])
+  }
+
+  @Test func imageSizesThatAreMultiplesOfEight() throws {
+    var c = try tinyConfig()
+    c.imgSize = 24  // R = 2, k = 6
+    var rng = RandomGenerator(seed: 3)
+    let n = GRAPENetworks(config: c, rng: &rng)
+    let x = Tensor.randn([1, 4, 24, 24], using: &rng)
+    #expect(n.discriminator?.logits(x).shape == [1, 3])
+    #expect(n.styleEncoder.head[1] is Conv2d)
+    #expect((n.styleEncoder.head[1] as? Conv2d)?.weight.shape == [32, 32, 6, 6])
+  }
+
+  @Test func configValidationNamesTheField() throws {
+    var c = try tinyConfig()
+    c.imgSize = 20
+    #expect(throws: GRAPEError.invalidConfig("img_size must be a positive multiple of 8, got 20")) { try c.validate() }
+    #expect(throws: GRAPEError.self) { try GRAPEConfig.preset("huge") }
+    let patched = try tinyConfig().overridden(with: Data(#"{"lr": 0.001, "batch_size": 8}"#.utf8), source: "x.json")
+    #expect(patched.lr == 0.001 && patched.batchSize == 8)
+    #expect(throws: GRAPEError.self) { try tinyConfig().overridden(with: Data(#"{"learning_rate": 1}"#.utf8), source: "x.json") }
+  }
+
+  @Test func configRoundTripsWithContractKeys() throws {
+    let c = try tinyConfig()
+    let json = try #require(String(data: try c.jsonData(), encoding: .utf8))
+    for key in ["img_size", "in_channels", "dim_in", "max_conv_dim", "style_dim", "latent_dim", "mapping_hidden", "genes", "channels", "abra"] {
+      #expect(json.contains("\"\(key)\""), "config.json lacks \(key)")
+    }
+    #expect(try GRAPEConfig.from(json: try c.jsonData(), source: "c") == c)
+  }
+}
+
+import Foundation

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+import TensorCore
+import NeuralNet
+import TestSupport
+@testable import GRAPE
+
+@Suite struct TrainerTests {
+  @Test func trainsAndWritesTheRunFolder() throws {
+    let dir = temporaryDirectory("train")
+    let src = tinySource()
+    let c = try tinyConfig(steps: 3)
+    let trainer = try GRAPETrainer(config: c, source: src, sampler: CyclingSampler(count: src.cellCount, batch: c.batchSize, seed: 1), run: RunFolder(path: dir))
+    var events: [TrainingEvent] = []
+    #expect(try trainer.train { events.append($0) } == 3)
+    let run = RunFolder(path: dir)
+    let ckpt = try #require(try run.latestCheckpoint())
+    #expect(ckpt.hasSuffix("step-00000003"))
+    for f in ["weights.safetensors", "weights_ema.safetensors", "optimizer.safetensors", "state.json"] {
+      #expect(FileManager.default.fileExists(atPath: "\(ckpt)/\(f)"), "missing \(f)")
+    }
+    #expect(FileManager.default.fileExists(atPath: "\(dir)/checkpoints/step-00000002"))
+    let log = try String(contentsOfFile: run.logPath, encoding: .utf8).split(separator: "\n")
+    #expect(log.count == 4)
+    #expect(log[0].hasPrefix("step\ttime_s\td_real\td_fake\tr1"))
+    let ema = try SafeTensors.read("\(ckpt)/weights_ema.safetensors").tensors
+    #expect(ema.keys.allSatisfy { !$0.hasPrefix("discriminator") })
+    #expect(ema["gene_embedding.weight"]?.shape == [3, 32])
+    let stepEvents = events.compactMap { if case .step(let s, _, _, _, let l) = $0 { return (s, l) } else { return nil } }
+    #expect(stepEvents.count == 3)
+    for (_, l) in stepEvents { #expect(l.firstNonFinite == nil && l.dReal > 0 && l.gCyc > 0) }
+    // Inference loads the EMA weights from the run folder.
+    let (cfg, nets) = try loadTrainedNetworks(run: run)
+    #expect(cfg.genes == c.genes)
+    assertClose(nets.geneEmbedding.weight.value, try #require(ema["gene_embedding.weight"]), rtol: 0, atol: 0)
+    #expect(nets.discriminator == nil)
+  }
+
+  /// Resuming from step 2 gives the same weights at step 4 as an uninterrupted run.
+  @Test func resumeIsExact() throws {
+    let src = tinySource()
+    let c = try tinyConfig(steps: 4)
+    let full = temporaryDirectory("full")
+    let a = try GRAPETrainer(config: c, source: src, sampler: CyclingSampler(count: src.cellCount, batch: 4, seed: 9), run: RunFolder(path: full))
+    try a.train()
+    var half = c
+    half.steps = 2
+    let part = temporaryDirectory("part")
+    try GRAPETrainer(config: half, source: src, sampler: CyclingSampler(count: src.cellCount, batch: 4, seed: 9), run: RunFolder(path: part)).train()
+    let b = try GRAPETrainer(
+      config: c, source: src, sampler: CyclingSampler(count: src.cellCount, batch: 4, seed: 12345), run: RunFolder(path: part), resume: true)
+    #expect(b.step == 2)
+    try b.train()
+    let wa = a.networks.stateDict()
+    let wb = b.networks.stateDict()
+    #expect(wa.keys.sorted() == wb.keys.sorted())
+    for (k, v) in wa { assertClose(try #require(wb[k]), v, rtol: 0, atol: 0, k) }
+    for (k, v) in a.average.stateDict() { assertClose(try #require(b.average.stateDict()[k]), v, rtol: 0, atol: 0, "ema \(k)") }
+    let logA = try String(contentsOfFile: RunFolder(path: full).logPath, encoding: .utf8)
+    let logB = try String(contentsOfFile: RunFolder(path: part).logPath, encoding: .utf8)
+    #expect(logA.split(separator: "\n").map { $0.split(separator: "\t").dropFirst(2) } == logB.split(separator: "\n").map { $0.split(separator: "\t").dropFirst(2) })
+  }
+
+  @Test func divergenceStopsWithoutTouchingTheLastCheckpoint() throws {
+    let dir = temporaryDirectory("nan")
+    let good = tinySource()
+    var c = try tinyConfig(steps: 2)
+    try GRAPETrainer(config: c, source: good, sampler: CyclingSampler(count: good.cellCount, batch: 4, seed: 1), run: RunFolder(path: dir)).train()
+    // Continue on data containing NaN pixels.
+    let bad = InMemoryCellSource(
+      pixels: [Float](repeating: .nan, count: 24 * 4 * 16 * 16), imageShape: [4, 16, 16], genes: good.geneOfCell, batches: good.batchOfCell,
+      geneNames: good.geneNames, batchNames: good.batchNames)
+    c.steps = 4
+    let t = try GRAPETrainer(config: c, source: bad, sampler: CyclingSampler(count: 24, batch: 4, seed: 1), run: RunFolder(path: dir), resume: true)
+    do {
+      try t.train()
+      Issue.record("no divergence error")
+    } catch let GRAPEError.diverged(step, loss, _) {
+      #expect(step == 3 && loss == "d_real")
+    }
+    #expect(try RunFolder(path: dir).latestCheckpoint()?.hasSuffix("step-00000002") == true)
+  }
+
+  @Test func stopRequestCheckpointsAndReturns() throws {
+    let dir = temporaryDirectory("stop")
+    let src = tinySource()
+    let t = try GRAPETrainer(config: try tinyConfig(steps: 50), source: src, sampler: CyclingSampler(count: 24, batch: 4, seed: 1), run: RunFolder(path: dir))
+    t.requestStop()
+    #expect(try t.train() == 1)
+    #expect(try RunFolder(path: dir).latestCheckpoint()?.hasSuffix("step-00000001") == true)
+  }
+
+  @Test func mismatchedDataIsRejected() throws {
+    var c = try tinyConfig()
+    c.genes = ["A", "B", "C"]
+    let src = tinySource()
+    #expect(throws: GRAPEError.self) {
+      try GRAPETrainer(config: c, source: src, sampler: CyclingSampler(count: 24, batch: 4, seed: 1), run: RunFolder(path: temporaryDirectory("mm")))
+    }
+  }
+}
