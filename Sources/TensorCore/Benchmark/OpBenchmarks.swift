@@ -119,7 +119,7 @@ public enum OpBenchmarks {
     let tg = medianTime(repeats: repeats) { _ = matmul(a, b) }
     records.append(BenchmarkRecord(
       bench: "ops", metric: "sgemm", value: 2 * Double(n * n * n) / tg / 1e9, unit: "GFLOP/s",
-      fields: [("shape", "\(n)x\(n)x\(n)"), ("threads", "\(BLASThreads.current)")]))
+      fields: [("shape", "\(n)x\(n)x\(n)"), ("threads", "\(Parallel.threads)")]))
     for c in cases {
       let x = Tensor.randn([c.batch, c.inChannels, c.size, c.size], using: &rng)
       let w = Tensor.randn([c.outChannels, c.inChannels, c.kernel, c.kernel], std: 0.05, using: &rng).requiringGrad()

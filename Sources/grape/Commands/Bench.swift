@@ -1,11 +1,12 @@
 import ArgumentParser
+import GRAPE
 import TensorCore
 
 /// `grape bench`: throughput figures as JSON lines.
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure speed; prints one JSON object per line.",
-    subcommands: [BenchOps.self])
+    subcommands: [BenchOps.self, BenchTrain.self])
 }
 
 /// `grape bench ops`: sgemm ceiling and convolution GFLOP/s at the cpu preset's shapes.
@@ -22,5 +23,38 @@ struct BenchOps: ParsableCommand {
 
   func run() throws {
     for record in OpBenchmarks.run(repeats: repeats) { print(record.jsonLine) }
+  }
+}
+
+/// `grape bench train`: full training iterations of a preset on random data.
+struct BenchTrain: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train", abstract: "Images/s, time split, GFLOP/s and peak memory of full GRAPE iterations.")
+
+  @Option(help: "Network preset: tiny, cpu, cpu64 or paper.")
+  var preset: String = "cpu"
+
+  @Option(help: "Timed iterations.")
+  var steps: Int = 10
+
+  @Option(help: "Untimed warm-up iterations.")
+  var warmup: Int = 2
+
+  @Option(help: "Mini-batch size (default: the preset's).")
+  var batch: Int?
+
+  @Option(help: "Number of genes (discriminator heads, embedding rows).")
+  var genes: Int = 106
+
+  func validate() throws {
+    guard ["tiny", "cpu", "cpu64", "paper"].contains(preset) else { throw ValidationError("--preset must be tiny, cpu, cpu64 or paper, got '\(preset)'") }
+    guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+    guard warmup >= 0 else { throw ValidationError("--warmup must be ≥ 0, got \(warmup)") }
+    if let batch { guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") } }
+    guard genes >= 2 else { throw ValidationError("--genes must be at least 2, got \(genes)") }
+  }
+
+  func run() throws {
+    for r in try TrainBenchmark.run(preset: preset, steps: steps, warmup: warmup, genes: genes, batchSize: batch) { print(r.jsonLine) }
   }
 }

@@ -1,0 +1,62 @@
+import NeuralNet
+import TensorCore
+
+/// `grape bench train`: full GRAPE iterations (D step with R1, G step, EMA) on random data.
+public enum TrainBenchmark {
+  /// Runs `warmup` untimed and `steps` timed iterations of `preset` and returns the figures:
+  /// images/s, ms per iteration and its split into D step, R1, G step and EMA, achieved
+  /// GFLOP/s of GEMMs and convolutions, and peak resident memory.
+  public static func run(
+    preset: String, steps: Int, warmup: Int = 2, genes: Int = 106, batchSize: Int? = nil,
+    regularizer: ((GRAPENetworks, GRAPEConfig) -> StyleEncoderRegularizer)? = nil
+  ) throws -> [BenchmarkRecord] {
+    var c = try GRAPEConfig.preset(preset)
+    c.genes = (0..<genes).map { "gene\($0)" }
+    c.channels = ["DNA", "DNA damage", "microtubules", "F-actin"]
+    if let batchSize { c.batchSize = batchSize }
+    c.abra = regularizer != nil
+    var rng = RandomGenerator(seed: 1)
+    let nets = GRAPENetworks(config: c, rng: &rng)
+    var emaRng = RandomGenerator(seed: 2)
+    let ema = GRAPENetworks(config: c, withDiscriminator: false, rng: &emaRng)
+    let reg = regularizer?(nets, c)
+    let opt = GRAPEOptimizers(networks: nets, config: c, regularizer: reg)
+    let shape = [c.batchSize, c.inChannels, c.imgSize, c.imgSize]
+    func batch() -> GRAPEBatch {
+      GRAPEBatch(
+        images: Tensor.randn(shape, using: &rng), genes: (0..<c.batchSize).map { _ in rng.int(below: genes) },
+        targets: (0..<c.batchSize).map { _ in rng.int(below: genes) }, batches: [Int](repeating: 0, count: c.batchSize))
+    }
+    var timings = StepTimings()
+    var losses = StepLosses()
+    func iteration(_ step: Int) {
+      let b = batch()
+      GRAPEStep.discriminator(nets, opt, batch: b, config: c, losses: &losses, timings: &timings)
+      GRAPEStep.generator(nets, opt, batch: b, config: c, regularizer: reg, losses: &losses, timings: &timings)
+      GRAPEStep.updateAverage(ema: ema, networks: nets, step: step, config: c, timings: &timings)
+    }
+    for i in 0..<warmup { iteration(i + 1) }
+    timings = StepTimings()
+    FlopCounter.reset()
+    let t0 = monotonicSeconds()
+    for i in 0..<steps { iteration(warmup + i + 1) }
+    let seconds = monotonicSeconds() - t0
+    let flops = Double(FlopCounter.count)
+    let n = Double(max(steps, 1))
+    let fields: [(String, String)] = [("preset", preset), ("abra", reg != nil ? "true" : "false"), ("batch", String(c.batchSize))]
+    func rec(_ metric: String, _ value: Double, _ unit: String) -> BenchmarkRecord {
+      BenchmarkRecord(bench: "train", metric: metric, value: value, unit: unit, fields: fields)
+    }
+    return [
+      rec("images_per_s", Double(steps * c.batchSize) / seconds, "img/s"),
+      rec("ms_per_iteration", 1000 * seconds / n, "ms"),
+      rec("d_step_ms", 1000 * (timings.dStep - timings.r1) / n, "ms"),
+      rec("r1_ms", 1000 * timings.r1 / n, "ms"),
+      rec("g_step_ms", 1000 * timings.gStep / n, "ms"),
+      rec("ema_ms", 1000 * timings.ema / n, "ms"),
+      rec("gflops_per_s", flops / seconds / 1e9, "GFLOP/s"),
+      rec("gflop_per_iteration", flops / n / 1e9, "GFLOP"),
+      rec("peak_rss_mb", Double(ProcessMemory.peakResidentBytes) / 1_048_576, "MiB"),
+    ]
+  }
+}
