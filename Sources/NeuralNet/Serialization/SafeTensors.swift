@@ -106,7 +106,7 @@ public enum SafeTensors {
       guard end - begin == count * size else {
         throw bad("tensor '\(name)' has \(end - begin) bytes, but \(dtype) \(shape) needs \(count * size)")
       }
-      ranges.append((begin, end, name))
+      if end > begin { ranges.append((begin, end, name)) }  // empty tensors occupy no bytes
       let t = Tensor(uninitializedShape: shape)
       data.withUnsafeBytes { raw in
         convert(raw.baseAddress! + headerEnd + begin, dtype: dtype, count: count, into: t.storage.pointer)
