@@ -135,6 +135,7 @@ public final class GRAPETrainer {
       }
       if stopping { break }
     }
+    try LossCurve.write(run: run)
     return step
   }
 

@@ -1,0 +1,76 @@
+import NeuralNet
+import TensorCore
+
+/// What a trained GRAPE model produces: gene embeddings, per-cell style codes and translated
+/// images. All functions run without recording gradients and take networks in evaluation mode
+/// (normally the EMA copy from ``loadTrainedNetworks(run:useEMA:)``).
+public enum GRAPEInference {
+  /// The learned gene embedding M: [G, latent_dim], row i for gene i.
+  public static func embedding(_ nets: GRAPENetworks) -> Tensor { nets.geneEmbedding.weight.value.detached() }
+
+  /// The style codes F(M) of every gene: [G, style_dim].
+  public static func mappedEmbedding(_ nets: GRAPENetworks) -> Tensor {
+    withoutGradient { nets.mappingNetwork(nets.geneEmbedding.weight.value) }.detached()
+  }
+
+  /// Style codes E(x) of cells, computed `batchSize` at a time.
+  ///
+  /// - Parameters:
+  ///   - indices: which cells of `source` (all by default).
+  ///   - progress: called with the number of cells done.
+  /// - Returns: [indices.count, style_dim].
+  public static func encode(
+    _ nets: GRAPENetworks, source: CellSource, transform: InputTransform, indices: [Int]? = nil, batchSize: Int = 64,
+    progress: (Int) -> Void = { _ in }
+  ) throws -> Tensor {
+    let all = indices ?? Array(0..<source.cellCount)
+    var chunks: [Tensor] = []
+    var done = 0
+    while done < all.count {
+      let idx = Array(all[done..<min(done + batchSize, all.count)])
+      let x = transform.apply(try source.pixels(idx), shape: [idx.count] + source.imageShape)
+      chunks.append(withoutGradient { nets.styleEncoder(x) }.detached())
+      done += idx.count
+      progress(done)
+    }
+    if chunks.isEmpty { return Tensor.zeros([0, nets.styleEncoder.fc.weight.shape[0]]) }
+    return concat(chunks, axis: 0)
+  }
+
+  /// Per-gene means of style codes: [G, style_dim] and the number of cells behind each row
+  /// (genes without cells get a zero row and count 0).
+  public static func styleMeans(
+    _ nets: GRAPENetworks, source: CellSource, transform: InputTransform, batchSize: Int = 64, progress: (Int) -> Void = { _ in }
+  ) throws -> (Tensor, [Int]) {
+    let codes = try encode(nets, source: source, transform: transform, batchSize: batchSize, progress: progress)
+    let g = source.geneNames.count
+    let d = codes.shape[1]
+    var sums = [Double](repeating: 0, count: g * d)
+    var counts = [Int](repeating: 0, count: g)
+    let values = codes.scalars
+    for (cell, gene) in source.geneOfCell.enumerated() {
+      counts[gene] += 1
+      for j in 0..<d { sums[gene * d + j] += Double(values[cell * d + j]) }
+    }
+    let means = (0..<(g * d)).map { i in counts[i / d] > 0 ? Float(sums[i] / Double(counts[i / d])) : 0 }
+    return (Tensor(means, shape: [g, d]), counts)
+  }
+
+  /// G(x, F(M[gene])) for cells: each input cell as if it carried `gene`, [N, C, H, W] in the
+  /// network's input space.
+  public static func transfer(
+    _ nets: GRAPENetworks, source: CellSource, transform: InputTransform, indices: [Int], gene: Int, batchSize: Int = 32
+  ) throws -> Tensor {
+    var chunks: [Tensor] = []
+    var done = 0
+    while done < indices.count {
+      let idx = Array(indices[done..<min(done + batchSize, indices.count)])
+      let x = transform.apply(try source.pixels(idx), shape: [idx.count] + source.imageShape)
+      let s = nets.geneStyles([Int](repeating: gene, count: idx.count))
+      chunks.append(withoutGradient { nets.generator(x, style: s) }.detached())
+      done += idx.count
+    }
+    if chunks.isEmpty { return Tensor.zeros([0] + source.imageShape) }
+    return concat(chunks, axis: 0)
+  }
+}
