@@ -44,7 +44,7 @@ let tests: [Target] = [
     name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"],
     resources: [.copy("Fixtures")]),
   .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], resources: [.copy("Fixtures")]),
-  .testTarget(name: "OPSDataTests", dependencies: ["OPSData", "TestSupport"]),
+  .testTarget(name: "OPSDataTests", dependencies: ["OPSData", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "GRAPETests", dependencies: ["GRAPE", "TestSupport"]),
   .testTarget(name: "ABRATests", dependencies: ["ABRA", "TestSupport"]),
   .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),

@@ -1,0 +1,216 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import OPSData
+
+/// Writes a small uint16 store: 3 channels of 4×5, genes g0..g3 (g0 the control), 2 batches.
+/// Cell k's sample i is `k * 100 + i`, so every image is recognisable.
+func makeSmallStore(
+  at path: String, cells: Int = 23, pixelType: PixelType = .uint16, provenance: Bool = true
+) throws -> (genes: [Int32], batches: [Int32]) {
+  let writer = try CellStoreWriter(
+    path: path, channels: ["DNA", "tubulin", "actin"], height: 4, width: 5, pixelType: pixelType,
+    genes: ["g0", "g1", "g2", "g3"], batches: ["b0", "b1"], control: "g0",
+    preprocessing: #"{"normalize":"none"}"#, compression: .standard)
+  let perCell = 3 * 4 * 5
+  var genes: [Int32] = []
+  var batches: [Int32] = []
+  var start = 0
+  while start < cells {
+    let n = min(7, cells - start)
+    let ids = Array(start..<(start + n))
+    let g = ids.map { Int32($0 % 4) }
+    let b = ids.map { Int32(($0 / 3) % 2) }
+    let images = ids.flatMap { k in (0..<perCell).map { UInt16(k * 100 + $0) } }
+    let prov = provenance
+      ? CellProvenance(plate: ids.map { "P\($0 % 2)" }, tile: ids.map { Int32($0) }, y: ids.map { Float($0) + 0.5 }, x: ids.map { Float($0) * 2 })
+      : nil
+    if pixelType == .uint16 {
+      try writer.append(images: images, genes: g, batches: b, provenance: prov)
+    } else {
+      try writer.append(images: images.map { Float($0) / 4 }, genes: g, batches: b, provenance: prov)
+    }
+    genes += g
+    batches += b
+    start += n
+  }
+  try writer.writeArray("/truth/complex", [-1, 0, 0, 1] as [Int32])
+  try writer.writeArray("/truth/phenotype", (0..<8).map { Float($0) }, shape: [4, 2])
+  try writer.writeStrings("/truth/complex_names", ["A", "B"])
+  try writer.setAttribute("seed", 42.0, at: "/truth")
+  try writer.finish()
+  return (genes, batches)
+}
+
+@Suite struct CellStoreTests {
+  @Test func writerAndReaderRoundTrip() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = dir.path("cells.h5")
+    let (genes, batches) = try makeSmallStore(at: path)
+    let store = try CellStore(path: path)
+    #expect(store.count == 23)
+    #expect(store.channels == ["DNA", "tubulin", "actin"])
+    #expect(store.height == 4 && store.width == 5 && store.cellShape == [3, 4, 5])
+    #expect(store.pixelType == .uint16)
+    #expect(store.genes == ["g0", "g1", "g2", "g3"] && store.batches == ["b0", "b1"])
+    #expect(store.control == "g0" && store.controlIndex == 0)
+    #expect(store.preprocessing == #"{"normalize":"none"}"#)
+    #expect(store.geneOfCell == genes && store.batchOfCell == batches)
+    #expect(store.cellsPerGene == [6, 6, 6, 5])
+    #expect(store.cellsByGene[3] == [3, 7, 11, 15, 19])
+    let order = [22, 0, 5, 5, 13]
+    let images = try store.images(at: order)
+    #expect(images.count == order.count * 60)
+    for (row, cell) in order.enumerated() {
+      #expect(Array(images[(row * 60)..<(row * 60 + 60)]) == (0..<60).map { Float(cell * 100 + $0) })
+    }
+    #expect(try store.rawImages(at: [2]) == .uint16((0..<60).map { UInt16(200 + $0) }))
+    #expect(try store.provenanceFields() == ["plate", "tile", "x", "y"])
+    #expect(try store.obsStrings("plate")[3] == "P1")
+    #expect(try store.obs("tile", as: Int32.self) == (0..<23).map { Int32($0) })
+    #expect(try store.obs("y", as: Float.self)[4] == 4.5)
+    #expect(try store.array("/truth/complex", as: Int32.self).values == [-1, 0, 0, 1])
+    #expect(try store.array("/truth/phenotype", as: Float.self).shape == [4, 2])
+    #expect(try store.strings("/truth/complex_names") == ["A", "B"])
+    #expect(try store.file.group("/truth").attributes.double("seed") == 42)
+    let imageData = try store.file.dataset("/images")
+    #expect(try imageData.chunkShape == [1, 3, 4, 5])
+    #expect(try imageData.filters == ["shuffle", "deflate"])
+    #expect(throws: OPSDataError.self) { try store.images(at: [23]) }
+  }
+
+  @Test func floatStoresKeepFloats() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = dir.path("float.h5")
+    _ = try makeSmallStore(at: path, cells: 5, pixelType: .float32, provenance: false)
+    let store = try CellStore(path: path)
+    #expect(store.pixelType == .float32)
+    #expect(try store.images(at: [4]) == (0..<60).map { Float(400 + $0) / 4 })
+    #expect(try store.provenanceFields() == [])
+  }
+
+  @Test func writerRejectsInconsistentInput() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    func make(_ genes: [String] = ["a", "b"], control: String = "a", channels: [String] = ["c"], type: PixelType = .uint16, preprocessing: String = "{}") throws -> CellStoreWriter {
+      try CellStoreWriter(path: dir.path("w.h5"), channels: channels, height: 2, width: 2, pixelType: type,
+                          genes: genes, batches: ["b"], control: control, preprocessing: preprocessing)
+    }
+    #expect(throws: OPSDataError.self) { try make(control: "zzz") }
+    #expect(throws: OPSDataError.self) { try make(["a", "a"]) }
+    #expect(throws: OPSDataError.self) { try make(channels: []) }
+    #expect(throws: OPSDataError.self) { try make(type: .uint8) }
+    #expect(throws: OPSDataError.self) { try make(preprocessing: "{not json") }
+    let writer = try make()
+    #expect(throws: OPSDataError.self) { try writer.append(images: [UInt16](repeating: 0, count: 7), genes: [0, 1], batches: [0, 0]) }
+    #expect(throws: OPSDataError.self) { try writer.append(images: [UInt16](repeating: 0, count: 8), genes: [0, 2], batches: [0, 0]) }
+    #expect(throws: OPSDataError.self) { try writer.append(images: [UInt16](repeating: 0, count: 8), genes: [0, 1], batches: [0, 1]) }
+    #expect(throws: OPSDataError.self) { try writer.append(images: [Float](repeating: .nan, count: 4), genes: [0], batches: [0]) }
+    #expect(throws: OPSDataError.self) { try writer.append(images: [Float](repeating: 1.5, count: 4), genes: [0], batches: [0]) }
+    #expect(throws: OPSDataError.self) { try writer.finish() }  // no cells
+    try writer.append(images: [Float](repeating: 3, count: 4), genes: [0], batches: [0], provenance: CellProvenance(tile: [1]))
+    #expect(throws: OPSDataError.self) { try writer.append(images: [UInt16](repeating: 0, count: 4), genes: [1], batches: [0]) }
+    #expect(throws: OPSDataError.self) { try writer.append(images: [UInt16](repeating: 0, count: 4), genes: [1], batches: [0], provenance: CellProvenance(tile: [1, 2])) }
+    #expect(throws: OPSDataError.self) { try writer.writeArray("/obs/gene", [1] as [Int32]) }
+    try writer.writeArray("/extra", [1] as [Int32])
+    #expect(throws: OPSDataError.self) { try writer.writeArray("extra", [1] as [Int32]) }
+    writer.cancel()
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).isEmpty)
+  }
+
+  @Test func unfinishedWritersLeaveNoFile() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    do {
+      let writer = try CellStoreWriter(path: dir.path("w.h5"), channels: ["c"], height: 2, width: 2, pixelType: .uint16,
+                                       genes: ["a"], batches: ["b"], control: "a")
+      try writer.append(images: [UInt16](repeating: 1, count: 4), genes: [0], batches: [0])
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).isEmpty)
+  }
+
+  @Test func notACellStoreIsReportedClearly() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    func reason(_ path: String) -> String {
+      do {
+        _ = try CellStore(path: path)
+        return "opened"
+      } catch {
+        return "\(error)"
+      }
+    }
+    let plain = dir.path("plain.h5")
+    let file = try HDF5File.create(plain)
+    try file.root.write("embedding", [1, 2] as [Float], shape: [1, 2])
+    try file.commit()
+    #expect(reason(plain) == "\(plain): not a cell store: no 'format' attribute (expected 'grape-cells') (it looks like an embedding file)")
+
+    let wrongVersion = dir.path("v2.h5")
+    _ = try makeSmallStore(at: wrongVersion, cells: 2)
+    let editable = try HDF5File.open(wrongVersion, writable: true)
+    try editable.root.attributes.set("version", 2)
+    editable.close()
+    #expect(reason(wrongVersion) == "\(wrongVersion): not a cell store: version 2 is not supported (this reader handles version 1)")
+
+    let other = dir.path("other.h5")
+    let f2 = try HDF5File.create(other)
+    try f2.root.attributes.set("format", "something-else")
+    try f2.commit()
+    #expect(reason(other) == "\(other): not a cell store: format is 'something-else', expected 'grape-cells'")
+
+    let broken = dir.path("broken.h5")
+    _ = try makeSmallStore(at: broken, cells: 2)
+    let f3 = try HDF5File.open(broken, writable: true)
+    try f3.root.remove("obs/batch")
+    f3.close()
+    #expect(reason(broken) == "\(broken): not a cell store: missing dataset /obs/batch")
+    #expect(reason(dir.path("absent.h5")) == "\(dir.path("absent.h5")): file not found")
+  }
+
+  @Test func loaderServesBatchesInOrderWithPrefetch() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = dir.path("cells.h5")
+    _ = try makeSmallStore(at: path)
+    let store = try CellStore(path: path)
+    let lists = [[3, 1], [22], [0, 0, 7], [9, 8, 7, 6]]
+    let loader = CellBatchLoader(store: store, sampler: IndexListSampler(lists), prefetch: 2) { images, _ in
+      for i in images.indices { images[i] /= 100 }
+    }
+    var served: [[Int]] = []
+    while let batch = try loader.next() {
+      served.append(batch.indices)
+      #expect(batch.genes == batch.indices.map { store.geneOfCell[$0] })
+      #expect(batch.batches == batch.indices.map { store.batchOfCell[$0] })
+      #expect(batch.images == (try store.images(at: batch.indices)).map { $0 / 100 })
+      #expect(batch.samplerState.position == served.count)
+    }
+    #expect(served == lists)
+    #expect(try loader.next() == nil)
+
+    let failing = CellBatchLoader(store: store, sampler: IndexListSampler([[1], [99], [2]]))
+    #expect(try failing.next()?.indices == [1])
+    #expect(throws: OPSDataError.self) { try failing.next() }
+    #expect(try failing.next() == nil)
+
+    let sampler = try ClassBalancedSampler(store: store, batchSize: 4, seed: 3)
+    let limited = CellBatchLoader(store: store, sampler: sampler, limit: 5, prefetch: 1)
+    var reference = sampler
+    var count = 0
+    while let batch = try limited.next() {
+      #expect(batch.indices == reference.next())
+      #expect(batch.samplerState == reference.state)
+      count += 1
+    }
+    #expect(count == 5)
+    let stopped = CellBatchLoader(store: store, sampler: sampler, prefetch: 1)
+    stopped.stop()
+    var after = 0
+    while try stopped.next() != nil { after += 1 }
+    #expect(after <= 1)
+  }
+}
