@@ -7,7 +7,7 @@ public enum LossCurve {
   public static func write(run: RunFolder) throws {
     guard let text = try? String(contentsOfFile: run.logPath, encoding: .utf8) else { return }
     let rows = text.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
-    guard let header = rows.first, rows.count > 2 else { return }
+    guard let header = rows.first, rows.count >= 2 else { return }
     let data = rows.dropFirst().compactMap { r -> [Double]? in
       let v = r.compactMap(Double.init)
       return v.count == header.count ? v : nil

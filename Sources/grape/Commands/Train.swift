@@ -1,0 +1,137 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import GRAPE
+import OPSData
+import TensorCore
+
+/// `grape train`: trains a GRAPE model on a cell store.
+struct Train: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train a GRAPE model (StarGAN-v2 generator, multi-head discriminator, style encoder, gene embedding).",
+    discussion: """
+      Writes RUN/config.json, RUN/log.tsv, RUN/checkpoints/step-NNNNNNNN/ and RUN/checkpoints/latest. \
+      Ctrl-C writes a checkpoint and exits; --resume continues from the newest checkpoint.
+      """)
+
+  @Option(help: "The cell store (HDF5) to train on.")
+  var data: String
+
+  @Option(name: .customLong("run"), help: "The run folder to create (or continue with --resume).")
+  var runPath: String
+
+  @Option(help: "Network and training preset: tiny, cpu, cpu64 or paper.")
+  var preset: String = "cpu"
+
+  @Option(help: "A JSON file whose fields override the preset (e.g. {\"lr\": 0.0002}).")
+  var config: String?
+
+  @Option(help: "Training iterations (default: the preset's).")
+  var steps: Int?
+
+  @Flag(help: "Train the style encoder against adversarial batch-statistic perturbations (ABRA).")
+  var abra = false
+
+  @Flag(help: "Continue from the newest checkpoint in --run.")
+  var resume = false
+
+  @Option(help: "Seed of every random draw (weights, sampling, targets).")
+  var seed: UInt64 = 0
+
+  func validate() throws {
+    guard ["tiny", "cpu", "cpu64", "paper"].contains(preset) else { throw ValidationError("--preset must be tiny, cpu, cpu64 or paper, got '\(preset)'") }
+    if let steps { guard steps >= 0 else { throw ValidationError("--steps must be ≥ 0, got \(steps)") } }
+    guard FileManager.default.fileExists(atPath: data) else { throw ValidationError("--data \(data): no such file") }
+    if let config { guard FileManager.default.fileExists(atPath: config) else { throw ValidationError("--config \(config): no such file") } }
+    if !resume, FileManager.default.fileExists(atPath: "\(runPath)/checkpoints/latest") {
+      throw ValidationError("--run \(runPath) already holds a trained run; pass --resume to continue it or choose another folder")
+    }
+  }
+
+  func run() throws {
+    try reportingErrors("train") {
+      let source = try StoreCellSource(path: data)
+      let folder = RunFolder(path: runPath)
+      var cfg: GRAPEConfig
+      if resume {
+        cfg = try folder.readConfig()
+        if let steps { cfg.steps = steps }
+        try folder.writeConfig(cfg)
+      } else {
+        cfg = try GRAPEConfig.preset(preset)
+        if let config, let patch = FileManager.default.contents(atPath: config) { cfg = try cfg.overridden(with: patch, source: config) }
+        if let steps { cfg.steps = steps }
+        cfg.seed = seed
+        cfg.abra = abra
+        cfg.genes = source.geneNames
+        cfg.channels = source.channelNames
+        cfg.inChannels = source.imageShape[0]
+        guard source.imageShape[1] == source.imageShape[2], source.imageShape[1] == cfg.imgSize else {
+          throw GRAPEError.dataMismatch(
+            "\(data): crops are \(source.imageShape[1])×\(source.imageShape[2]) px but preset '\(preset)' expects \(cfg.imgSize)×\(cfg.imgSize); choose a matching preset or set img_size with --config")
+        }
+        if source.storesFloatPixels {
+          cfg.inputTransform = .identity
+        } else {
+          var rng = RandomGenerator(seed: seed ^ 0x5EED)
+          cfg.inputTransform = try InputTransform.percentile(of: source, rng: &rng)
+        }
+      }
+      if cfg.abra {
+        throw GRAPEError.invalidConfig("--abra needs the ABRA module, which this build does not include yet")
+      }
+      let sampler = try SamplerBox.classBalanced(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1)
+      let trainer = try GRAPETrainer(config: cfg, source: source, sampler: sampler, run: folder, resume: resume)
+      // Ctrl-C: finish the current step, write a checkpoint, exit.
+      signal(SIGINT, SIG_IGN)
+      let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+      interrupt.setEventHandler {
+        note("\ninterrupted: writing a checkpoint after this step (Ctrl-C again to abort)")
+        trainer.requestStop()
+        signal(SIGINT, SIG_DFL)
+      }
+      interrupt.resume()
+      let display = TrainingProgress(terminal: stdoutIsTerminal)
+      note("training \(cfg.preset) on \(source.cellCount) cells, \(cfg.genes.count) genes, \(cfg.steps) steps, batch \(cfg.batchSize) → \(runPath)")
+      let reached = try trainer.train { display.show($0) }
+      display.finish()
+      interrupt.cancel()
+      print("trained to step \(reached); run folder: \(runPath)")
+    }
+  }
+}
+
+/// Prints training progress: a redrawn line on a terminal, plain lines otherwise.
+final class TrainingProgress {
+  let terminal: Bool
+  private var lastPlain = 0.0
+
+  init(terminal: Bool) { self.terminal = terminal }
+
+  func show(_ event: TrainingEvent) {
+    switch event {
+    case .step(let step, let total, let rate, let left, let losses):
+      let l = losses.fields.filter { ["d_total", "r1", "g_adv", "g_cyc", "g_sty"].contains($0.0) || $0.0.hasPrefix("abra") }
+        .map { "\($0.0) \(String(format: "%.3f", $0.1))" }.joined(separator: "  ")
+      let line = "step \(step)/\(total)  \(String(format: "%.1f", rate)) img/s  left \(formatDuration(left))  \(l)"
+      if terminal {
+        print("\r\u{1B}[2K" + line, terminator: "")
+        fflush(nil)
+      } else {
+        let now = monotonicSeconds()
+        if now - lastPlain >= 10 || step == total {
+          print(line)
+          fflush(nil)
+          lastPlain = now
+        }
+      }
+    case .checkpoint(let step, let path):
+      if terminal { print("") }
+      print("checkpoint at step \(step): \(path)")
+    case .resumed(let step, let path):
+      print("resumed at step \(step) from \(path)")
+    }
+  }
+
+  func finish() { if terminal { print("") } }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import GRAPE
+import OPSData
+import TensorCore
+
+/// `grape transfer`: cells as if they carried another gene.
+struct Transfer: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Translate cells to a gene with the generator: G(x, F(M[gene])). Writes /images [N, C, H, W] (HDF5).")
+
+  @Option(name: .customLong("run"), help: "The run folder.")
+  var runPath: String
+
+  @Option(help: "The cell store whose cells are translated.")
+  var data: String
+
+  @Option(help: "The target gene (a name in the model's gene list).")
+  var gene: String
+
+  @Option(help: "Output file (.h5).")
+  var out: String
+
+  @Option(help: "Translate at most this many cells (the first ones of the store).")
+  var limit: Int = 64
+
+  @Flag(help: "Use the trained weights instead of their exponential moving average.")
+  var noEma = false
+
+  func validate() throws {
+    guard limit >= 1 else { throw ValidationError("--limit must be at least 1, got \(limit)") }
+    guard out.hasSuffix(".h5") || out.hasSuffix(".hdf5") else { throw ValidationError("--out \(out): the extension must be .h5") }
+  }
+
+  func run() throws {
+    try reportingErrors("transfer") {
+      let (config, nets) = try loadTrainedNetworks(run: RunFolder(path: runPath), useEMA: !noEma)
+      guard let target = config.genes.firstIndex(of: gene) else {
+        throw GRAPEError.dataMismatch("--gene \(gene): not among the model's \(config.genes.count) genes (e.g. \(config.genes.prefix(5).joined(separator: ", ")))")
+      }
+      let cells = try StoreCellSource(path: data)
+      try checkShape(config: config, cells: cells, data: data)
+      let indices = Array(0..<min(limit, cells.cellCount))
+      let transform = config.inputTransform ?? .identity
+      let moved = try GRAPEInference.transfer(nets, source: cells, transform: transform, indices: indices, gene: target)
+      let file = try HDF5File.create(out)
+      let root = try file.root
+      try root.write("images", moved.scalars, shape: moved.shape)
+      try root.write("inputs", transform.apply(try cells.pixels(indices), shape: [indices.count] + cells.imageShape).scalars, shape: moved.shape)
+      try root.write("obs/gene", indices.map { cells.store.geneOfCell[$0] })
+      try root.writeStrings("genes", cells.geneNames)
+      try root.writeString("target_gene", gene)
+      try file.commit()
+      print("wrote \(indices.count) translated cells to \(out)")
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import OPSData
+import Testing
+import TestSupport
+
+/// End-to-end runs of `grape train`, `export`, `encode` and `transfer` on a tiny store.
+@Suite(.serialized) struct TrainExportCLITests {
+  /// A 16×16 uint16 store: 3 genes × 8 cells over 2 batches, gene visible in one channel.
+  static func makeStore(_ dir: String) throws -> String {
+    let path = "\(dir)/cells.h5"
+    let genes = ["GENE_A", "GENE_B", "nontargeting"]
+    let w = try CellStoreWriter(
+      path: path, channels: ["DNA", "DNA damage", "microtubules", "F-actin"], height: 16, width: 16, pixelType: .uint16,
+      genes: genes, batches: ["plate1", "plate2"], control: "nontargeting")
+    var px: [UInt16] = []
+    var g: [Int32] = [], b: [Int32] = []
+    for i in 0..<24 {
+      g.append(Int32(i % 3))
+      b.append(Int32(i % 2))
+      for c in 0..<4 { for j in 0..<256 { px.append(UInt16(200 + (c == i % 3 ? 800 : 0) + (j * 7 + i * 13) % 97)) } }
+    }
+    try w.append(images: px, genes: g, batches: b)
+    try w.finish()
+    return path
+  }
+
+  @Test func trainExportEncodeTransfer() throws {
+    let dir = makeTemporaryFolder("cli-train")
+    let store = try Self.makeStore(dir)
+    let run = "\(dir)/run"
+    let t = try GrapeCommand.run(["train", "--data", store, "--run", run, "--preset", "tiny", "--steps", "3", "--seed", "4"])
+    #expect(t.status == 0, "train failed: \(t.stderr)")
+    #expect(t.stdout.contains("trained to step 3"))
+    for f in ["config.json", "log.tsv", "loss_curves.svg", "checkpoints/latest", "checkpoints/step-00000003/weights_ema.safetensors"] {
+      #expect(FileManager.default.fileExists(atPath: "\(run)/\(f)"), "missing \(f)")
+    }
+    let config = try String(contentsOfFile: "\(run)/config.json", encoding: .utf8)
+    #expect(config.contains("\"input_transform\"") && config.contains("\"affine\""))
+
+    // Resume to a later step.
+    let r = try GrapeCommand.run(["train", "--data", store, "--run", run, "--resume", "--steps", "4"])
+    #expect(r.status == 0, "resume failed: \(r.stderr)")
+    #expect(FileManager.default.fileExists(atPath: "\(run)/checkpoints/step-00000004"))
+
+    for ext in ["h5", "tsv", "h5ad"] {
+      let e = try GrapeCommand.run(["export", "--run", run, "--out", "\(dir)/emb.\(ext)"])
+      #expect(e.status == 0, "export .\(ext) failed: \(e.stderr)")
+      let emb = try GeneEmbedding.read(from: "\(dir)/emb.\(ext)")
+      #expect(emb.genes == ["GENE_A", "GENE_B", "nontargeting"] && emb.dimension == 32)
+    }
+    let sm = try GrapeCommand.run(["export", "--run", run, "--out", "\(dir)/sm.tsv", "--source", "style-mean", "--data", store])
+    #expect(sm.status == 0, "\(sm.stderr)")
+    #expect(try GeneEmbedding.read(from: "\(dir)/sm.tsv").dimension == 16)
+
+    let enc = try GrapeCommand.run(["encode", "--run", run, "--data", store, "--out", "\(dir)/codes.h5"])
+    #expect(enc.status == 0, "\(enc.stderr)")
+    let codes = try CellCodes.read(from: "\(dir)/codes.h5")
+    #expect(codes.count == 24 && codes.dimension == 16 && codes.batches == ["plate1", "plate2"])
+
+    let tr = try GrapeCommand.run(["transfer", "--run", run, "--data", store, "--gene", "GENE_B", "--out", "\(dir)/moved.h5", "--limit", "5"])
+    #expect(tr.status == 0, "\(tr.stderr)")
+    let f = try HDF5File.open("\(dir)/moved.h5")
+    #expect(try f.dataset("images").shape == [5, 4, 16, 16])
+  }
+
+  @Test func badInputGetsOneClearLineAndNoOutput() throws {
+    let dir = makeTemporaryFolder("cli-bad")
+    let store = try Self.makeStore(dir)
+    // A preset whose crop size does not match the store.
+    let a = try GrapeCommand.run(["train", "--data", store, "--run", "\(dir)/r1", "--preset", "cpu", "--steps", "1"])
+    #expect(a.status != 0)
+    #expect(a.stderr.contains("16×16") && a.stderr.contains("cpu"), "\(a.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: "\(dir)/r1/checkpoints"))
+    // A missing data file names the flag and the path.
+    let b = try GrapeCommand.run(["train", "--data", "\(dir)/nope.h5", "--run", "\(dir)/r2", "--preset", "tiny"])
+    #expect(b.status != 0 && b.stderr.contains("nope.h5"))
+    // Resume without a checkpoint.
+    let c = try GrapeCommand.run(["train", "--data", store, "--run", "\(dir)/r3", "--resume", "--preset", "tiny"])
+    #expect(c.status != 0 && c.stderr.contains("config.json"), "\(c.stderr)")
+    // Export from a folder that is not a run.
+    let d = try GrapeCommand.run(["export", "--run", dir, "--out", "\(dir)/x.h5"])
+    #expect(d.status != 0 && d.stderr.contains("config.json"))
+    #expect(!FileManager.default.fileExists(atPath: "\(dir)/x.h5"))
+    // An unknown gene for transfer.
+    let e = try GrapeCommand.run(["export", "--run", dir, "--out", "\(dir)/x.csv"])
+    #expect(e.status != 0 && e.stderr.contains(".csv"))
+    // A config override with an unknown field.
+    try #"{"learning_rate": 1}"#.write(toFile: "\(dir)/bad.json", atomically: true, encoding: .utf8)
+    let f = try GrapeCommand.run(["train", "--data", store, "--run", "\(dir)/r4", "--preset", "tiny", "--config", "\(dir)/bad.json"])
+    #expect(f.status != 0 && f.stderr.contains("learning_rate"), "\(f.stderr)")
+    #expect(f.stderr.split(separator: "\n").count == 1, "more than one error line: \(f.stderr)")
+  }
+}

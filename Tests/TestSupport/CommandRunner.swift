@@ -1,0 +1,58 @@
+import Foundation
+
+/// The result of running the `grape` executable.
+public struct CommandResult {
+  public let status: Int32
+  public let stdout: String
+  public let stderr: String
+}
+
+/// Locates and runs the `grape` executable built next to the test bundle.
+public enum GrapeCommand {
+  /// The executable: `$GRAPE_BIN` if set, else `grape` in the build folder of the tests.
+  public static var executable: URL {
+    if let env = ProcessInfo.processInfo.environment["GRAPE_BIN"] { return URL(fileURLWithPath: env) }
+    let bundleDir = Bundle.main.bundleURL.deletingLastPathComponent()
+    for dir in [bundleDir, bundleDir.deletingLastPathComponent(), Bundle.main.bundleURL] {
+      let candidate = dir.appendingPathComponent("grape")
+      if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+    }
+    // Tests run from the package root by `swift test`.
+    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    for config in ["debug", "release"] {
+      let candidate = cwd.appendingPathComponent(".build/\(config)/grape")
+      if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+    }
+    return bundleDir.appendingPathComponent("grape")
+  }
+
+  /// Runs `grape` with `arguments` and waits for it.
+  public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    let p = Process()
+    p.executableURL = executable
+    p.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    p.environment = env
+    // Output goes to files, so a chatty command can never block on a full pipe.
+    let dir = makeTemporaryFolder("cmd")
+    let outURL = URL(fileURLWithPath: "\(dir)/stdout"), errURL = URL(fileURLWithPath: "\(dir)/stderr")
+    FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    p.standardOutput = try FileHandle(forWritingTo: outURL)
+    p.standardError = try FileHandle(forWritingTo: errURL)
+    try p.run()
+    p.waitUntilExit()
+    let outData = (try? Data(contentsOf: outURL)) ?? Data()
+    let errData = (try? Data(contentsOf: errURL)) ?? Data()
+    try? FileManager.default.removeItem(atPath: dir)
+    return CommandResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+  }
+}
+
+/// A fresh temporary folder.
+public func makeTemporaryFolder(_ tag: String) -> String {
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("grape-\(tag)-\(UUID().uuidString)").path
+  try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+  return dir
+}
