@@ -123,6 +123,13 @@ public protocol Backend: Sendable {
   func avgPool2x2(_ x: Storage, planes: Int, height: Int, width: Int, scale: Float, into y: Storage)
   /// Nearest-neighbour ×2 upsampling of [planes, h, w], times `scale`.
   func upsample2x(_ x: Storage, planes: Int, height: Int, width: Int, scale: Float, into y: Storage)
+
+  /// Normalises each of `planes` rows of `size` values to zero mean and unit (biased)
+  /// variance: y = (x − mean)·rstd with rstd = 1/√(var + eps); writes rstd per plane.
+  func planeNormalize(_ x: Storage, planes: Int, size: Int, eps: Float, into y: Storage, rstd: Storage)
+  /// The input gradient of ``planeNormalize(_:planes:size:eps:into:rstd:)`` from its output
+  /// x̂ and rstd: gx = rstd·(g − mean(g) − x̂·mean(g·x̂)) per plane.
+  func planeNormalizeBackward(_ g: Storage, normalized: Storage, rstd: Storage, planes: Int, size: Int, into gx: Storage)
 }
 
 /// The backend that ops use.

@@ -1,5 +1,5 @@
 import Testing
-import TensorCore
+@testable import TensorCore
 import TestSupport
 
 /// Finite-difference checks of matrix products, convolution, pooling and upsampling.
@@ -100,4 +100,21 @@ func naiveConv2d(_ x: Tensor, _ w: Tensor, stride: Int, padding: Int) -> Tensor 
     }
   }
   return Tensor(out, shape: [n, o, ho, wo])
+}
+
+/// The flipped-kernel route of the input gradient against the col2im reference route.
+@Suite struct ConvKernelRouteTests {
+  @Test(arguments: [(3, 1, 1, 6), (3, 1, 0, 6), (4, 1, 0, 4), (2, 1, 1, 5), (3, 2, 1, 6), (1, 1, 0, 4)])
+  func inputGradientRoutesAgree(_ c: (Int, Int, Int, Int)) {
+    let (k, stride, pad, size) = c
+    let geo = Conv2dGeometry(batch: 3, inChannels: 5, height: size, width: size, outChannels: 4, kernelH: k, kernelW: k, stride: stride, padding: pad)
+    let gy = randomTensor(geo.outputShape, seed: 81)
+    let w = randomTensor(geo.weightShape, seed: 82)
+    let fast = Tensor(uninitializedShape: geo.inputShape)
+    let reference = Tensor(uninitializedShape: geo.inputShape)
+    let cpu = CPUBackend()
+    cpu.conv2dBackwardInput(gy.storage, w.storage, geo, into: fast.storage)
+    cpu.conv2dBackwardInputByCol2im(gy.storage, w.storage, geo, into: reference.storage)
+    assertClose(fast, reference, rtol: 1e-4, atol: 1e-5, "\(c)")
+  }
 }

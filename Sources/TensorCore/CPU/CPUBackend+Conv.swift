@@ -23,6 +23,25 @@ extension CPUBackend {
   }
 
   public func conv2dBackwardInput(_ gy: Storage, _ w: Storage, _ g: Conv2dGeometry, into gx: Storage) {
+    if g.stride == 1 && g.padding <= min(g.kernelH, g.kernelW) - 1 && !isPointwise(g) {
+      // A stride-1 convolution's input gradient is the full convolution of gy with the
+      // spatially flipped, channel-transposed kernel: an im2col gather and one GEMM instead of
+      // a GEMM and a col2im scatter.
+      let flipped = Storage(uninitializedCount: w.count)
+      flipTranspose(w.pointer, g, flipped.pointer)
+      let t = Conv2dGeometry(
+        batch: g.batch, inChannels: g.outChannels, height: g.outHeight, width: g.outWidth, outChannels: g.inChannels,
+        kernelH: g.kernelH, kernelW: g.kernelW, stride: 1, padding: g.kernelH - 1 - g.padding)
+      if g.kernelH == g.kernelW && t.outHeight == g.height && t.outWidth == g.width {
+        conv2d(gy, flipped, t, into: gx)
+        return
+      }
+    }
+    conv2dBackwardInputByCol2im(gy, w, g, into: gx)
+  }
+
+  /// The input gradient through a transposed GEMM and col2im (any stride and padding).
+  func conv2dBackwardInputByCol2im(_ gy: Storage, _ w: Storage, _ g: Conv2dGeometry, into gx: Storage) {
     let p = g.outHeight * g.outWidth
     let ckk = g.inChannels * g.kernelH * g.kernelW
     let o = g.outChannels
@@ -78,6 +97,18 @@ extension CPUBackend {
 
 private func isPointwise(_ g: Conv2dGeometry) -> Bool {
   g.kernelH == 1 && g.kernelW == 1 && g.stride == 1 && g.padding == 0
+}
+
+/// wt[c, o, i, j] = w[o, c, kh−1−i, kw−1−j].
+private func flipTranspose(_ w: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry, _ wt: UnsafeMutablePointer<Float>) {
+  let (o, c, kh, kw) = (g.outChannels, g.inChannels, g.kernelH, g.kernelW)
+  for oc in 0..<o {
+    for ic in 0..<c {
+      let src = w + (oc * c + ic) * kh * kw
+      let dst = wt + (ic * o + oc) * kh * kw
+      for i in 0..<kh { for j in 0..<kw { dst[i * kw + j] = src[(kh - 1 - i) * kw + (kw - 1 - j)] } }
+    }
+  }
 }
 
 /// Splits the batch into chunks whose column matrices have about 1,024 or more columns and at

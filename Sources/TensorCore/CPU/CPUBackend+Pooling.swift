@@ -43,3 +43,39 @@ extension CPUBackend {
     }
   }
 }
+
+extension CPUBackend {
+  public func planeNormalize(_ x: Storage, planes: Int, size: Int, eps: Float, into y: Storage, rstd: Storage) {
+    let xp = UnsafePointer(x.pointer), yp = y.pointer, rp = rstd.pointer
+    Parallel.forEach(planes, costPerItem: 3 * size) { range in
+      for pl in range {
+        let src = xp + pl * size, dst = yp + pl * size
+        let mean = sumContiguous(src, size) / Float(size)
+        var sq: Float = 0
+        for i in 0..<size {
+          let d = src[i] - mean
+          sq += d * d
+        }
+        let r = 1 / (sq / Float(size) + eps).squareRoot()
+        rp[pl] = r
+        for i in 0..<size { dst[i] = (src[i] - mean) * r }
+      }
+    }
+  }
+
+  public func planeNormalizeBackward(_ g: Storage, normalized: Storage, rstd: Storage, planes: Int, size: Int, into gx: Storage) {
+    let gp = UnsafePointer(g.pointer), np = UnsafePointer(normalized.pointer), rp = UnsafePointer(rstd.pointer), op = gx.pointer
+    Parallel.forEach(planes, costPerItem: 3 * size) { range in
+      for pl in range {
+        let gr = gp + pl * size, nr = np + pl * size, out = op + pl * size
+        var sg: Float = 0, sgn: Float = 0
+        for i in 0..<size {
+          sg += gr[i]
+          sgn += gr[i] * nr[i]
+        }
+        let mg = sg / Float(size), mgn = sgn / Float(size), r = rp[pl]
+        for i in 0..<size { out[i] = r * (gr[i] - mg - nr[i] * mgn) }
+      }
+    }
+  }
+}
