@@ -5,5 +5,5 @@ struct Grape: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "grape",
     abstract: "Gene embeddings from optical pooled screens, with batch-effect correction.",
-    subcommands: [])
+    subcommands: [Import.self, Inspect.self])
 }
