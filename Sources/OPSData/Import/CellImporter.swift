@@ -341,7 +341,7 @@ public enum CellImporter {
       }
       object["control_statistics"] = perBatch
     }
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
     return String(decoding: data, as: UTF8.self)
   }
 }

@@ -82,6 +82,8 @@ struct ImportPlan: Sendable {
       for batchName in names { batchColumns.append(try column(batchName, flag: "--batch-columns")) }
     } else if let batch = table.column("batch") {
       batchColumns = [batch]
+    } else {
+      progress?.note("no 'batch' column: all cells go into one batch 'all' (name batch columns with --batch-columns)")
     }
     let yColumn = table.column("y")
     let xColumn = table.column("x")

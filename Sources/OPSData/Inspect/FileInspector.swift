@@ -33,7 +33,13 @@ public enum FileInspector {
     case .h5ad?: return .embedding
     default: break
     }
-    let file = try HDF5File.open(path)
+    let file: HDF5File
+    do {
+      file = try HDF5File.open(path)
+    } catch OPSDataError.hdf5(_, _, _, let detail) where detail == "not an HDF5 file" {
+      throw OPSDataError.invalidArgument(
+        name: path, message: "not a cell store, embedding file (.h5, .tsv, .h5ad), per-cell code file or run folder")
+    }
     let root = try file.root
     if root.attributes.contains("format") { return .cellStore }
     if file.contains("/embedding") { return .embedding }
@@ -90,25 +96,14 @@ public enum FileInspector {
     guard let data = FileManager.default.contents(atPath: configPath) else {
       throw OPSDataError.invalidRun(path: configPath, reason: "cannot read")
     }
-    guard let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+    guard case .object(let config)? = try? JSONValue.parse(data) else {
       throw OPSDataError.invalidRun(path: configPath, reason: "is not a JSON object")
     }
     var lines = ["run \(path)"]
-    func text(_ value: Any) -> String {
-      if let strings = value as? [String] {
-        return strings.count > 8 ? "\(strings.count) (\(strings.prefix(8).joined(separator: ", ")), ...)" : strings.joined(separator: ", ")
-      }
-      if let flag = value as? Bool, type(of: value) == Bool.self { return flag ? "true" : "false" }
-      if let number = value as? NSNumber { return number.stringValue }
-      if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) {
-        return String(decoding: data, as: UTF8.self)
-      }
-      return "\(value)"
-    }
     let essentials = ["preset", "img_size", "in_channels", "channels", "dim_in", "max_conv_dim", "style_dim", "latent_dim",
                       "mapping_hidden", "genes", "abra", "batch_size", "steps", "seed", "data", "input_transform"]
     for key in essentials {
-      if let value = config[key] { lines.append("  " + key.padding(toLength: 15, withPad: " ", startingAt: 0) + text(value)) }
+      if let value = config[key] { lines.append("  " + key.padding(toLength: 15, withPad: " ", startingAt: 0) + value.text) }
     }
     let others = config.keys.filter { !essentials.contains($0) }.sorted()
     if !others.isEmpty { lines.append("  other keys     \(others.joined(separator: ", "))") }
@@ -123,9 +118,9 @@ public enum FileInspector {
       }
       lines.append("  latest         \(name)" + (status.isEmpty ? " (folder missing or empty)" : " (\(status.joined(separator: ", ")))"))
       if let stateData = FileManager.default.contents(atPath: (folder as NSString).appendingPathComponent("state.json")),
-        let state = try? JSONSerialization.jsonObject(with: stateData) as? [String: Any], let step = state["step"]
+        case .object(let state)? = try? JSONValue.parse(stateData), let step = state["step"]
       {
-        lines.append("  step           \(text(step))")
+        lines.append("  step           \(step.text)")
       }
     } else {
       lines.append("  latest         (no checkpoint)")
