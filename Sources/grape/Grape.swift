@@ -5,5 +5,7 @@ struct Grape: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "grape",
     abstract: "Gene embeddings from optical pooled screens, with batch-effect correction.",
-    subcommands: [Train.self, Export.self, Encode.self, Transfer.self, Bench.self])
+    subcommands: [
+      Import.self, Inspect.self, Train.self, Export.self, Encode.self, Transfer.self, Bench.self,
+    ])
 }

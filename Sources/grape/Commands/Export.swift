@@ -31,7 +31,7 @@ struct Export: ParsableCommand {
   }
 
   func run() throws {
-    try reportingErrors("export") {
+    try CLISupport.run {
       let (config, nets) = try loadTrainedNetworks(run: RunFolder(path: runPath), useEMA: !noEma)
       let embedding: GeneEmbedding
       switch source {
@@ -69,7 +69,7 @@ struct Encode: ParsableCommand {
   var noEma = false
 
   func run() throws {
-    try reportingErrors("encode") {
+    try CLISupport.run {
       let (config, nets) = try loadTrainedNetworks(run: RunFolder(path: runPath), useEMA: !noEma)
       let cells = try StoreCellSource(path: data)
       try checkShape(config: config, cells: cells, data: data)

@@ -49,7 +49,7 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
-    try reportingErrors("train") {
+    try CLISupport.run {
       let source = try StoreCellSource(path: data)
       let folder = RunFolder(path: runPath)
       var cfg: GRAPEConfig

@@ -33,7 +33,7 @@ struct Transfer: ParsableCommand {
   }
 
   func run() throws {
-    try reportingErrors("transfer") {
+    try CLISupport.run {
       let (config, nets) = try loadTrainedNetworks(run: RunFolder(path: runPath), useEMA: !noEma)
       guard let target = config.genes.firstIndex(of: gene) else {
         throw GRAPEError.dataMismatch("--gene \(gene): not among the model's \(config.genes.count) genes (e.g. \(config.genes.prefix(5).joined(separator: ", ")))")

@@ -1,21 +1,6 @@
 import ArgumentParser
 import Foundation
 
-/// Runs a command body, turning any error into one line on stderr (`grape <command>: error: …`)
-/// and a non-zero exit, instead of a stack trace or ArgumentParser's usage text.
-func reportingErrors(_ command: String, _ body: () throws -> Void) throws {
-  do {
-    try body()
-  } catch let e as ExitCode {
-    throw e
-  } catch let e as CleanExit {
-    throw e
-  } catch {
-    FileHandle.standardError.write(Data("grape \(command): error: \(error)\n".utf8))
-    throw ExitCode.failure
-  }
-}
-
 /// Writes a line to stderr.
 func note(_ text: String) {
   FileHandle.standardError.write(Data((text + "\n").utf8))

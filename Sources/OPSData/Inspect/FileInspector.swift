@@ -1,0 +1,143 @@
+import Foundation
+
+/// Text summaries of the files this toolkit reads and writes (`grape inspect`): cell stores,
+/// embedding files, per-cell code files and run folders.
+public enum FileInspector {
+  /// What a path holds.
+  public enum Kind: String, Sendable {
+    /// A cell store.
+    case cellStore = "cell store"
+    /// A gene embedding (HDF5, TSV or h5ad).
+    case embedding
+    /// Per-cell codes.
+    case cellCodes = "per-cell codes"
+    /// A training run folder.
+    case run
+  }
+
+  /// Decides what `path` holds.
+  ///
+  /// - Throws: ``OPSDataError/fileNotFound(path:)``, or ``OPSDataError/invalidArgument(name:message:)``
+  ///   when it is none of the known kinds.
+  public static func kind(of path: String) throws -> Kind {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw OPSDataError.fileNotFound(path: path) }
+    if isDirectory.boolValue {
+      guard FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("config.json")) else {
+        throw OPSDataError.invalidRun(path: path, reason: "a folder without config.json is not a run")
+      }
+      return .run
+    }
+    switch GeneEmbedding.FileFormat(path: path) {
+    case .tsv?: return .embedding
+    case .h5ad?: return .embedding
+    default: break
+    }
+    let file: HDF5File
+    do {
+      file = try HDF5File.open(path)
+    } catch OPSDataError.hdf5(_, _, _, let detail) where detail == "not an HDF5 file" {
+      throw OPSDataError.invalidArgument(
+        name: path, message: "not a cell store, embedding file (.h5, .tsv, .h5ad), per-cell code file or run folder")
+    }
+    let root = try file.root
+    if root.attributes.contains("format") { return .cellStore }
+    if file.contains("/embedding") { return .embedding }
+    if file.contains("/X") && file.contains("/obs") { return .embedding }
+    if file.contains("/obs/gene") { return .cellCodes }
+    throw OPSDataError.invalidArgument(
+      name: path, message: "not a cell store, embedding, per-cell code file or run folder (root holds: \(try root.members().joined(separator: ", ")))")
+  }
+
+  /// A readable summary of `path`.
+  ///
+  /// - Parameter sampleSize: cells sampled for a cell store's channel statistics.
+  public static func describe(_ path: String, sampleSize: Int = 1000) throws -> String {
+    switch try kind(of: path) {
+    case .cellStore: return try CellStoreSummary(store: CellStore(path: path), sampleSize: sampleSize).render()
+    case .embedding: return try describeEmbedding(path)
+    case .cellCodes: return try describeCodes(path)
+    case .run: return try describeRun(path)
+    }
+  }
+
+  static func describeEmbedding(_ path: String) throws -> String {
+    let format = GeneEmbedding.FileFormat(path: path) ?? .hdf5
+    let embedding = try GeneEmbedding.read(from: path, format: format)
+    var norms: [Double] = []
+    for g in 0..<embedding.count {
+      norms.append(embedding.row(g).reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
+    }
+    let sortedNorms = norms.sorted()
+    var lines = ["embedding \(path)"]
+    lines.append("  format      \(format.rawValue)")
+    lines.append("  genes       \(embedding.count)")
+    lines.append("  dimension   \(embedding.dimension)")
+    lines.append("  source      \(embedding.source.isEmpty ? "(not recorded)" : embedding.source)")
+    if let first = sortedNorms.first, let last = sortedNorms.last {
+      lines.append("  row norms   min \(CellStoreSummary.format(first).trimmingCharacters(in: .whitespaces)), median \(CellStoreSummary.format(sortedNorms[sortedNorms.count / 2]).trimmingCharacters(in: .whitespaces)), max \(CellStoreSummary.format(last).trimmingCharacters(in: .whitespaces))")
+    }
+    let shown = embedding.genes.prefix(12).joined(separator: ", ")
+    lines.append("  first genes \(shown)\(embedding.count > 12 ? ", ..." : "")")
+    return lines.joined(separator: "\n")
+  }
+
+  static func describeCodes(_ path: String) throws -> String {
+    let codes = try CellCodes.read(from: path)
+    var lines = ["per-cell codes \(path)"]
+    lines.append("  dataset     /\(codes.name) [\(codes.count), \(codes.dimension)]")
+    lines.append("  genes       \(codes.genes.count)")
+    lines.append("  batches     \(codes.batches.count): \(codes.batches.prefix(12).joined(separator: ", "))\(codes.batches.count > 12 ? ", ..." : "")")
+    return lines.joined(separator: "\n")
+  }
+
+  static func describeRun(_ path: String) throws -> String {
+    let configPath = (path as NSString).appendingPathComponent("config.json")
+    guard let data = FileManager.default.contents(atPath: configPath) else {
+      throw OPSDataError.invalidRun(path: configPath, reason: "cannot read")
+    }
+    guard case .object(let config)? = try? JSONValue.parse(data) else {
+      throw OPSDataError.invalidRun(path: configPath, reason: "is not a JSON object")
+    }
+    var lines = ["run \(path)"]
+    let essentials = ["preset", "img_size", "in_channels", "channels", "dim_in", "max_conv_dim", "style_dim", "latent_dim",
+                      "mapping_hidden", "genes", "abra", "batch_size", "steps", "seed", "data", "input_transform"]
+    for key in essentials {
+      if let value = config[key] { lines.append("  " + key.padding(toLength: 15, withPad: " ", startingAt: 0) + value.text) }
+    }
+    let others = config.keys.filter { !essentials.contains($0) }.sorted()
+    if !others.isEmpty { lines.append("  other keys     \(others.joined(separator: ", "))") }
+    let checkpoints = (path as NSString).appendingPathComponent("checkpoints")
+    let latestPath = (checkpoints as NSString).appendingPathComponent("latest")
+    if let latest = try? String(contentsOfFile: latestPath, encoding: .utf8) {
+      let name = latest.trimmingCharacters(in: .whitespacesAndNewlines)
+      let folder = (checkpoints as NSString).appendingPathComponent(name)
+      var status: [String] = []
+      for file in ["weights.safetensors", "weights_ema.safetensors", "optimizer.safetensors", "state.json"] {
+        if FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(file)) { status.append(file) }
+      }
+      lines.append("  latest         \(name)" + (status.isEmpty ? " (folder missing or empty)" : " (\(status.joined(separator: ", ")))"))
+      if let stateData = FileManager.default.contents(atPath: (folder as NSString).appendingPathComponent("state.json")),
+        case .object(let state)? = try? JSONValue.parse(stateData), let step = state["step"]
+      {
+        lines.append("  step           \(step.text)")
+      }
+    } else {
+      lines.append("  latest         (no checkpoint)")
+    }
+    if let count = try? FileManager.default.contentsOfDirectory(atPath: checkpoints).filter({ $0.hasPrefix("step-") }).count {
+      lines.append("  checkpoints    \(count)")
+    }
+    let logPath = (path as NSString).appendingPathComponent("log.tsv")
+    if let log = try? String(contentsOfFile: logPath, encoding: .utf8) {
+      let rows = log.split(separator: "\n")
+      if rows.count >= 2, let header = rows.first, let last = rows.last {
+        lines.append("  log            \(rows.count - 1) rows; last:")
+        for (key, value) in zip(header.split(separator: "\t"), last.split(separator: "\t")) {
+          lines.append("    " + String(key).padding(toLength: 13, withPad: " ", startingAt: 0) + String(value))
+        }
+      }
+    }
+    return lines.joined(separator: "\n")
+  }
+}
