@@ -22,10 +22,16 @@ public enum TrainBenchmark {
     let reg = regularizer?(nets, c)
     let opt = GRAPEOptimizers(networks: nets, config: c, regularizer: reg)
     let shape = [c.batchSize, c.inChannels, c.imgSize, c.imgSize]
-    func batch() -> GRAPEBatch {
+    // A few random batches made up front, so drawing random numbers is not timed.
+    let pool = (0..<4).map { _ in
       GRAPEBatch(
         images: Tensor.randn(shape, using: &rng), genes: (0..<c.batchSize).map { _ in rng.int(below: genes) },
         targets: (0..<c.batchSize).map { _ in rng.int(below: genes) }, batches: [Int](repeating: 0, count: c.batchSize))
+    }
+    var drawn = 0
+    func batch() -> GRAPEBatch {
+      drawn += 1
+      return pool[drawn % pool.count]
     }
     var timings = StepTimings()
     var losses = StepLosses()

@@ -170,9 +170,15 @@ private func im2col(_ x: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry, nb: I
             // ix = ox − pad + j is inside [0, w) for ox in [lo, hi).
             let lo = Swift.max(0, pad - j)
             let hi = Swift.min(wo, w + pad - j)
-            if lo > 0 { row.update(repeating: 0, count: Swift.min(lo, wo)) }
-            if hi > lo { (row + lo).update(from: srow + lo - pad + j, count: hi - lo) }
-            if hi < wo { (row + Swift.max(hi, 0)).update(repeating: 0, count: wo - Swift.max(hi, 0)) }
+            let src = srow - pad + j
+            if wo <= 32 {
+              // Short rows: a plain loop beats a library call per row.
+              for ox in 0..<wo { row[ox] = (ox >= lo && ox < hi) ? src[ox] : 0 }
+            } else {
+              if lo > 0 { row.update(repeating: 0, count: Swift.min(lo, wo)) }
+              if hi > lo { (row + lo).update(from: src + lo, count: hi - lo) }
+              if hi < wo { (row + Swift.max(hi, 0)).update(repeating: 0, count: wo - Swift.max(hi, 0)) }
+            }
           } else {
             for ox in 0..<wo {
               let ix = ox * s - pad + j
