@@ -212,4 +212,26 @@ import Testing
     // Radii grow by e^0.4 ≈ 1.49, areas by about 2.2 (less where cells reach the crop edge).
     #expect(b > 1.5 * a)
   }
+
+  @Test func debrisAddsBrightParticlesAtItsRate() throws {
+    let sim = try Self.simulator()
+    let clean = ImagingConditions.ideal()
+    var dirty = clean
+    dirty.debrisRate = 1
+    let a = Self.crops(sim, clean)
+    let b = Self.crops(sim, dirty)
+    for (x, y) in zip(a, b) {
+      // Debris only adds light, in a few hundred counts or more.
+      #expect(zip(x, y).allSatisfy { $0 <= $1 })
+      let added = zip(x, y).reduce(0.0) { $0 + Double($1.1) - Double($1.0) }
+      #expect(added > 1000)
+    }
+    // At the baseline rate about 2 % of crops hold debris.
+    var some = clean
+    some.debrisRate = 0.25
+    let c = Self.crops(sim, some, n: 40)
+    let a40 = Self.crops(sim, clean, n: 40)
+    let dirtyCount = zip(a40, c).filter { $0 != $1 }.count
+    #expect((4...18).contains(dirtyCount))
+  }
 }

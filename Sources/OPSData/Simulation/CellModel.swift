@@ -318,8 +318,8 @@ struct CellModel: Sendable {
           x: cellX + o * Foundation.cos(perp), y: cellY + o * Foundation.sin(perp),
           angle: cellAngle + sfSpread * Float(actinRNG.normal()),
           curvature: 0.3 * bend * Float(actinRNG.normal()),
-          deposit: stressFibreDeposit96 * unit * lognormal(0.45, &actinRNG), maxLength: 3 * rc,
-          twoSided: true))
+          deposit: stressFibreDeposit96 * unit * lognormal(0.45, &actinRNG),
+          maxLength: Float(actinRNG.uniform(0.4, 1.3)) * rc, twoSided: true))
     }
 
     return CellModel(

@@ -40,9 +40,10 @@ struct RenderedCellInfo: Sendable {
 /// Draws cells into four-channel crops: DNA, DNA damage, microtubules, F-actin.
 ///
 /// A crop is drawn in three steps: the noise-free stain images of the centred cell and of the
-/// neighbours reaching into the crop (`draw`), then the plate's imaging conditions (blur, gain,
-/// illumination falloff, offset and camera noise; see `ImagingConditions`), then rounding to
-/// UInt16.
+/// neighbours reaching into the crop (`draw`), and in a few crops a debris particle; then the
+/// plate's imaging conditions (blur, gain, illumination falloff, offset and camera noise; see
+/// `ImagingConditions`), with the blur of each crop varied around the plate's by a log-normal
+/// factor (σ = 0.2) for focus drift; then rounding to UInt16.
 enum CellRenderer {
   /// Number of channels.
   static let channelCount = 4
@@ -53,6 +54,8 @@ enum CellRenderer {
   static let actin = 3
   /// Side of the square field of view a crop is cut from, in crop sides.
   static let fieldInCrops: Float = 20
+  /// Log-normal spread of each crop's blur around its plate's (focus drift).
+  static let focusJitter: Float = 0.2
 
   /// Renders one crop.
   ///
@@ -92,7 +95,11 @@ enum CellRenderer {
       draw(other, ws)
     }
     draw(main, ws)
-    applyImaging(conditions, ws, fieldX: fieldX, fieldY: fieldY, rng: &rng, out: out)
+    if rng.uniform() < Double(conditions.debrisRate) { drawDebris(ws, rng: &rng) }
+    // Focus drifts across a plate: each crop's blur varies around the plate's.
+    var imaging = conditions
+    imaging.blurSigma *= Foundation.exp(focusJitter * Float(rng.normal()))
+    applyImaging(imaging, ws, fieldX: fieldX, fieldY: fieldY, rng: &rng, out: out)
     return RenderedCellInfo(
       mitotic: main.stage != .interphase, fociCount: main.foci.count, fieldX: fieldX, fieldY: fieldY)
   }
@@ -186,6 +193,25 @@ enum CellRenderer {
     for spot in m.centrosomes { stamp(tubulinP, s, spot) }
     for fibre in m.microtubules { march(fibre, tubulinP, s, within: m.cell, dimmedBy: bodies) }
     for fibre in m.stressFibres { march(fibre, actinP, s, within: m.cell, dimmedBy: []) }
+  }
+
+  /// Adds a debris particle: a cluster of 1–3 bright blobs anywhere in the crop, fluorescent in a
+  /// random subset of the channels (autofluorescent dust and fragments of dead cells).
+  static func drawDebris(_ ws: RenderWorkspace, rng: inout RandomGenerator) {
+    let s = ws.size
+    let unit = Float(s) / 96
+    let x = Float(rng.uniform()) * Float(s)
+    let y = Float(rng.uniform()) * Float(s)
+    var channels = (0..<ws.channels).filter { _ in rng.uniform() < 0.5 }
+    if channels.isEmpty { channels = [rng.int(below: ws.channels)] }
+    let blobs = 1 + rng.int(below: 3)
+    for _ in 0..<blobs {
+      let spot = Spot(
+        x: x + 3 * unit * Float(rng.normal()), y: y + 3 * unit * Float(rng.normal()),
+        sigma: max(0.6, Float(rng.uniform(1.5, 4)) * unit),
+        amount: 60_000 * unit * unit * Float(rng.uniform(0.3, 1)))
+      for c in channels { stamp(ws.plane(c), s, spot) }
+    }
   }
 
   /// Adds a Gaussian spot of integrated intensity `spot.amount`.

@@ -16,7 +16,9 @@ import TensorCore
 /// widths; `R` the half-diagonal), so cells far from the centre are dimmer and slightly graded.
 /// `n` is Irwin–Hall(4) noise scaled to unit variance (a fast near-Gaussian; Poisson noise is
 /// approximated by its Gaussian limit). `neighbourDensity` is the mean number of neighbouring cells
-/// whose parts enter the crop, and `cellSizeShift` adds to every cell's log radius.
+/// whose parts enter the crop, `cellSizeShift` adds to every cell's log radius, and `debrisRate` is
+/// the fraction of crops holding a bright debris particle. Each crop's blur also varies around the
+/// plate's `blurSigma` by a log-normal factor (σ = 0.2), as focus drifts across a plate.
 public struct ImagingConditions: Sendable, Codable, Equatable {
   /// Per-channel multiplicative gain (staining efficiency × exposure), [C].
   public var gain: [Float]
@@ -38,12 +40,14 @@ public struct ImagingConditions: Sendable, Codable, Equatable {
   public var neighbourDensity: Float
   /// Added to the log radius of every cell and nucleus.
   public var cellSizeShift: Float
+  /// Fraction of crops holding a debris particle (dust, fragments of dead cells).
+  public var debrisRate: Float
 
   /// Conditions with the given values.
   public init(
     gain: [Float], offset: [Float], vignetteStrength: Float, vignetteCentreX: Float,
     vignetteCentreY: Float, blurSigma: Float, readNoise: Float, photonGain: Float,
-    neighbourDensity: Float, cellSizeShift: Float
+    neighbourDensity: Float, cellSizeShift: Float, debrisRate: Float
   ) {
     self.gain = gain
     self.offset = offset
@@ -55,6 +59,7 @@ public struct ImagingConditions: Sendable, Codable, Equatable {
     self.photonGain = photonGain
     self.neighbourDensity = neighbourDensity
     self.cellSizeShift = cellSizeShift
+    self.debrisRate = debrisRate
   }
 
   /// The shared imaging set-up every batch deviates from (`--batch-effect 0` images all plates so).
@@ -62,15 +67,15 @@ public struct ImagingConditions: Sendable, Codable, Equatable {
     ImagingConditions(
       gain: [Float](repeating: 1, count: channels), offset: [Float](repeating: 100, count: channels),
       vignetteStrength: 0.25, vignetteCentreX: 0, vignetteCentreY: 0, blurSigma: 1.0,
-      readNoise: 12, photonGain: 1.5, neighbourDensity: 1.2, cellSizeShift: 0)
+      readNoise: 12, photonGain: 1.5, neighbourDensity: 1.2, cellSizeShift: 0, debrisRate: 0.02)
   }
 
-  /// Ideal conditions for tests: no blur, no noise, no vignetting, no neighbours, unit gain.
+  /// Ideal conditions for tests: no blur, noise, vignetting, neighbours or debris; unit gain.
   public static func ideal(channels: Int = 4) -> ImagingConditions {
     ImagingConditions(
       gain: [Float](repeating: 1, count: channels), offset: [Float](repeating: 0, count: channels),
       vignetteStrength: 0, vignetteCentreX: 0, vignetteCentreY: 0, blurSigma: 0, readNoise: 0,
-      photonGain: 0, neighbourDensity: 0, cellSizeShift: 0)
+      photonGain: 0, neighbourDensity: 0, cellSizeShift: 0, debrisRate: 0)
   }
 
   /// Spread of each parameter between batches at `--batch-effect 1` (log scale for positive
@@ -88,10 +93,11 @@ public struct ImagingConditions: Sendable, Codable, Equatable {
   /// | photon gain | × exp(0.3 z) |
   /// | neighbour density | × exp(0.45 z) |
   /// | cell size shift | + 0.07 z |
+  /// | debris rate | × exp(0.6 z), at most 0.5 |
   static let spreads = (
     gain: Float(0.3), offset: Float(30), vignette: Float(0.5), centre: Float(0.12),
     blur: Float(0.4), readNoise: Float(0.35), photonGain: Float(0.3), density: Float(0.45),
-    size: Float(0.07))
+    size: Float(0.07), debris: Float(0.6))
 
   /// Fraction of the between-batch spread by which a plate deviates from its batch.
   static let plateFraction: Float = 0.3
@@ -111,6 +117,7 @@ public struct ImagingConditions: Sendable, Codable, Equatable {
     c.photonGain = photonGain * Foundation.exp(s.photonGain * z())
     c.neighbourDensity = neighbourDensity * Foundation.exp(s.density * z())
     c.cellSizeShift = cellSizeShift + s.size * z()
+    c.debrisRate = min(0.5, debrisRate * Foundation.exp(s.debris * z()))
     return c
   }
 
@@ -121,7 +128,7 @@ public struct ImagingConditions: Sendable, Codable, Equatable {
     }
     return keys.map { "gain_\($0)" } + keys.map { "offset_\($0)" } + [
       "vignette_strength", "vignette_centre_x", "vignette_centre_y", "blur_sigma", "read_noise",
-      "photon_gain", "neighbour_density", "cell_size_shift",
+      "photon_gain", "neighbour_density", "cell_size_shift", "debris_rate",
     ]
   }
 
@@ -129,7 +136,7 @@ public struct ImagingConditions: Sendable, Codable, Equatable {
   public var vector: [Float] {
     gain + offset + [
       vignetteStrength, vignetteCentreX, vignetteCentreY, blurSigma, readNoise, photonGain,
-      neighbourDensity, cellSizeShift,
+      neighbourDensity, cellSizeShift, debrisRate,
     ]
   }
 }

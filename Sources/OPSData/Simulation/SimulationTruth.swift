@@ -55,7 +55,7 @@ public struct TruthDataset: Sendable, Equatable {
 /// | `/truth/gene_batch_counts` | int32 [G, B] | `geneBatchCounts`: cells of each gene in each batch |
 /// | `/truth/batch_effect` | float32 [B, E] | `batchEffects`: each batch's imaging conditions |
 /// | `/truth/plate_effect` | float32 [L, E] | `plateEffects`: the conditions each plate was imaged under |
-/// | `/truth/effect_names` | strings [E] | `effectNames` (`gain_dna`, …, `cell_size_shift`) |
+/// | `/truth/effect_names` | strings [E] | `effectNames` (`gain_dna`, …, `debris_rate`) |
 /// | `/truth/plate_names` | strings [L] | `plateNames` (`B1-P1`, …) |
 /// | `/truth/plate_batch` | int32 [L] | `plateBatch` |
 /// | `/truth/config` | strings [1] | `configJSON`: the `SimulationConfig` as JSON |
