@@ -94,7 +94,8 @@ public struct ComplexTable: Sendable, Equatable {
     let header = lines[headerIndex].split(separator: "\t", omittingEmptySubsequences: false)
       .map { Self.trim($0) }
     guard header.count >= 3, Array(header.prefix(3)) == Self.header else {
-      throw .badHeader(path: source, found: lines[headerIndex].replacingOccurrences(of: "\t", with: "<TAB>"))
+      throw .badHeader(
+        path: source, found: lines[headerIndex].replacingOccurrences(of: "\t", with: "<TAB>"))
     }
     var rows: [[String]] = []
     var rowNumbers: [Int] = []
@@ -104,7 +105,9 @@ public struct ComplexTable: Sendable, Equatable {
       guard fields.count >= 3 else {
         throw .badRow(
           path: source, row: i + 1,
-          reason: "expected 3 tab-separated fields (complex_id, complex_name, gene), found \(fields.count)")
+          reason:
+            "expected 3 tab-separated fields (complex_id, complex_name, gene), found \(fields.count)"
+        )
       }
       rows.append(Array(fields.prefix(3)))
       rowNumbers.append(i + 1)
@@ -133,7 +136,8 @@ public struct ComplexTable: Sendable, Equatable {
       if let known = names[id] {
         if known != name {
           throw .conflictingName(
-            path: source, row: row, id: id, name: name, firstName: known, firstRow: nameRow[id] ?? 0)
+            path: source, row: row, id: id, name: name, firstName: known, firstRow: nameRow[id] ?? 0
+          )
         }
       } else {
         names[id] = name
@@ -199,7 +203,8 @@ public enum ComplexTableError: Error, CustomStringConvertible, Equatable, Sendab
   /// A gene is listed a second time; the table requires one complex per gene.
   case duplicateGene(path: String, gene: String, row: Int, firstRow: Int)
   /// A complex identifier is given two different names.
-  case conflictingName(path: String, row: Int, id: String, name: String, firstName: String, firstRow: Int)
+  case conflictingName(
+    path: String, row: Int, id: String, name: String, firstName: String, firstRow: Int)
 
   /// A one-line message naming the file, the row and the field at fault.
   public var description: String {
@@ -207,17 +212,21 @@ public enum ComplexTableError: Error, CustomStringConvertible, Equatable, Sendab
     case .unreadable(let path, let reason):
       return "\(path): cannot read the complexes table: \(reason)"
     case .empty(let path):
-      return "\(path): the complexes table has no rows (expected a header complex_id<TAB>complex_name<TAB>gene, then one row per gene)"
+      return
+        "\(path): the complexes table has no rows (expected a header complex_id<TAB>complex_name<TAB>gene, then one row per gene)"
     case .badHeader(let path, let found):
-      return "\(path), row 1: expected the header complex_id<TAB>complex_name<TAB>gene, found \"\(found)\""
+      return
+        "\(path), row 1: expected the header complex_id<TAB>complex_name<TAB>gene, found \"\(found)\""
     case .badRow(let path, let row, let reason):
       return "\(path), row \(row): \(reason)"
     case .emptyField(let path, let row, let field):
       return "\(path), row \(row): field \(field) is empty"
     case .duplicateGene(let path, let gene, let row, let firstRow):
-      return "\(path), row \(row): gene \(gene) is already listed in row \(firstRow); each gene must belong to exactly one complex"
+      return
+        "\(path), row \(row): gene \(gene) is already listed in row \(firstRow); each gene must belong to exactly one complex"
     case .conflictingName(let path, let row, let id, let name, let firstName, let firstRow):
-      return "\(path), row \(row): complex_id \(id) is named \"\(name)\" here but \"\(firstName)\" in row \(firstRow)"
+      return
+        "\(path), row \(row): complex_id \(id) is named \"\(name)\" here but \"\(firstName)\" in row \(firstRow)"
     }
   }
 }

@@ -23,10 +23,13 @@ import Testing
   }
 
   @Test func trimsFieldsAndAcceptsCRLFAndBlankLines() throws {
-    let text = "\u{FEFF}complex_id\tcomplex_name\tgene\r\n 7 \t A complex \t GENE1 \r\n\n7\tA complex\tGENE2\r\n9\tOther\tX\textra\n"
+    let text =
+      "\u{FEFF}complex_id\tcomplex_name\tgene\r\n 7 \t A complex \t GENE1 \r\n\n7\tA complex\tGENE2\r\n9\tOther\tX\textra\n"
     let table = try ComplexTable(tsv: text, source: "t.tsv")
     #expect(table.complexes.count == 2)
-    #expect(table.complexes[0] == ComplexTable.Complex(id: "7", name: "A complex", genes: ["GENE1", "GENE2"]))
+    #expect(
+      table.complexes[0]
+        == ComplexTable.Complex(id: "7", name: "A complex", genes: ["GENE1", "GENE2"]))
     #expect(table.complexes[1].genes == ["X"])
     #expect(table.genes == ["GENE1", "GENE2", "X"])
   }
@@ -56,7 +59,8 @@ import Testing
 
   @Test func rejectsGenesInTwoComplexesNamingBothRows() throws {
     let text = "complex_id\tcomplex_name\tgene\n1\ta\tG\n1\ta\tH\n2\tb\tG\n"
-    #expect(throws: ComplexTableError.duplicateGene(path: "d.tsv", gene: "G", row: 4, firstRow: 2)) {
+    #expect(throws: ComplexTableError.duplicateGene(path: "d.tsv", gene: "G", row: 4, firstRow: 2))
+    {
       try ComplexTable(tsv: text, source: "d.tsv")
     }
     let message = ComplexTableError.duplicateGene(path: "d.tsv", gene: "G", row: 4, firstRow: 2)
@@ -82,7 +86,8 @@ import Testing
   }
 
   @Test func reportsAMissingFileByPath() throws {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-table-\(UInt64.max).tsv")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "no-such-table-\(UInt64.max).tsv")
     let error = #expect(throws: ComplexTableError.self) { try ComplexTable(contentsOf: url) }
     guard case .unreadable(let path, _)? = error else {
       Issue.record("expected .unreadable, got \(String(describing: error))")
@@ -92,7 +97,8 @@ import Testing
   }
 
   @Test func rejectsNonUTF8Files() throws {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("latin1-\(getpid()).tsv")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "latin1-\(getpid()).tsv")
     try Data([0x63, 0x6F, 0xFF, 0xFE, 0x0A]).write(to: url)
     defer { try? FileManager.default.removeItem(at: url) }
     #expect(throws: ComplexTableError.unreadable(path: url.path, reason: "not valid UTF-8 text")) {
@@ -104,7 +110,9 @@ import Testing
     let table = try SimFixtures.smallTable(complexes: 2, genes: 3)
     #expect(table.genes == ["C0G0", "C0G1", "C0G2", "C1G0", "C1G1", "C1G2"])
     #expect(table.complexNames == ["complex 0", "complex 1"])
-    #expect(throws: ComplexTableError.duplicateGene(path: "<memory>", gene: "A", row: 2, firstRow: 1)) {
+    #expect(
+      throws: ComplexTableError.duplicateGene(path: "<memory>", gene: "A", row: 2, firstRow: 1)
+    ) {
       try ComplexTable(complexes: [.init(id: "1", name: "x", genes: ["A", "A"])])
     }
   }

@@ -14,7 +14,9 @@ enum PNGTestReader {
   enum Failure: Error, CustomStringConvertible {
     case malformed(String)
     var description: String {
-      switch self { case .malformed(let s): return s }
+      switch self {
+      case .malformed(let s): return s
+      }
     }
   }
 
@@ -122,7 +124,9 @@ enum PNGTestReader {
   }
 
   /// Decodes a PNG written by `PNGWriter` into its pixel bytes, undoing the row filters.
-  static func decode(_ file: [UInt8]) throws -> (width: Int, height: Int, colorType: UInt8, pixels: [UInt8]) {
+  static func decode(_ file: [UInt8]) throws -> (
+    width: Int, height: Int, colorType: UInt8, pixels: [UInt8]
+  ) {
     let list = try chunks(file)
     guard list.allSatisfy(\.crcMatches) else { throw Failure.malformed("CRC mismatch") }
     guard list.first?.type == "IHDR", list.last?.type == "IEND", let header = list.first?.data,

@@ -31,7 +31,8 @@ import Testing
         for c in 0..<channels {
           // Smooth ramps, a repeated motif and some noise-like bytes.
           let noise = UInt8(truncatingIfNeeded: (x &* 7919 ^ y &* 104_729 ^ c &* 31) & 0x0F)
-          v[(y * width + x) * channels + c] = UInt8(truncatingIfNeeded: x * 3 + y * (c + 1)) &+ noise
+          v[(y * width + x) * channels + c] =
+            UInt8(truncatingIfNeeded: x * 3 + y * (c + 1)) &+ noise
         }
       }
     }
@@ -39,7 +40,9 @@ import Testing
   }
 
   @Test(arguments: [PNGCompression.stored, .deflate], [PNGImage.ColorType.grey, .rgb])
-  func writesFilesThatDecodeToThePixels(compression: PNGCompression, type: PNGImage.ColorType) throws {
+  func writesFilesThatDecodeToThePixels(compression: PNGCompression, type: PNGImage.ColorType)
+    throws
+  {
     let (w, h) = (37, 23)
     let pixels = Self.pattern(width: w, height: h, channels: type.bytesPerPixel)
     let image = try PNGImage(width: w, height: h, colorType: type, pixels: pixels)
@@ -87,19 +90,27 @@ import Testing
     let stored = PNGWriter.zlibCompress(data, compression: .stored)
     #expect(try PNGTestReader.inflate(Array(stored[2..<(stored.count - 4)])) == data)
     #expect(PNGWriter.zlibCompress([], compression: .deflate).count == 2 + 2 + 4)
-    #expect(try PNGTestReader.inflate(Array(PNGWriter.zlibCompress([], compression: .stored)[2..<7])) == [])
+    #expect(
+      try PNGTestReader.inflate(Array(PNGWriter.zlibCompress([], compression: .stored)[2..<7]))
+        == [])
   }
 
   @Test func rejectsInconsistentImages() {
-    #expect(throws: PNGError.self) { try PNGImage(width: 0, height: 3, colorType: .grey, pixels: []) }
-    #expect(throws: PNGError.self) { try PNGImage(width: 2, height: 2, colorType: .rgb, pixels: [1, 2, 3]) }
+    #expect(throws: PNGError.self) {
+      try PNGImage(width: 0, height: 3, colorType: .grey, pixels: [])
+    }
+    #expect(throws: PNGError.self) {
+      try PNGImage(width: 2, height: 2, colorType: .rgb, pixels: [1, 2, 3])
+    }
   }
 
   @Test func writesAtomicallyAndReportsUnwritablePaths() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("png-\(getpid())-\(#line)")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "png-\(getpid())-\(#line)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
-    let image = try PNGImage(width: 4, height: 2, colorType: .grey, pixels: Array(0..<8).map { UInt8($0 * 30) })
+    let image = try PNGImage(
+      width: 4, height: 2, colorType: .grey, pixels: Array(0..<8).map { UInt8($0 * 30) })
     let url = dir.appendingPathComponent("a.png")
     try PNGWriter.write(image, to: url)
     let bytes = try [UInt8](Data(contentsOf: url))
@@ -136,11 +147,13 @@ import Testing
     #expect(pixel(1, 10) == [0, 0, 255])  // crop 2: blue 100 / 100
     #expect(pixel(10, 10) == [0, 0, 0])  // empty fourth tile
     // Percentile stretch: the default limits span the data.
-    let limits = CropMontage.percentiles(crops: crops, channels: c, height: s, width: s, low: 0, high: 100)
+    let limits = CropMontage.percentiles(
+      crops: crops, channels: c, height: s, width: s, low: 0, high: 100)
     #expect(limits[0] == CropMontage.Stretch(low: 0, high: 15))
     #expect(limits[1] == CropMontage.Stretch(low: 0, high: 100))
     #expect(throws: PNGError.self) {
-      try CropMontage.compose(crops: [Float](arrayLiteral: 1, 2, 3), channels: 2, height: 2, width: 2, columns: 1)
+      try CropMontage.compose(
+        crops: [Float](arrayLiteral: 1, 2, 3), channels: 2, height: 2, width: 2, columns: 1)
     }
   }
 }

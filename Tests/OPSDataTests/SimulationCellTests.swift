@@ -9,7 +9,8 @@ import Testing
   static let size = 48
 
   static func simulator(size: Int = size) throws -> ScreenSimulator {
-    try ScreenSimulator(config: SimFixtures.smallConfig(size: size), complexes: SimFixtures.smallTable())
+    try ScreenSimulator(
+      config: SimFixtures.smallConfig(size: size), complexes: SimFixtures.smallTable())
   }
 
   /// Ideal imaging without neighbours: only the centred cell is in the crop.
@@ -42,15 +43,28 @@ import Testing
 
     /// Eccentricity of a mask from its second moments (0 = round).
     func eccentricity(_ m: [Bool]) -> Double {
-      var n = 0.0, sx = 0.0, sy = 0.0
-      for i in m.indices where m[i] { n += 1; sx += Double(i % s); sy += Double(i / s) }
-      let mx = sx / n, my = sy / n
-      var xx = 0.0, yy = 0.0, xy = 0.0
+      var n = 0.0
+      var sx = 0.0
+      var sy = 0.0
       for i in m.indices where m[i] {
-        let dx = Double(i % s) - mx, dy = Double(i / s) - my
-        xx += dx * dx; yy += dy * dy; xy += dx * dy
+        n += 1
+        sx += Double(i % s)
+        sy += Double(i / s)
       }
-      let t = (xx + yy) / 2, d = (((xx - yy) / 2) * ((xx - yy) / 2) + xy * xy).squareRoot()
+      let mx = sx / n
+      let my = sy / n
+      var xx = 0.0
+      var yy = 0.0
+      var xy = 0.0
+      for i in m.indices where m[i] {
+        let dx = Double(i % s) - mx
+        let dy = Double(i / s) - my
+        xx += dx * dx
+        yy += dy * dy
+        xy += dx * dy
+      }
+      let t = (xx + yy) / 2
+      let d = (((xx - yy) / 2) * ((xx - yy) / 2) + xy * xy).squareRoot()
       return (1 - (t - d) / (t + d)).squareRoot()
     }
 
@@ -73,7 +87,8 @@ import Testing
     func variation(_ c: Int, in m: [Bool]) -> Double {
       let values = m.indices.filter { m[$0] }.map { planes[c][$0] }
       let mean = values.reduce(0, +) / Double(values.count)
-      let sd = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)).squareRoot()
+      let sd = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count))
+        .squareRoot()
       return sd / mean
     }
 
@@ -86,7 +101,11 @@ import Testing
           let v = p[y * s + x]
           if v < 40 + height { continue }
           var isMax = true
-          for dy in -1...1 { for dx in -1...1 where (dx != 0 || dy != 0) && p[(y + dy) * s + x + dx] >= v { isMax = false } }
+          for dy in -1...1 {
+            for dx in -1...1 where (dx != 0 || dy != 0) && p[(y + dy) * s + x + dx] >= v {
+              isMax = false
+            }
+          }
           if isMax { n += 1 }
         }
       }
@@ -96,12 +115,16 @@ import Testing
     /// Coherence of the structure tensor of channel c inside mask m (1 = one orientation).
     func coherence(_ c: Int, in m: [Bool]) -> Double {
       let p = planes[c]
-      var xx = 0.0, yy = 0.0, xy = 0.0
+      var xx = 0.0
+      var yy = 0.0
+      var xy = 0.0
       for y in 1..<(s - 1) {
         for x in 1..<(s - 1) where m[y * s + x] {
           let gx = (p[y * s + x + 1] - p[y * s + x - 1]) / 2
           let gy = (p[(y + 1) * s + x] - p[(y - 1) * s + x]) / 2
-          xx += gx * gx; yy += gy * gy; xy += gx * gy
+          xx += gx * gx
+          yy += gy * gy
+          xy += gx * gy
         }
       }
       return (((xx - yy) * (xx - yy) + 4 * xy * xy).squareRoot()) / (xx + yy)
@@ -132,20 +155,34 @@ import Testing
     let s = Self.size
     for crop in Self.cells(sim, nil, 0, n: 12) {
       // The DNA centroid is the crop centre (crops are cut around nuclei).
-      var total = 0.0, cx = 0.0, cy = 0.0
+      var total = 0.0
+      var cx = 0.0
+      var cy = 0.0
       for i in 0..<(s * s) {
         let v = max(0, crop.planes[0][i] - 40)
-        total += v; cx += v * (Double(i % s) + 0.5); cy += v * (Double(i / s) + 0.5)
+        total += v
+        cx += v * (Double(i % s) + 0.5)
+        cy += v * (Double(i / s) + 0.5)
       }
       #expect(abs(cx / total - Double(s) / 2) < 1.5 && abs(cy / total - Double(s) / 2) < 1.5)
       // Central disc versus the outer ring.
-      var centre = 0.0, nc = 0.0, ring = 0.0, nr = 0.0
+      var centre = 0.0
+      var nc = 0.0
+      var ring = 0.0
+      var nr = 0.0
       for y in 0..<s {
         for x in 0..<s {
-          let r = ((Double(x) + 0.5 - Double(s) / 2) * (Double(x) + 0.5 - Double(s) / 2)
+          let r =
+            ((Double(x) + 0.5 - Double(s) / 2) * (Double(x) + 0.5 - Double(s) / 2)
             + (Double(y) + 0.5 - Double(s) / 2) * (Double(y) + 0.5 - Double(s) / 2)).squareRoot()
-          if r < 0.1 * Double(s) { centre += crop.planes[0][y * s + x]; nc += 1 }
-          if r > 0.4 * Double(s) && r < 0.5 * Double(s) { ring += crop.planes[0][y * s + x]; nr += 1 }
+          if r < 0.1 * Double(s) {
+            centre += crop.planes[0][y * s + x]
+            nc += 1
+          }
+          if r > 0.4 * Double(s) && r < 0.5 * Double(s) {
+            ring += crop.planes[0][y * s + x]
+            nr += 1
+          }
         }
       }
       #expect(centre / nc > 8 * (ring / nr))
@@ -165,9 +202,16 @@ import Testing
     let truth = crops.map { Double($0.foci) }
     let seen = crops.map { Double($0.peaks(1, height: 400)) }
     // Pearson correlation between drawn and visible foci.
-    let mt = truth.reduce(0, +) / 16, ms = seen.reduce(0, +) / 16
-    var sxy = 0.0, sxx = 0.0, syy = 0.0
-    for (a, b) in zip(truth, seen) { sxy += (a - mt) * (b - ms); sxx += (a - mt) * (a - mt); syy += (b - ms) * (b - ms) }
+    let mt = truth.reduce(0, +) / 16
+    let ms = seen.reduce(0, +) / 16
+    var sxy = 0.0
+    var sxx = 0.0
+    var syy = 0.0
+    for (a, b) in zip(truth, seen) {
+      sxy += (a - mt) * (b - ms)
+      sxx += (a - mt) * (a - mt)
+      syy += (b - ms) * (b - ms)
+    }
     #expect(sxy / (sxx * syy).squareRoot() > 0.7)
     let few = Self.cells(sim, .fociCount, -2, n: 16)
     #expect(Self.mean(crops) { Double($0.foci) } > 3 * Self.mean(few) { Double($0.foci) })
@@ -182,7 +226,9 @@ import Testing
     let peak = { (c: Crop) in c.planes[0].max() ?? 0 }
     #expect(Self.mean(mitotic, peak) > 1.5 * Self.mean(interphase, peak))
     // The chromatin of a dividing cell is compact: a smaller bright area.
-    #expect(Self.mean(mitotic) { Double($0.area(0, fraction: 0.3)) } < Self.mean(interphase) { Double($0.area(0, fraction: 0.3)) })
+    #expect(
+      Self.mean(mitotic) { Double($0.area(0, fraction: 0.3)) }
+        < Self.mean(interphase) { Double($0.area(0, fraction: 0.3)) })
   }
 
   /// For each trait, a statistic that must rise from trait −2 to trait +2.

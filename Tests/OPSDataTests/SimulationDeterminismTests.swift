@@ -67,8 +67,12 @@ import Testing
       for dataset in chunk.datasets {
         let expected: Int
         switch dataset.values {
-        case .int32(let v, let shape): expected = v.count; #expect(shape.reduce(1, *) == v.count)
-        case .float32(let v, let shape): expected = v.count; #expect(shape.reduce(1, *) == v.count)
+        case .int32(let v, let shape):
+          expected = v.count
+          #expect(shape.reduce(1, *) == v.count)
+        case .float32(let v, let shape):
+          expected = v.count
+          #expect(shape.reduce(1, *) == v.count)
         case .strings(let v): expected = v.count
         }
         #expect(dataset.values.shape.first == chunk.count, "\(dataset.path)")
@@ -86,7 +90,9 @@ import Testing
     let stride = whole.cellStride
     #expect(part.pixels == Array(whole.pixels[(5 * stride)..<(9 * stride)]))
     #expect(part.gene == Array(whole.gene[5..<9]))
-    #expect(throws: SimulationError.invalidArgument(name: "cell range end", value: sim.cellCount + 1)) {
+    #expect(
+      throws: SimulationError.invalidArgument(name: "cell range end", value: sim.cellCount + 1)
+    ) {
       try sim.render(cells: 0..<(sim.cellCount + 1))
     }
   }

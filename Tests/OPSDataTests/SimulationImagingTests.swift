@@ -9,11 +9,14 @@ import Testing
   static let size = 32
 
   static func simulator() throws -> ScreenSimulator {
-    try ScreenSimulator(config: SimFixtures.smallConfig(size: size), complexes: SimFixtures.smallTable())
+    try ScreenSimulator(
+      config: SimFixtures.smallConfig(size: size), complexes: SimFixtures.smallTable())
   }
 
   /// Renders `n` control-like cells (same seeds for every call) under `conditions`.
-  static func crops(_ sim: ScreenSimulator, _ conditions: ImagingConditions, n: Int = 12) -> [[UInt16]] {
+  static func crops(_ sim: ScreenSimulator, _ conditions: ImagingConditions, n: Int = 12)
+    -> [[UInt16]]
+  {
     (0..<n).map { i in
       var rng = RandomGenerator(seed: UInt64(1000 + i))
       let traits = PhenotypeParameter.drawNatural(&rng)
@@ -88,7 +91,10 @@ import Testing
     let b = Self.crops(sim, soft)
     let c = Self.crops(sim, softer)
     for ch in 0..<4 {
-      let (ea, eb, ec) = (Self.gradientEnergy(a, channel: ch), Self.gradientEnergy(b, channel: ch), Self.gradientEnergy(c, channel: ch))
+      let (ea, eb, ec) = (
+        Self.gradientEnergy(a, channel: ch), Self.gradientEnergy(b, channel: ch),
+        Self.gradientEnergy(c, channel: ch)
+      )
       #expect(eb < 0.6 * ea, "channel \(ch)")
       #expect(ec < eb, "channel \(ch)")
       // Blurring redistributes light; edge replication keeps the total within a few per cent.
@@ -108,14 +114,17 @@ import Testing
       var out = [UInt16](repeating: 0, count: 4 * s * s)
       var rng = RandomGenerator(seed: 9)
       out.withUnsafeMutableBufferPointer { buffer in
-        CellRenderer.applyImaging(c, ws, fieldX: 640, fieldY: 640, rng: &rng, out: buffer.baseAddress!)
+        CellRenderer.applyImaging(
+          c, ws, fieldX: 640, fieldY: 640, rng: &rng, out: buffer.baseAddress!)
       }
       let values = out.map(Double.init)
       let mean = values.reduce(0, +) / Double(values.count)
       let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)
       let expected = Double(photon) * 400 + Double(read * read)
       #expect(abs(mean - 400) < 1)
-      #expect(abs(variance / expected - 1) < 0.06, "photon \(photon), read \(read): \(variance) vs \(expected)")
+      #expect(
+        abs(variance / expected - 1) < 0.06,
+        "photon \(photon), read \(read): \(variance) vs \(expected)")
     }
   }
 
@@ -149,7 +158,8 @@ import Testing
       var out = [UInt16](repeating: 0, count: 4 * s * s)
       var rng = RandomGenerator(seed: 1)
       out.withUnsafeMutableBufferPointer { buffer in
-        CellRenderer.applyImaging(conditions, ws, fieldX: x, fieldY: y, rng: &rng, out: buffer.baseAddress!)
+        CellRenderer.applyImaging(
+          conditions, ws, fieldX: x, fieldY: y, rng: &rng, out: buffer.baseAddress!)
       }
       return out.map(Double.init).reduce(0, +) / Double(out.count)
     }

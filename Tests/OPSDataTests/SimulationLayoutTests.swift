@@ -25,7 +25,8 @@ import Testing
       let fromTruth = (0..<4).reduce(0) { $0 + Int(sim.truth.geneBatchCounts[g * 4 + $1]) }
       #expect(fromTruth == n)
       for b in 0..<4 {
-        let cells = (0..<sim.cellCount).filter { layout.gene[$0] == g && layout.batch[$0] == b }.count
+        let cells = (0..<sim.cellCount).filter { layout.gene[$0] == g && layout.batch[$0] == b }
+          .count
         #expect(cells == Int(sim.truth.geneBatchCounts[g * 4 + b]))
       }
     }
@@ -61,7 +62,9 @@ import Testing
     #expect(Set(l.plate).count == 12)
     #expect(Set(l.well).count == 6)
     // Within a well, genes are mixed rather than sorted.
-    let firstWell = (0..<sim.cellCount).filter { l.plate[$0] == 0 && l.well[$0] == 0 }.map { l.gene[$0] }
+    let firstWell = (0..<sim.cellCount).filter { l.plate[$0] == 0 && l.well[$0] == 0 }.map {
+      l.gene[$0]
+    }
     #expect(firstWell != firstWell.sorted())
   }
 
@@ -123,10 +126,13 @@ import Testing
     var withinPlate: [Float] = []
     for b in 0..<4 {
       for p in 0..<3 {
-        withinPlate.append(Foundation.log(varied.plateConditions[b * 3 + p].gain[1] / varied.batchConditions[b].gain[1]))
+        withinPlate.append(
+          Foundation.log(
+            varied.plateConditions[b * 3 + p].gain[1] / varied.batchConditions[b].gain[1]))
       }
     }
-    let plateSpread = (withinPlate.map { $0 * $0 }.reduce(0, +) / Float(withinPlate.count)).squareRoot()
+    let plateSpread = (withinPlate.map { $0 * $0 }.reduce(0, +) / Float(withinPlate.count))
+      .squareRoot()
     let batchSpread = logGainSpread((0..<4).flatMap { b in varied.batchConditions[b].gain })
     #expect(plateSpread < batchSpread)
   }

@@ -5,7 +5,9 @@ import Testing
 @testable import OPSData
 
 @Suite struct SimulationPhenotypeTests {
-  static func bundled(_ mutate: (inout SimulationConfig) -> Void = { _ in }) throws -> ScreenSimulator {
+  static func bundled(_ mutate: (inout SimulationConfig) -> Void = { _ in }) throws
+    -> ScreenSimulator
+  {
     var c = SimFixtures.smallConfig()
     mutate(&c)
     return try ScreenSimulator(
@@ -32,7 +34,11 @@ import Testing
     for g in 0..<truth.geneCount where truth.geneEffectSizes[g] > 0 {
       for h in (g + 1)..<truth.geneCount where truth.geneEffectSizes[h] > 0 {
         let c = Self.cosine(truth.phenotype(ofGene: g), truth.phenotype(ofGene: h))
-        if complexOf[g] >= 0 && complexOf[g] == complexOf[h] { within.append(c) } else { across.append(c) }
+        if complexOf[g] >= 0 && complexOf[g] == complexOf[h] {
+          within.append(c)
+        } else {
+          across.append(c)
+        }
       }
     }
     let meanWithin = within.reduce(0, +) / Double(within.count)
@@ -98,7 +104,8 @@ import Testing
     #expect(a.genePenetrance == b.genePenetrance)
     // The first batches keep their conditions when more are added.
     let e = a.effectNames.count
-    #expect(Array(a.batchEffects[0..<(2 * e)]) != Array(b.batchEffects[0..<(2 * e)]))  // scale differs
+    // (b's batch effect has another scale, so its conditions differ.)
+    #expect(Array(a.batchEffects[0..<(2 * e)]) != Array(b.batchEffects[0..<(2 * e)]))
     let c = try Self.bundled { $0.batches = 5 }.truth
     #expect(Array(a.batchEffects[0..<(2 * e)]) == Array(c.batchEffects[0..<(2 * e)]))
   }
@@ -109,9 +116,11 @@ import Testing
     let p = truth.parameterCount
     // The strongest gene with full penetrance, and one with partial penetrance.
     let targeting = (0..<truth.geneCount).filter { $0 != truth.controlIndex }
-    let full = targeting.filter { truth.genePenetrance[$0] == 1 }
+    let full =
+      targeting.filter { truth.genePenetrance[$0] == 1 }
       .max { truth.geneEffectSizes[$0] < truth.geneEffectSizes[$1] } ?? 0
-    let partial = targeting.filter { truth.genePenetrance[$0] < 0.7 && truth.geneEffectSizes[$0] > 0 }
+    let partial =
+      targeting.filter { truth.genePenetrance[$0] < 0.7 && truth.geneEffectSizes[$0] > 0 }
       .max { truth.geneEffectSizes[$0] < truth.geneEffectSizes[$1] } ?? 0
     var rng = RandomGenerator(seed: 77)
     for g in [full, partial] {

@@ -12,7 +12,10 @@ import Testing
     config.batches = 3
     let table = try SimFixtures.smallTable(complexes: 3, genes: 2)
     let files = try renderExampleGrids(config: config, complexes: table, outDir: dir)
-    #expect(files.map(\.lastPathComponent) == ["complexes.png", "batches.png", "traits.png", "channels.png"])
+    #expect(
+      files.map(\.lastPathComponent) == [
+        "complexes.png", "batches.png", "traits.png", "channels.png",
+      ])
     // Tiles are scaled to 96 pixels (16 × 6) with 2-pixel gaps.
     let tile = 96
     func grid(_ columns: Int, _ rows: Int) -> (Int, Int) {

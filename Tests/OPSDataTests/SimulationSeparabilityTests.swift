@@ -13,7 +13,8 @@ import Testing
     c.batches = 3
     c.batchEffect = batchEffect
     c.phenotypeStrength = phenotypeStrength
-    let sim = try ScreenSimulator(config: c, complexes: SimFixtures.smallTable(complexes: 5, genes: 4))
+    let sim = try ScreenSimulator(
+      config: c, complexes: SimFixtures.smallTable(complexes: 5, genes: 4))
     return try sim.measureSeparability(chunkSize: 128, threads: 2)
   }
 
@@ -48,8 +49,12 @@ import Testing
     // Nearest centroid on two separated clusters (both folds see both classes).
     let points: [Double] = [0, 0, 0.1, 0, 10, 10, 10, 10.1, 0, 0.2, 9.9, 10]
     let labels = [0, 0, 1, 1, 0, 1]
-    #expect(Diagnostics.nearestCentroidAccuracy(points, rows: 6, cols: 2, labels: labels, classes: 2) == 1)
-    #expect(Diagnostics.nearestCentroidAccuracy(points, rows: 6, cols: 2, labels: [0, 1, 1, 0, 1, 0], classes: 2) < 0.5)
+    #expect(
+      Diagnostics.nearestCentroidAccuracy(points, rows: 6, cols: 2, labels: labels, classes: 2) == 1
+    )
+    #expect(
+      Diagnostics.nearestCentroidAccuracy(
+        points, rows: 6, cols: 2, labels: [0, 1, 1, 0, 1, 0], classes: 2) < 0.5)
     let z = Diagnostics.standardise([1, 10, 3, 20, 5, 30], rows: 3, cols: 2)
     #expect(abs(z[0] + z[4]) < 1e-12 && abs(z[2]) < 1e-12 && abs(z[1] + 1.224744871391589) < 1e-9)
   }

@@ -22,7 +22,9 @@ enum SimFixtures {
   }
 
   /// A small, fast configuration.
-  static func smallConfig(size: Int = 16, cellsPerGene: Int = 4, seed: UInt64 = 11) -> SimulationConfig {
+  static func smallConfig(size: Int = 16, cellsPerGene: Int = 4, seed: UInt64 = 11)
+    -> SimulationConfig
+  {
     var c = SimulationConfig()
     c.size = size
     c.cellsPerGene = cellsPerGene

@@ -362,7 +362,9 @@ struct BitWriter {
     var k = Self.distanceBase.count - 1
     while Self.distanceBase[k] > distance { k -= 1 }
     writeCode(k, count: 5)
-    if Self.distanceExtra[k] > 0 { write(distance - Self.distanceBase[k], count: Self.distanceExtra[k]) }
+    if Self.distanceExtra[k] > 0 {
+      write(distance - Self.distanceBase[k], count: Self.distanceExtra[k])
+    }
   }
 
   /// Flushes the last partial byte and returns the stream.
@@ -382,7 +384,8 @@ enum AtomicFile {
   static func write(_ data: Data, to url: URL) throws(PNGError) {
     let folder = url.deletingLastPathComponent()
     let temporary = folder.appendingPathComponent(
-      ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(DispatchTime.now().uptimeNanoseconds)")
+      ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(DispatchTime.now().uptimeNanoseconds)"
+    )
     do {
       try data.write(to: temporary)
     } catch {

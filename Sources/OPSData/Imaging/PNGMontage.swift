@@ -115,7 +115,8 @@ public enum CropMontage {
     let stride = channels * height * width
     guard crops.count % stride == 0 else {
       throw .invalidImage(
-        reason: "\(crops.count) values are not a whole number of \(channels)×\(height)×\(width) crops")
+        reason:
+          "\(crops.count) values are not a whole number of \(channels)×\(height)×\(width) crops")
     }
     let n = crops.count / stride
     let gridRows = max(rows, (n + columns - 1) / columns)
@@ -126,7 +127,8 @@ public enum CropMontage {
     }
     let limits =
       stretch
-      ?? percentiles(crops: crops, channels: channels, height: height, width: width, low: 0.5, high: 99.8)
+      ?? percentiles(
+        crops: crops, channels: channels, height: height, width: width, low: 0.5, high: 99.8)
     guard limits.count == channels else {
       throw .invalidImage(reason: "\(limits.count) contrast limits for \(channels) channels")
     }

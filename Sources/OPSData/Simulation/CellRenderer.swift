@@ -78,7 +78,8 @@ enum CellRenderer {
     let fieldY = half + Float(rng.uniform()) * (field - Float(s))
     let jitter = 0.5 * Float(s) / 96
     let main = CellModel.build(
-      traits: traits, x: half + jitter * Float(rng.normal()), y: half + jitter * Float(rng.normal()),
+      traits: traits, x: half + jitter * Float(rng.normal()),
+      y: half + jitter * Float(rng.normal()),
       size: s, sizeShift: conditions.cellSizeShift, rng: &rng)
 
     ws.planes.update(repeating: CellModel.backgroundCounts, count: ws.channels * area)
@@ -101,7 +102,8 @@ enum CellRenderer {
     imaging.blurSigma *= Foundation.exp(focusJitter * Float(rng.normal()))
     applyImaging(imaging, ws, fieldX: fieldX, fieldY: fieldY, rng: &rng, out: out)
     return RenderedCellInfo(
-      mitotic: main.stage != .interphase, fociCount: main.foci.count, fieldX: fieldX, fieldY: fieldY)
+      mitotic: main.stage != .interphase, fociCount: main.foci.count, fieldX: fieldX, fieldY: fieldY
+    )
   }
 
   // MARK: - Drawing the stain images
@@ -317,7 +319,9 @@ enum CellRenderer {
 
   /// Adds `amount` at (x, y) in pixel-centre coordinates, shared bilinearly over 4 pixels.
   @inline(__always)
-  static func splat(_ p: UnsafeMutablePointer<Float>, _ s: Int, _ x: Float, _ y: Float, _ amount: Float) {
+  static func splat(
+    _ p: UnsafeMutablePointer<Float>, _ s: Int, _ x: Float, _ y: Float, _ amount: Float
+  ) {
     let fx = x.rounded(.down)
     let fy = y.rounded(.down)
     let ix = Int(fx)
@@ -391,7 +395,8 @@ enum CellRenderer {
   @inline(__always)
   static func fastNormal(_ rng: inout RandomGenerator) -> Float {
     let r = rng.next()
-    let a = Float(r & 0xFFFF) + Float((r >> 16) & 0xFFFF) + Float((r >> 32) & 0xFFFF)
+    let a =
+      Float(r & 0xFFFF) + Float((r >> 16) & 0xFFFF) + Float((r >> 32) & 0xFFFF)
       + Float(r >> 48)
     return (a * (1 / 65536) - 2) * 1.7320508
   }

@@ -65,7 +65,8 @@ public struct ImagingConditions: Sendable, Codable, Equatable {
   /// The shared imaging set-up every batch deviates from (`--batch-effect 0` images all plates so).
   public static func baseline(channels: Int = 4) -> ImagingConditions {
     ImagingConditions(
-      gain: [Float](repeating: 1, count: channels), offset: [Float](repeating: 100, count: channels),
+      gain: [Float](repeating: 1, count: channels),
+      offset: [Float](repeating: 100, count: channels),
       vignetteStrength: 0.25, vignetteCentreX: 0, vignetteCentreY: 0, blurSigma: 1.0,
       readNoise: 12, photonGain: 1.5, neighbourDensity: 1.2, cellSizeShift: 0, debrisRate: 0.02)
   }
@@ -97,7 +98,8 @@ public struct ImagingConditions: Sendable, Codable, Equatable {
   static let spreads = (
     gain: Float(0.3), offset: Float(30), vignette: Float(0.5), centre: Float(0.12),
     blur: Float(0.4), readNoise: Float(0.35), photonGain: Float(0.3), density: Float(0.45),
-    size: Float(0.07), debris: Float(0.6))
+    size: Float(0.07), debris: Float(0.6)
+  )
 
   /// Fraction of the between-batch spread by which a plate deviates from its batch.
   static let plateFraction: Float = 0.3

@@ -154,12 +154,16 @@ struct ValueNoise: Sendable {
 
   /// The noise value at pixel (x, y).
   @inline(__always)
-  func value(_ x: Float, _ y: Float, coarse cg: UnsafeBufferPointer<Float>, fine fg: UnsafeBufferPointer<Float>)
+  func value(
+    _ x: Float, _ y: Float, coarse cg: UnsafeBufferPointer<Float>,
+    fine fg: UnsafeBufferPointer<Float>
+  )
     -> Float
   {
     let px = (x - originX) * invSpan
     let py = (y - originY) * invSpan
-    let c = Self.sample(cg, Self.coarseN, px * Float(Self.coarseN - 1), py * Float(Self.coarseN - 1))
+    let c = Self.sample(
+      cg, Self.coarseN, px * Float(Self.coarseN - 1), py * Float(Self.coarseN - 1))
     let f = Self.sample(fg, Self.fineN, px * Float(Self.fineN - 1), py * Float(Self.fineN - 1))
     return c + 0.5 * f
   }

@@ -86,7 +86,8 @@ public struct ScreenSimulator: Sendable {
       for p in 0..<config.platesPerBatch {
         let index = b * config.platesPerBatch + p
         var plateRNG = SeedMixer.generator(config.seed, .plate, index)
-        plates.append(conditions.perturbed(&plateRNG, scale: scale * ImagingConditions.plateFraction))
+        plates.append(
+          conditions.perturbed(&plateRNG, scale: scale * ImagingConditions.plateFraction))
         plateNames.append("B\(b + 1)-P\(p + 1)")
         plateBatch.append(Int32(b))
       }
@@ -130,8 +131,12 @@ public struct ScreenSimulator: Sendable {
     into sink: inout S, chunkSize: Int = 512, threads: Int = ScreenSimulator.defaultThreads,
     progress: ((_ done: Int, _ total: Int) -> Void)? = nil
   ) throws {
-    guard chunkSize >= 1 else { throw SimulationError.invalidArgument(name: "chunk size", value: chunkSize) }
-    guard threads >= 1 else { throw SimulationError.invalidArgument(name: "threads", value: threads) }
+    guard chunkSize >= 1 else {
+      throw SimulationError.invalidArgument(name: "chunk size", value: chunkSize)
+    }
+    guard threads >= 1 else {
+      throw SimulationError.invalidArgument(name: "threads", value: threads)
+    }
     var start = 0
     while start < cellCount {
       let end = min(cellCount, start + chunkSize)
@@ -145,7 +150,8 @@ public struct ScreenSimulator: Sendable {
   /// Renders cells `cells` of the screen (a sub-range of `0..<cellCount`) as one chunk.
   ///
   /// - Throws: `SimulationError.invalidArgument` when the range leaves the screen or `threads < 1`.
-  public func render(cells: Range<Int>, threads: Int = ScreenSimulator.defaultThreads) throws(SimulationError)
+  public func render(cells: Range<Int>, threads: Int = ScreenSimulator.defaultThreads)
+    throws(SimulationError)
     -> SimulatedChunk
   {
     guard cells.lowerBound >= 0, cells.upperBound <= cellCount else {
@@ -184,7 +190,8 @@ public struct ScreenSimulator: Sendable {
                     let lo = block * Self.blockSize
                     for j in lo..<min(n, lo + Self.blockSize) {
                       self.renderCell(
-                        index: cells.lowerBound + j, workspace: ws, slot: j, stride: stride, into: out)
+                        index: cells.lowerBound + j, workspace: ws, slot: j, stride: stride,
+                        into: out)
                     }
                   }
                   if threads == 1 || blocks == 1 {

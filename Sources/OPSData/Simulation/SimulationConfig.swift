@@ -71,17 +71,20 @@ public struct SimulationConfig: Sendable, Codable, Equatable {
     {
       if !ok { throw .invalidValue(flag: flag, value: value, requirement: requirement) }
     }
-    try require((16...128).contains(size), "--size", "\(size)", "the crop size must be in 16...128 pixels")
+    try require(
+      (16...128).contains(size), "--size", "\(size)", "the crop size must be in 16...128 pixels")
     try require(
       (1...1_000_000).contains(cellsPerGene), "--cells-per-gene", "\(cellsPerGene)",
       "must be in 1...1000000")
-    try require((1...100_000).contains(controls), "--controls", "\(controls)", "must be in 1...100000")
+    try require(
+      (1...100_000).contains(controls), "--controls", "\(controls)", "must be in 1...100000")
     try require((1...1000).contains(batches), "--batches", "\(batches)", "must be in 1...1000")
     try require(
       (1...1000).contains(platesPerBatch), "--plates-per-batch", "\(platesPerBatch)",
       "must be in 1...1000")
     try require(
-      (1...384).contains(wellsPerPlate), "wells per plate", "\(wellsPerPlate)", "must be in 1...384")
+      (1...384).contains(wellsPerPlate), "wells per plate", "\(wellsPerPlate)", "must be in 1...384"
+    )
     let maxS = Self.maximumStrength
     try require(
       batchEffect.isFinite && batchEffect >= 0 && batchEffect <= maxS, "--batch-effect",

@@ -99,7 +99,10 @@ extension ScreenSimulator {
       for j in 0..<f {
         let values = controls.map { x[$0 * f + j] }
         let mean = values.reduce(0, +) / Double(values.count)
-        let sd = max(1e-9, (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)).squareRoot())
+        let sd = max(
+          1e-9,
+          (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count))
+            .squareRoot())
         for i in members { corrected[i * f + j] = (x[i * f + j] - mean) / sd }
       }
     }

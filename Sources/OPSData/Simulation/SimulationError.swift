@@ -18,7 +18,8 @@ public enum SimulationError: Error, CustomStringConvertible, Equatable, Sendable
     case .invalidValue(let flag, let value, let requirement):
       return "\(flag) \(value): \(requirement)"
     case .controlNameClash(let name, let source):
-      return "\(source): the control label \"\(name)\" is also a gene of the complexes table; choose another control name"
+      return
+        "\(source): the control label \"\(name)\" is also a gene of the complexes table; choose another control name"
     case .noGenes(let source):
       return "\(source): the complexes table has no genes to simulate"
     case .invalidArgument(let name, let value):
