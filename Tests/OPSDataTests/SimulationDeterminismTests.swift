@@ -91,10 +91,14 @@ import Testing
     #expect(part.pixels == Array(whole.pixels[(5 * stride)..<(9 * stride)]))
     #expect(part.gene == Array(whole.gene[5..<9]))
     #expect(
-      throws: SimulationError.invalidArgument(name: "cell range end", value: sim.cellCount + 1)
+      throws: SimulationError.cellRange(lower: 0, upper: sim.cellCount + 1, count: sim.cellCount)
     ) {
       try sim.render(cells: 0..<(sim.cellCount + 1))
     }
+    #expect(throws: SimulationError.cellRange(lower: -2, upper: 3, count: sim.cellCount)) {
+      try sim.render(cells: -2..<3)
+    }
+    #expect(try sim.render(cells: 4..<4).count == 0)
   }
 
   @Test func sinkErrorsStopTheRun() throws {

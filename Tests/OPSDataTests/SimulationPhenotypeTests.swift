@@ -161,4 +161,18 @@ import Testing
     #expect(abs(cross / Double(n) - 0.6 * 0.55) < 0.04)
     #expect(PhenotypeParameter.names.count == p && Set(PhenotypeParameter.names).count == p)
   }
+
+  @Test func genesOutsideEveryComplexGetTheirOwnPhenotype() {
+    // Genes 0–2 form complex 0, genes 3–4 belong to none, gene 5 is the control.
+    let model = GenePhenotypes(
+      complexOfGene: [0, 0, 0, -1, -1, -1], complexCount: 1, controlIndex: 5, strength: 1, seed: 8)
+    let p = model.traitCount
+    #expect(model.vectors.count == 6 * p)
+    #expect(model.vector(5).allSatisfy { $0 == 0 } && model.penetrance[5] == 0)
+    for g in [3, 4] where model.effectSizes[g] > 0 {
+      // Unrelated genes point elsewhere than the complex.
+      #expect(abs(Self.cosine(model.vector(g), model.vector(0))) < 0.9)
+    }
+    #expect(model.effectSizes[3] != model.effectSizes[4])
+  }
 }

@@ -149,13 +149,14 @@ public struct ScreenSimulator: Sendable {
 
   /// Renders cells `cells` of the screen (a sub-range of `0..<cellCount`) as one chunk.
   ///
-  /// - Throws: `SimulationError.invalidArgument` when the range leaves the screen or `threads < 1`.
+  /// - Throws: `SimulationError.cellRange` when the range leaves the screen,
+  ///   `.invalidArgument` when `threads < 1`.
   public func render(cells: Range<Int>, threads: Int = ScreenSimulator.defaultThreads)
     throws(SimulationError)
     -> SimulatedChunk
   {
     guard cells.lowerBound >= 0, cells.upperBound <= cellCount else {
-      throw .invalidArgument(name: "cell range end", value: cells.upperBound)
+      throw .cellRange(lower: cells.lowerBound, upper: cells.upperBound, count: cellCount)
     }
     guard threads >= 1 else { throw .invalidArgument(name: "threads", value: threads) }
     let n = cells.count

@@ -11,6 +11,8 @@ public enum SimulationError: Error, CustomStringConvertible, Equatable, Sendable
   case noGenes(source: String)
   /// A chunk size or thread count passed to the simulator is not positive.
   case invalidArgument(name: String, value: Int)
+  /// A requested range of cells leaves the screen's `0..<count`.
+  case cellRange(lower: Int, upper: Int, count: Int)
 
   /// A one-line message naming the flag, file or argument at fault.
   public var description: String {
@@ -22,6 +24,8 @@ public enum SimulationError: Error, CustomStringConvertible, Equatable, Sendable
         "\(source): the control label \"\(name)\" is also a gene of the complexes table; choose another control name"
     case .noGenes(let source):
       return "\(source): the complexes table has no genes to simulate"
+    case .cellRange(let lower, let upper, let count):
+      return "simulator: cells \(lower)..<\(upper) are outside the screen's 0..<\(count)"
     case .invalidArgument(let name, let value):
       return "simulator: \(name) must be at least 1, got \(value)"
     }
