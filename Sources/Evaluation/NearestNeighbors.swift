@@ -20,16 +20,28 @@ public struct NeighborLists: Sendable, Equatable {
 
 /// Brute-force k-nearest-neighbour search over OpenBLAS.
 ///
-/// Distances of a block of rows against a block of columns come from one SGEMM on the centred
-/// data (`‖y‖² − 2x·y`, the row's own `‖x‖²` being constant); each row keeps its k best in a sorted
-/// list and rejects most columns with a single comparison. The row scans run over the cores
-/// between GEMMs, which use OpenBLAS's own threads.
+/// The points are cut into blocks of rows; for each block, SGEMMs give the dot products
+/// `x_r · x_c` with every point from the block's first row on (panels of up to 8 blocks), and
+/// each panel serves twice: each row r offers `‖x_c‖² − 2x_r·x_c` to
+/// r's list and each column c offers `‖x_r‖² − 2x_r·x_c` to c's list (the key of a point's list
+/// is the squared distance minus its own squared norm). Exploiting the symmetry halves the GEMM
+/// work. Every list is a sorted array of k entries; a vector comparison against the current k-th
+/// key rejects most candidates. Candidates reach each list in increasing index order, so equal
+/// distances keep the lower index first. GEMMs use OpenBLAS's threads; the row and column scans
+/// of a tile run over the cores.
 public enum NearestNeighbors {
   /// The `k` nearest other points of every point; `k` is capped at `count − 1`.
   public static func compute(values: [Float], count n: Int, dimension d: Int, k requested: Int)
     -> NeighborLists
   {
-    precondition(values.count == n * d)
+    compute(values: values, count: n, dimension: d, k: requested, block: 512)
+  }
+
+  /// `compute` with a given block size (tests use small blocks to cover the off-diagonal path).
+  static func compute(values: [Float], count n: Int, dimension d: Int, k requested: Int, block: Int)
+    -> NeighborLists
+  {
+    precondition(values.count == n * d && block >= 1)
     let k = max(0, min(requested, n - 1))
     guard k > 0 else {
       return NeighborLists(k: 0, count: n, indices: [], squaredDistances: [])
@@ -41,38 +53,52 @@ public enum NearestNeighbors {
       for j in 0..<d { s += Double(x[i * d + j]) * Double(x[i * d + j]) }
       norms[i] = Float(s)
     }
-    var bestValue = [Float](repeating: .infinity, count: n * k)
+    var bestKey = [Float](repeating: .infinity, count: n * k)
     var bestIndex = [Int32](repeating: -1, count: n * k)
-    let rowBlock = min(n, 512)
-    let columnBlock = min(n, 4_096)
-    var tile = [Float](repeating: 0, count: rowBlock * columnBlock)
+    let t = min(n, block)
+    let panelWidth = min(n, 8 * t)
+    var tile = [Float](repeating: 0, count: t * panelWidth)
     var r0 = 0
     while r0 < n {
-      let rows = min(rowBlock, n - r0)
-      var c0 = 0
+      let rows = min(t, n - r0)
+      var c0 = r0
       while c0 < n {
-        let cols = min(columnBlock, n - c0)
-        // tile[r][c] = ‖x_c‖² − 2 x_r · x_c
-        tile.withUnsafeMutableBufferPointer { t in
-          for r in 0..<rows {
-            for c in 0..<cols { t[r * cols + c] = norms[c0 + c] }
-          }
+        // A panel of the blocks right of (and including) the diagonal: columns [c0, c0 + cols).
+        let cols = min(panelWidth, n - c0)
+        tile.withUnsafeMutableBufferPointer { tb in
           x.withUnsafeBufferPointer { xs in
-            guard let px = xs.baseAddress, let pt = t.baseAddress else { return }
+            guard let px = xs.baseAddress, let pt = tb.baseAddress else { return }
             LinearAlgebra.sgemm(
-              transA: false, transB: true, m: rows, n: cols, k: d, alpha: -2, px + r0 * d,
-              px + c0 * d, beta: 1, pt)
+              transA: false, transB: true, m: rows, n: cols, k: d, alpha: 1, px + r0 * d,
+              px + c0 * d, beta: 0, pt)
           }
         }
-        tile.withUnsafeBufferPointer { t in
-          bestValue.withUnsafeMutableBufferPointer { bv in
-            bestIndex.withUnsafeMutableBufferPointer { bi in
-              let values = bv
-              let indices = bi
-              ParallelForRows.run(rows, cost: cols) { r in
-                scanRow(
-                  t, offset: r * cols, count: cols, firstColumn: c0, selfIndex: r0 + r, k: k,
-                  best: values, bestIndex: indices, slot: (r0 + r) * k)
+        // Columns of the diagonal block are covered by the row scan; the others by both.
+        let columnStart = max(0, r0 + rows - c0)
+        let columnCount = max(0, cols - columnStart)
+        tile.withUnsafeBufferPointer { tb in
+          norms.withUnsafeBufferPointer { nb in
+            bestKey.withUnsafeMutableBufferPointer { bk in
+              bestIndex.withUnsafeMutableBufferPointer { bx in
+                let keys = bk
+                let indices = bx
+                let parts = min(max(rows, 1), 16)
+                // Each part scans a share of the rows and a share of the columns; rows and
+                // columns belong to different points, so parts never write the same list.
+                ParallelForRows.run(parts, cost: rows * cols * 4 / parts) { part in
+                  for r in (rows * part / parts)..<(rows * (part + 1) / parts) {
+                    scanRow(
+                      tb, row: r, columns: cols, firstRow: r0, firstColumn: c0, norms: nb, k: k,
+                      keys: keys, indices: indices, skipSelf: c0 == r0)
+                  }
+                  let lo = columnStart + columnCount * part / parts
+                  let hi = columnStart + columnCount * (part + 1) / parts
+                  if lo < hi {
+                    scanColumns(
+                      tb, rows: rows, columns: cols, columnRange: lo..<hi, firstRow: r0,
+                      firstColumn: c0, norms: nb, k: k, keys: keys, indices: indices)
+                  }
+                }
               }
             }
           }
@@ -81,50 +107,113 @@ public enum NearestNeighbors {
       }
       r0 += rows
     }
-    // Turn ‖y‖² − 2x·y into ‖x − y‖².
+    // Keys are squared distances minus the point's own squared norm.
     for i in 0..<n {
-      for j in 0..<k { bestValue[i * k + j] = max(0, bestValue[i * k + j] + norms[i]) }
+      for j in 0..<k { bestKey[i * k + j] = max(0, bestKey[i * k + j] + norms[i]) }
     }
-    return NeighborLists(k: k, count: n, indices: bestIndex, squaredDistances: bestValue)
+    return NeighborLists(k: k, count: n, indices: bestIndex, squaredDistances: bestKey)
   }
 
-  /// Merges one tile row into the sorted k-best list of its point.
+  /// Inserts `(key, index)` into the sorted list at `slot` (after entries with key ≤ `key`).
+  @inline(__always)
+  private static func insert(
+    _ key: Float, _ index: Int, slot: Int, k: Int, keys: UnsafeMutableBufferPointer<Float>,
+    indices: UnsafeMutableBufferPointer<Int32>
+  ) {
+    var p = k - 1
+    while p > 0 && keys[slot + p - 1] > key {
+      keys[slot + p] = keys[slot + p - 1]
+      indices[slot + p] = indices[slot + p - 1]
+      p -= 1
+    }
+    keys[slot + p] = key
+    indices[slot + p] = Int32(index)
+  }
+
+  /// Offers row `row` of the tile (`‖x_c‖² − 2x_r·x_c` for every column) to the row's list.
   @inline(__always)
   private static func scanRow(
-    _ t: UnsafeBufferPointer<Float>, offset: Int, count: Int, firstColumn: Int, selfIndex: Int,
-    k: Int, best: UnsafeMutableBufferPointer<Float>, bestIndex: UnsafeMutableBufferPointer<Int32>,
-    slot: Int
+    _ tile: UnsafeBufferPointer<Float>, row r: Int, columns: Int, firstRow: Int, firstColumn: Int,
+    norms: UnsafeBufferPointer<Float>, k: Int, keys: UnsafeMutableBufferPointer<Float>,
+    indices: UnsafeMutableBufferPointer<Int32>, skipSelf: Bool
   ) {
-    var worst = best[slot + k - 1]
+    let i = firstRow + r
+    let slot = i * k
+    var worst = keys[slot + k - 1]
+    let base = r * columns
     var c = 0
-    while c < count {
-      // Fast rejection of 8 columns at a time.
-      if c + 8 <= count {
-        let v = SIMD8<Float>(
-          t[offset + c], t[offset + c + 1], t[offset + c + 2], t[offset + c + 3],
-          t[offset + c + 4], t[offset + c + 5], t[offset + c + 6], t[offset + c + 7])
-        if !any(v .< SIMD8<Float>(repeating: worst)) {
-          c += 8
-          continue
+    while c + 8 <= columns {
+      let g = SIMD8<Float>(
+        tile[base + c], tile[base + c + 1], tile[base + c + 2], tile[base + c + 3],
+        tile[base + c + 4], tile[base + c + 5], tile[base + c + 6], tile[base + c + 7])
+      let nn = SIMD8<Float>(
+        norms[firstColumn + c], norms[firstColumn + c + 1], norms[firstColumn + c + 2],
+        norms[firstColumn + c + 3], norms[firstColumn + c + 4], norms[firstColumn + c + 5],
+        norms[firstColumn + c + 6], norms[firstColumn + c + 7])
+      let v = nn - 2 * g
+      if any(v .< SIMD8<Float>(repeating: worst)) {
+        for lane in 0..<8 {
+          let j = firstColumn + c + lane
+          if v[lane] < worst && !(skipSelf && j == i) {
+            insert(v[lane], j, slot: slot, k: k, keys: keys, indices: indices)
+            worst = keys[slot + k - 1]
+          }
         }
       }
-      let end = min(c + 8, count)
-      while c < end {
-        let v = t[offset + c]
-        let j = firstColumn + c
-        if v < worst && j != selfIndex {
-          // Insert after every entry with value ≤ v (ties keep the lower index first).
-          var p = k - 1
-          while p > 0 && best[slot + p - 1] > v {
-            best[slot + p] = best[slot + p - 1]
-            bestIndex[slot + p] = bestIndex[slot + p - 1]
-            p -= 1
+      c += 8
+    }
+    while c < columns {
+      let j = firstColumn + c
+      let v = norms[j] - 2 * tile[base + c]
+      if v < worst && !(skipSelf && j == i) {
+        insert(v, j, slot: slot, k: k, keys: keys, indices: indices)
+        worst = keys[slot + k - 1]
+      }
+      c += 1
+    }
+  }
+
+  /// Offers every row of the tile to the lists of the columns in `columnRange`
+  /// (`‖x_r‖² − 2x_r·x_c`), row by row so that candidates arrive in increasing index order.
+  @inline(__always)
+  private static func scanColumns(
+    _ tile: UnsafeBufferPointer<Float>, rows: Int, columns: Int, columnRange: Range<Int>,
+    firstRow: Int, firstColumn: Int, norms: UnsafeBufferPointer<Float>, k: Int,
+    keys: UnsafeMutableBufferPointer<Float>, indices: UnsafeMutableBufferPointer<Int32>
+  ) {
+    var worst = [Float](repeating: 0, count: columnRange.count)
+    for (o, c) in columnRange.enumerated() { worst[o] = keys[(firstColumn + c) * k + k - 1] }
+    worst.withUnsafeMutableBufferPointer { w in
+      for r in 0..<rows {
+        let nr = norms[firstRow + r]
+        let base = r * columns
+        var c = columnRange.lowerBound
+        while c + 8 <= columnRange.upperBound {
+          let o = c - columnRange.lowerBound
+          let g = SIMD8<Float>(
+            tile[base + c], tile[base + c + 1], tile[base + c + 2], tile[base + c + 3],
+            tile[base + c + 4], tile[base + c + 5], tile[base + c + 6], tile[base + c + 7])
+          let thresholds = SIMD8<Float>(w[o], w[o + 1], w[o + 2], w[o + 3], w[o + 4], w[o + 5], w[o + 6], w[o + 7])
+          let v = SIMD8<Float>(repeating: nr) - 2 * g
+          if any(v .< thresholds) {
+            for lane in 0..<8 where v[lane] < w[o + lane] {
+              let slot = (firstColumn + c + lane) * k
+              insert(v[lane], firstRow + r, slot: slot, k: k, keys: keys, indices: indices)
+              w[o + lane] = keys[slot + k - 1]
+            }
           }
-          best[slot + p] = v
-          bestIndex[slot + p] = Int32(j)
-          worst = best[slot + k - 1]
+          c += 8
         }
-        c += 1
+        while c < columnRange.upperBound {
+          let o = c - columnRange.lowerBound
+          let v = nr - 2 * tile[base + c]
+          if v < w[o] {
+            let slot = (firstColumn + c) * k
+            insert(v, firstRow + r, slot: slot, k: k, keys: keys, indices: indices)
+            w[o] = keys[slot + k - 1]
+          }
+          c += 1
+        }
       }
     }
   }

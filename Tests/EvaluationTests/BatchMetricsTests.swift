@@ -47,26 +47,42 @@ struct BatchMetricsTests {
     #expect(m.batches == 3 && abs(m.chanceUniform - 1.0 / 3) < 1e-15)
   }
 
-  @Test("nearest neighbours equal a naive search")
-  func neighbors() {
+  /// Neighbours by a naive double-precision search: increasing distance, ties by lower index.
+  static func naiveNeighbors(_ v: [Float], n: Int, d: Int, k: Int, of i: Int) -> [(Double, Int)] {
+    var dist: [(Double, Int)] = []
+    for j in 0..<n where j != i {
+      var s = 0.0
+      for f in 0..<d {
+        let e = Double(v[i * d + f]) - Double(v[j * d + f])
+        s += e * e
+      }
+      dist.append((s, j))
+    }
+    dist.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+    return Array(dist.prefix(k))
+  }
+
+  @Test("nearest neighbours equal a naive search (one block and many blocks)", arguments: [512, 64, 37])
+  func neighbors(block: Int) {
     var rng = SplitMix(seed: 7)
     let n = 300
     let d = 5
     let v = (0..<(n * d)).map { _ in Float(rng.next()) }
-    let lists = NearestNeighbors.compute(values: v, count: n, dimension: d, k: 6)
-    for i in stride(from: 0, to: n, by: 17) {
-      var dist: [(Double, Int)] = []
-      for j in 0..<n where j != i {
-        var s = 0.0
-        for f in 0..<d {
-          let e = Double(v[i * d + f]) - Double(v[j * d + f])
-          s += e * e
-        }
-        dist.append((s, j))
-      }
-      dist.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-      #expect(lists.neighbors(of: i).map(Int.init) == dist.prefix(6).map(\.1), "row \(i)")
-      #expect(abs(Double(lists.squaredDistances[i * 6]) - dist[0].0) < 1e-4)
+    let lists = NearestNeighbors.compute(values: v, count: n, dimension: d, k: 6, block: block)
+    for i in 0..<n {
+      let naive = Self.naiveNeighbors(v, n: n, d: d, k: 6, of: i)
+      #expect(lists.neighbors(of: i).map(Int.init) == naive.map(\.1), "row \(i)")
+      #expect(abs(Double(lists.squaredDistances[i * 6]) - naive[0].0) < 1e-4)
+    }
+  }
+
+  @Test("exact ties keep the lower index, across blocks", arguments: [100, 16, 7])
+  func ties(block: Int) {
+    // A 10 × 10 integer grid: many equal distances, all computed exactly in single precision.
+    let v: [Float] = (0..<100).flatMap { [Float($0 % 10), Float($0 / 10)] }
+    let lists = NearestNeighbors.compute(values: v, count: 100, dimension: 2, k: 6, block: block)
+    for i in 0..<100 {
+      #expect(lists.neighbors(of: i).map(Int.init) == Self.naiveNeighbors(v, n: 100, d: 2, k: 6, of: i).map(\.1), "row \(i)")
     }
   }
 
