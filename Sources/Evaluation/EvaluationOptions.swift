@@ -24,6 +24,8 @@ public struct EvaluationOptions: Sendable, Equatable {
   public var tsne: Bool
   /// Genes above which no t-SNE is computed.
   public var maxTSNEPoints: Int
+  /// Gradient steps of the t-SNE (scikit-learn's `max_iter`, 1000).
+  public var tsneIterations: Int
   /// Cells drawn (seeded) for the cell projections.
   public var projectedCells: Int
 
@@ -33,7 +35,7 @@ public struct EvaluationOptions: Sendable, Equatable {
     k: Int? = nil, restarts: Int = 100, seed: UInt64 = 42, kRange: ClosedRange<Int>? = 5...30,
     randomDraws: Int = 5, maxIterations: Int = 300, tolerance: Double = 1e-4,
     batch: BatchMetricOptions = BatchMetricOptions(), projections: Bool = true, tsne: Bool = true,
-    maxTSNEPoints: Int = 2_000, projectedCells: Int = 1_000
+    maxTSNEPoints: Int = 2_000, projectedCells: Int = 1_000, tsneIterations: Int = 1_000
   ) {
     self.k = k
     self.restarts = restarts
@@ -47,6 +49,7 @@ public struct EvaluationOptions: Sendable, Equatable {
     self.tsne = tsne
     self.maxTSNEPoints = maxTSNEPoints
     self.projectedCells = projectedCells
+    self.tsneIterations = tsneIterations
   }
 
   /// Checks ranges; the messages name the command-line flag.

@@ -170,7 +170,7 @@ public enum Evaluator {
     guard n >= 2 else { return p }
     p.genePCA = twoDimensions(PCA.fit(values: e.values, count: n, dimension: e.dimension, components: 2), e.values, n)
     if options.tsne && n >= 5 && n <= options.maxTSNEPoints {
-      p.geneTSNE = TSNE().embed(values: e.values, count: n, dimension: e.dimension)
+      p.geneTSNE = tsne(options).embed(values: e.values, count: n, dimension: e.dimension)
     }
     return p
   }
@@ -196,8 +196,16 @@ public enum Evaluator {
     p.cellPCA = twoDimensions(
       PCA.fit(values: values, count: rows.count, dimension: d, components: 2), values, rows.count)
     if options.tsne && rows.count >= 5 && rows.count <= options.maxTSNEPoints {
-      p.cellTSNE = TSNE().embed(values: values, count: rows.count, dimension: d)
+      p.cellTSNE = tsne(options).embed(values: values, count: rows.count, dimension: d)
     }
+  }
+
+  /// The t-SNE of the settings: scikit-learn's defaults with `tsneIterations` steps (early
+  /// exaggeration for the first quarter, at most 250).
+  private static func tsne(_ options: EvaluationOptions) -> TSNE {
+    TSNE(
+      iterations: options.tsneIterations,
+      exaggerationIterations: min(250, options.tsneIterations / 4))
   }
 
   /// The projection on two components (a zero second coordinate when only one exists).
