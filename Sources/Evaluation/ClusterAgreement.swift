@@ -14,20 +14,34 @@ public enum ClusterAgreement {
 
     init(truth: [Int], predicted: [Int]) {
       precondition(truth.count == predicted.count, "label arrays differ in length")
-      let classIDs = Array(Set(truth)).sorted()
-      let clusterIDs = Array(Set(predicted)).sorted()
-      var ci: [Int: Int] = [:]
-      var ki: [Int: Int] = [:]
-      for (i, c) in classIDs.enumerated() { ci[c] = i }
-      for (i, k) in clusterIDs.enumerated() { ki[k] = i }
-      var counts = [Int](repeating: 0, count: classIDs.count * clusterIDs.count)
-      for i in truth.indices {
-        if let c = ci[truth[i]], let k = ki[predicted[i]] { counts[c * clusterIDs.count + k] += 1 }
-      }
-      self.classes = classIDs.count
-      self.clusters = clusterIDs.count
+      let (ci, classes) = Contingency.dense(truth)
+      let (ki, clusters) = Contingency.dense(predicted)
+      var counts = [Int](repeating: 0, count: classes * clusters)
+      for i in truth.indices { counts[ci[i] * clusters + ki[i]] += 1 }
+      self.classes = classes
+      self.clusters = clusters
       self.counts = counts
       self.n = truth.count
+    }
+
+    /// Labels renumbered 0..<m in sorted label order, and m.
+    static func dense(_ labels: [Int]) -> ([Int], Int) {
+      guard let lo = labels.min(), let hi = labels.max() else { return ([], 0) }
+      if hi - lo <= 4 * labels.count + 64 {
+        // Small range: a lookup table instead of hashing.
+        var table = [Int](repeating: -1, count: hi - lo + 1)
+        for l in labels { table[l - lo] = 0 }
+        var next = 0
+        for v in table.indices where table[v] == 0 {
+          table[v] = next
+          next += 1
+        }
+        return (labels.map { table[$0 - lo] }, next)
+      }
+      let ids = Array(Set(labels)).sorted()
+      var map: [Int: Int] = [:]
+      for (i, l) in ids.enumerated() { map[l] = i }
+      return (labels.map { map[$0] ?? 0 }, ids.count)
     }
 
     var classTotals: [Int] {
@@ -81,7 +95,10 @@ public enum ClusterAgreement {
   /// Special cases as scikit-learn: 1 when both labelings have a single label (or none); 0 when
   /// the mutual information is 0.
   public static func normalizedMutualInformation(truth: [Int], predicted: [Int]) -> Double {
-    let t = Contingency(truth: truth, predicted: predicted)
+    normalizedMutualInformation(Contingency(truth: truth, predicted: predicted))
+  }
+
+  static func normalizedMutualInformation(_ t: Contingency) -> Double {
     if (t.classes == 1 && t.clusters == 1) || (t.classes == 0 && t.clusters == 0) { return 1 }
     let mi = mutualInformation(t)
     if mi == 0 { return 0 }
@@ -95,7 +112,10 @@ public enum ClusterAgreement {
   /// `adjusted_rand_score`: `2(tp·tn − fn·fp) / ((tp + fn)(fn + tn) + (tp + fp)(fp + tn))`, and 1
   /// when there are no disagreeing pairs.
   public static func adjustedRandIndex(truth: [Int], predicted: [Int]) -> Double {
-    let t = Contingency(truth: truth, predicted: predicted)
+    adjustedRandIndex(Contingency(truth: truth, predicted: predicted))
+  }
+
+  static func adjustedRandIndex(_ t: Contingency) -> Double {
     let n = Double(t.n)
     let nc = t.classTotals.map(Double.init)
     let nk = t.clusterTotals.map(Double.init)
@@ -121,7 +141,10 @@ public enum ClusterAgreement {
   /// Purity: the fraction of items whose cluster's most frequent class is their own class,
   /// `Σ_k max_c n_ck / n`.
   public static func purity(truth: [Int], predicted: [Int]) -> Double {
-    let t = Contingency(truth: truth, predicted: predicted)
+    purity(Contingency(truth: truth, predicted: predicted))
+  }
+
+  static func purity(_ t: Contingency) -> Double {
     guard t.n > 0 else { return 0 }
     var total = 0
     for k in 0..<t.clusters {
@@ -130,5 +153,11 @@ public enum ClusterAgreement {
       total += best
     }
     return Double(total) / Double(t.n)
+  }
+
+  /// NMI, ARI and purity from one contingency table.
+  static func all(truth: [Int], predicted: [Int]) -> (nmi: Double, ari: Double, purity: Double) {
+    let t = Contingency(truth: truth, predicted: predicted)
+    return (normalizedMutualInformation(t), adjustedRandIndex(t), purity(t))
   }
 }

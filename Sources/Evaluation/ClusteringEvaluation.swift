@@ -106,10 +106,9 @@ public enum ClusteringEvaluation {
     let work: (Int) -> ClusteringRun = { r in
       var rng = generators[r]
       let result = config.fit(data, rng: &rng, computeCenters: false)
+      let scores = ClusterAgreement.all(truth: truth, predicted: result.labels)
       return ClusteringRun(
-        nmi: ClusterAgreement.normalizedMutualInformation(truth: truth, predicted: result.labels),
-        ari: ClusterAgreement.adjustedRandIndex(truth: truth, predicted: result.labels),
-        purity: ClusterAgreement.purity(truth: truth, predicted: result.labels),
+        nmi: scores.nmi, ari: scores.ari, purity: scores.purity,
         inertia: result.inertia, iterations: result.iterations,
         distinctClusters: result.distinctClusters)
     }

@@ -54,17 +54,16 @@ public struct KMeans: Sendable {
     var potential = closest.reduce(0, +)
     let trials = trialsPerCentre
     var cumulative = [Double](repeating: 0, count: n)
-    var candidateDistances = [[Double]](
-      repeating: [Double](repeating: 0, count: n), count: trials)
+    // Trial t's candidate distances (min with the current closest) live in row t.
+    var trialDistances = [Double](repeating: 0, count: trials * n)
+    var candidates = [Int](repeating: 0, count: trials)
     for _ in 1..<max(k, 1) {
       var running = 0.0
       for i in 0..<n {
         running += closest[i]
         cumulative[i] = running
       }
-      var candidates = [Int]()
-      candidates.reserveCapacity(trials)
-      for _ in 0..<trials {
+      for t in 0..<trials {
         let target = rng.uniform() * potential
         // searchsorted(side: left): the first index whose cumulative sum reaches the target.
         var lo = 0
@@ -73,25 +72,24 @@ public struct KMeans: Sendable {
           let mid = (lo + hi) >> 1
           if cumulative[mid] < target { lo = mid + 1 } else { hi = mid }
         }
-        candidates.append(min(lo, n - 1))
+        candidates[t] = min(lo, n - 1)
       }
       var bestTrial = 0
       var bestPotential = Double.infinity
-      for t in 0..<trials {
-        data.squaredDistances(from: candidates[t], into: &candidateDistances[t])
-        var pot = 0.0
-        for i in 0..<n {
-          let v = min(closest[i], candidateDistances[t][i])
-          candidateDistances[t][i] = v
-          pot += v
-        }
-        if pot < bestPotential {
-          bestPotential = pot
-          bestTrial = t
+      closest.withUnsafeBufferPointer { c in
+        trialDistances.withUnsafeMutableBufferPointer { td in
+          for t in 0..<trials {
+            let pot = data.minSquaredDistances(
+              from: candidates[t], closest: c, into: UnsafeMutableBufferPointer(rebasing: td[(t * n)..<((t + 1) * n)]))
+            if pot < bestPotential {
+              bestPotential = pot
+              bestTrial = t
+            }
+          }
         }
       }
       potential = bestPotential
-      swap(&closest, &candidateDistances[bestTrial])
+      for i in 0..<n { closest[i] = trialDistances[bestTrial * n + i] }
       chosen.append(candidates[bestTrial])
     }
     return chosen
@@ -110,8 +108,17 @@ public struct KMeans: Sendable {
     return lloyd(data, seeds: seedIndices, computeCenters: computeCenters)
   }
 
-  /// Runs Lloyd iterations from the given seed points.
+  /// Runs Lloyd iterations from the given seed points (incremental Gram updates on the Gram
+  /// path, explicit centres on the feature path).
   public func lloyd(_ data: KMeansData, seeds: [Int], computeCenters: Bool = true) -> KMeansResult {
+    data.usesGram
+      ? lloydGram(data, seeds: seeds, computeCenters: computeCenters)
+      : lloydReference(data, seeds: seeds, computeCenters: computeCenters)
+  }
+
+  /// Lloyd iterations that recompute every centre from its members at each step (the reference
+  /// for `lloydGram`, and the feature-path implementation).
+  func lloydReference(_ data: KMeansData, seeds: [Int], computeCenters: Bool = true) -> KMeansResult {
     let n = data.count
     let k = seeds.count
     let tol = tolerance == 0 ? 0 : data.meanVariance * tolerance
@@ -191,7 +198,11 @@ public struct KMeansResult: Sendable, Equatable {
   public let centers: [Double]
 
   /// Number of distinct clusters that received points.
-  public var distinctClusters: Int { Set(labels).count }
+  public var distinctClusters: Int {
+    var seen = [Bool](repeating: false, count: (labels.max() ?? -1) + 1)
+    for l in labels { seen[l] = true }
+    return seen.reduce(0) { $0 + ($1 ? 1 : 0) }
+  }
 }
 
 /// Centres of one Lloyd step, given as sets of points (a centre is the mean of its set).

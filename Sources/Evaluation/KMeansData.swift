@@ -91,6 +91,39 @@ public final class KMeansData: Sendable {
     out[i] = 0
   }
 
+  /// `out[x] = min(closest[x], ‖x_i − x_x‖²)` for every point (0 for `i` itself); returns the sum
+  /// (the potential if `i` became a centre).
+  func minSquaredDistances(
+    from i: Int, closest: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) -> Double {
+    let n = count
+    var total = 0.0
+    if usesGram {
+      gram.withUnsafeBufferPointer { g in
+        norms.withUnsafeBufferPointer { nb in
+          let ni = nb[i]
+          let row = i * n
+          for x in 0..<n {
+            let v = min(closest[x], max(0, ni + nb[x] - 2 * g[row + x]))
+            out[x] = v
+            total += v
+          }
+        }
+      }
+      total -= out[i]
+      out[i] = 0
+    } else {
+      var d = [Double](repeating: 0, count: n)
+      squaredDistances(from: i, into: &d)
+      for x in 0..<n {
+        let v = min(closest[x], d[x])
+        out[x] = v
+        total += v
+      }
+    }
+    return total
+  }
+
   /// The mean of the given rows in original coordinates.
   func centroid(of members: [Int]) -> [Double] {
     let d = dimension

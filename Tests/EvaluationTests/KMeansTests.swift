@@ -110,6 +110,34 @@ struct KMeansTests {
     #expect(KMeans(clusters: 30).trialsPerCentre == 5)
   }
 
+  @Test("incremental Gram iterations equal the recompute-everything reference")
+  func incrementalGram() throws {
+    for name in ["small_b", "overlap", "separated"] {
+      let c = try #require(try Fixture.cases("kmeans.json").first { $0.string("name") == name })
+      let data = try Self.data(c, strategy: .gram)
+      let n = data.count
+      var root = RandomGenerator(seed: 21)
+      for k in [2, 5, 9, n / 2, n] {
+        for _ in 0..<8 {
+          var rng = root.split()
+          let config = KMeans(clusters: k)
+          let seeds = config.seeds(data, rng: &rng)
+          let fast = config.lloyd(data, seeds: seeds)
+          let slow = config.lloydReference(data, seeds: seeds)
+          #expect(fast.labels == slow.labels && fast.iterations == slow.iterations, "\(name) k = \(k)")
+          #expect(abs(fast.inertia - slow.inertia) <= 1e-9 * max(1, slow.inertia))
+          #expect(fast.centers.count == slow.centers.count)
+          for i in fast.centers.indices { #expect(abs(fast.centers[i] - slow.centers[i]) < 1e-9) }
+        }
+      }
+      // Repeated seed points start with identical centres and an empty cluster.
+      let dup = KMeans(clusters: 3)
+      let fast = dup.lloyd(data, seeds: [0, 0, 1])
+      let slow = dup.lloydReference(data, seeds: [0, 0, 1])
+      #expect(fast.labels == slow.labels && abs(fast.inertia - slow.inertia) <= 1e-9 * slow.inertia)
+    }
+  }
+
   @Test("the tolerance is relative to the mean variance")
   func tolerance() throws {
     let c = try #require(try Fixture.cases("kmeans.json", key: "lloyd").first { $0.string("name") == "lloyd_b" })
