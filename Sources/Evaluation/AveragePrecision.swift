@@ -71,7 +71,9 @@ public enum AveragePrecision {
       let blockAP: [Double?] = sims.withUnsafeBufferPointer { s in
         ParallelMap.map(rows, costPerItem: n * 4) { r in
           let i = start + r
-          return averagePrecision(query: i, similarities: UnsafeBufferPointer(rebasing: s[(r * n)..<((r + 1) * n)]), hits: hitsOf[i])
+          return averagePrecision(
+            query: i, similarities: UnsafeBufferPointer(rebasing: s[(r * n)..<((r + 1) * n)]),
+            hits: hitsOf[i])
         }
       }
       for r in 0..<rows { ap[start + r] = blockAP[r] }

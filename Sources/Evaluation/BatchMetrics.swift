@@ -84,7 +84,8 @@ public enum BatchEffect {
     let genes = rows.map { cells.geneIndex[$0] }
     let batches = rows.map { cells.batchIndex[$0] }
     let m = rows.count
-    let (asw, used) = batchASW(values: values, count: m, dimension: d, labels: genes, batches: batches)
+    let (asw, used) = batchASW(
+      values: values, count: m, dimension: d, labels: genes, batches: batches)
     let k = max(options.classifierNeighbors, options.graphNeighbors)
     let lists = NearestNeighbors.compute(values: values, count: m, dimension: d, k: k)
     let accuracy = knnAccuracy(
@@ -98,7 +99,8 @@ public enum BatchEffect {
       asw: asw, aswLabels: used, knnAccuracy: accuracy,
       chance: m > 0 ? Double(majority) / Double(m) : 0,
       chanceUniform: counts.isEmpty ? 0 : 1 / Double(counts.count),
-      graphConnectivity: connectivity, classifierNeighbors: min(options.classifierNeighbors, lists.k),
+      graphConnectivity: connectivity,
+      classifierNeighbors: min(options.classifierNeighbors, lists.k),
       graphNeighbors: min(options.graphNeighbors, lists.k), cellsTotal: n, cellsUsed: m,
       seed: options.seed, batches: counts.count)
   }
@@ -132,7 +134,8 @@ public enum BatchEffect {
       var v = [Float]()
       v.reserveCapacity(idx.count * d)
       for i in idx { v.append(contentsOf: values[(i * d)..<((i + 1) * d)]) }
-      guard let s = Silhouette.samples(values: v, count: idx.count, dimension: d, labels: sub) else {
+      guard let s = Silhouette.samples(values: v, count: idx.count, dimension: d, labels: sub)
+      else {
         continue
       }
       perLabel.append(s.reduce(0) { $0 + (1 - abs($1)) } / Double(s.count))

@@ -48,7 +48,9 @@ public enum BenchmarkData {
 
   /// The batch-metric benchmark: `cells × dimension` codes; cell i has gene i mod genes and batch
   /// (i / genes) mod batches; code = gene mean N(0, 1) + 0.5 · batch shift N(0, 1) + N(0, 1).
-  public static func cells(cells n: Int = 100_000, dimension d: Int = 64, genes: Int = 105, batches: Int = 4)
+  public static func cells(
+    cells n: Int = 100_000, dimension d: Int = 64, genes: Int = 105, batches: Int = 4
+  )
     -> (values: [Float], genes: [Int], batches: [Int])
   {
     let geneOf = (0..<n).map { $0 % genes }

@@ -32,7 +32,8 @@ public struct CellFeatureSpec: Sendable, Equatable {
 
   /// A feature specification for `[channels, height, width]` crops.
   public init(
-    channels: Int, height: Int, width: Int, levels: Int = 8, otsuBins: Int = 64, spotSigma: Double = 2
+    channels: Int, height: Int, width: Int, levels: Int = 8, otsuBins: Int = 64,
+    spotSigma: Double = 2
   ) {
     self.channels = channels
     self.height = height
@@ -53,7 +54,10 @@ public struct CellFeatureSpec: Sendable, Equatable {
     ]
     var out: [String] = []
     for c in 0..<channels { out += per.map { "ch\(c)_\($0)" } }
-    out += ["nucleus_area", "nucleus_eccentricity", "nucleus_major_axis", "nucleus_minor_axis", "nucleus_offset"]
+    out += [
+      "nucleus_area", "nucleus_eccentricity", "nucleus_major_axis", "nucleus_minor_axis",
+      "nucleus_offset",
+    ]
     return out
   }
 

@@ -127,6 +127,8 @@ public enum ClusteringEvaluation {
     data: KMeansData, truth: [Int], ks: [Int], restarts: Int, seed: UInt64,
     kmeans: KMeans = KMeans(clusters: 1)
   ) -> [ClusteringSummary] {
-    ks.map { evaluate(data: data, truth: truth, k: $0, restarts: restarts, seed: seed, kmeans: kmeans) }
+    ks.map {
+      evaluate(data: data, truth: truth, k: $0, restarts: restarts, seed: seed, kmeans: kmeans)
+    }
   }
 }

@@ -94,29 +94,35 @@ enum CorumEvaluation {
     if !zeroRows.isEmpty {
       let names = zeroRows.prefix(5).map { ev.embedding.genes[$0] }.joined(separator: ", ")
       warnings.append(
-        "\(name): \(zeroRows.count) gene(s) have an all-zero row (\(names)); their cosine similarity is taken as 0")
+        "\(name): \(zeroRows.count) gene(s) have an all-zero row (\(names)); their cosine similarity is taken as 0"
+      )
     }
     let ap = AveragePrecision.compute(
       values: ev.embedding.values, count: n, dimension: d, labels: ev.labels)
     if ap.meanAveragePrecision == nil {
-      warnings.append("\(name): no evaluated gene shares a complex with another evaluated gene; mAP is undefined (null)")
+      warnings.append(
+        "\(name): no evaluated gene shares a complex with another evaluated gene; mAP is undefined (null)"
+      )
     }
     let mainK = k ?? ev.complexCount
     let data = KMeansData(values: ev.embedding.values, count: n, dimension: d)
-    let kmeansConfig = KMeans(clusters: 1, maxIterations: options.maxIterations, tolerance: options.tolerance)
+    let kmeansConfig = KMeans(
+      clusters: 1, maxIterations: options.maxIterations, tolerance: options.tolerance)
     var summary: ClusteringSummary?
     if mainK > n {
       if requireK {
         throw EvaluationError.tooFewGenes(input: name, k: mainK, genes: n)
       }
-      warnings.append("\(name): only \(n) evaluated genes, fewer than k = \(mainK); k-means skipped")
+      warnings.append(
+        "\(name): only \(n) evaluated genes, fewer than k = \(mainK); k-means skipped")
     } else {
       summary = ClusteringEvaluation.evaluate(
         data: data, truth: ev.labels, k: mainK, restarts: options.restarts, seed: options.seed,
         kmeans: kmeansConfig)
       if let s = summary, s.runs.contains(where: { $0.distinctClusters < mainK }) {
         warnings.append(
-          "\(name): some k-means runs at k = \(mainK) found fewer distinct clusters (duplicated rows?)")
+          "\(name): some k-means runs at k = \(mainK) found fewer distinct clusters (duplicated rows?)"
+        )
       }
     }
     let ks = sweepValues(options.kRange, genes: n, name: name, warnings: &warnings)
@@ -138,7 +144,8 @@ enum CorumEvaluation {
     let ks = range.filter { $0 <= n }
     if ks.count < range.count {
       warnings.append(
-        "\(name): k sweep limited to k ≤ \(n) (the number of evaluated genes); \(range.count - ks.count) value(s) skipped")
+        "\(name): k sweep limited to k ≤ \(n) (the number of evaluated genes); \(range.count - ks.count) value(s) skipped"
+      )
     }
     return ks
   }
@@ -157,7 +164,8 @@ enum CorumEvaluation {
     var ignored: [String] = []
     let ks = sweepValues(options.kRange, genes: n, name: "random", warnings: &ignored)
     var sweepRuns = [[ClusteringRun]](repeating: [], count: ks.count)
-    let kmeansConfig = KMeans(clusters: 1, maxIterations: options.maxIterations, tolerance: options.tolerance)
+    let kmeansConfig = KMeans(
+      clusters: 1, maxIterations: options.maxIterations, tolerance: options.tolerance)
     for t in 0..<draws {
       var rng = root.split()
       var values = [Float](repeating: 0, count: n * d)
@@ -169,14 +177,16 @@ enum CorumEvaluation {
       let data = KMeansData(values: values, count: n, dimension: d)
       let drawSeed = options.seed &+ 0x51_7CC1_B727_220A &* UInt64(t + 1)
       if k <= n {
-        mainRuns += ClusteringEvaluation.evaluate(
-          data: data, truth: labels, k: k, restarts: share, seed: drawSeed, kmeans: kmeansConfig
-        ).runs
+        mainRuns +=
+          ClusteringEvaluation.evaluate(
+            data: data, truth: labels, k: k, restarts: share, seed: drawSeed, kmeans: kmeansConfig
+          ).runs
       }
       for (i, kk) in ks.enumerated() {
-        sweepRuns[i] += ClusteringEvaluation.evaluate(
-          data: data, truth: labels, k: kk, restarts: share, seed: drawSeed, kmeans: kmeansConfig
-        ).runs
+        sweepRuns[i] +=
+          ClusteringEvaluation.evaluate(
+            data: data, truth: labels, k: kk, restarts: share, seed: drawSeed, kmeans: kmeansConfig
+          ).runs
       }
     }
     return RandomBaselineMetrics(

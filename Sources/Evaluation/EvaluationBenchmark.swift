@@ -46,7 +46,8 @@ public enum EvaluationBenchmark {
   ) -> [BenchmarkMeasurement] {
     var out: [BenchmarkMeasurement] = []
     func record(_ metric: String, _ seconds: Double, _ input: String) {
-      let m = BenchmarkMeasurement(metric: metric, value: (seconds * 1e4).rounded() / 1e4, unit: "s", input: input)
+      let m = BenchmarkMeasurement(
+        metric: metric, value: (seconds * 1e4).rounded() / 1e4, unit: "s", input: input)
       out.append(m)
       progress(m)
     }
@@ -64,7 +65,8 @@ public enum EvaluationBenchmark {
     var summary: ClusteringSummary?
     let t1 = clock.measure {
       let data = KMeansData(values: values, count: 105, dimension: 500)
-      summary = ClusteringEvaluation.evaluate(data: data, truth: labels, k: 14, restarts: restarts, seed: 0)
+      summary = ClusteringEvaluation.evaluate(
+        data: data, truth: labels, k: 14, restarts: restarts, seed: 0)
     }
     record("kmeans_\(restarts)_restarts_with_nmi_ari_purity", seconds(t1), shape)
     score("kmeans_nmi_mean", summary?.nmi.mean, shape)
@@ -91,7 +93,10 @@ public enum EvaluationBenchmark {
       var lists: NeighborLists?
       var asw: Double?
       let tASW = clock.measure {
-        asw = BatchEffect.batchASW(values: codes, count: n, dimension: 64, labels: genes, batches: batches).asw
+        asw =
+          BatchEffect.batchASW(
+            values: codes, count: n, dimension: 64, labels: genes, batches: batches
+          ).asw
       }
       record("batch_asw", seconds(tASW), input)
       let tKNN = clock.measure {

@@ -35,39 +35,41 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
   /// A one-line message naming the input, row, field or flag at fault.
   public var description: String {
     switch self {
-    case let .shapeMismatch(input, expected, got):
+    case .shapeMismatch(let input, let expected, let got):
       return "\(input): expected \(expected) values (rows × columns), got \(got)"
-    case let .emptyDimension(input):
+    case .emptyDimension(let input):
       return "\(input): the matrix has 0 columns (d = 0); nothing can be evaluated"
-    case let .emptyInput(input):
+    case .emptyInput(let input):
       return "\(input): no rows"
-    case let .duplicateGene(input, gene, rows):
+    case .duplicateGene(let input, let gene, let rows):
       let list = rows.map(String.init).joined(separator: ", ")
-      return "\(input): gene '\(gene)' appears more than once (rows \(list)); give each gene one row"
-    case let .nonFiniteValue(input, row, label, column):
+      return
+        "\(input): gene '\(gene)' appears more than once (rows \(list)); give each gene one row"
+    case .nonFiniteValue(let input, let row, let label, let column):
       return "\(input): row \(row) ('\(label)') has a NaN or infinite value in column \(column)"
-    case let .labelCountMismatch(input, field, expected, got):
+    case .labelCountMismatch(let input, let field, let expected, let got):
       return "\(input): field '\(field)' has \(got) entries, expected one per row (\(expected))"
-    case let .labelOutOfRange(input, field, row, value, count):
+    case .labelOutOfRange(let input, let field, let row, let value, let count):
       return "\(input): field '\(field)' row \(row) holds index \(value), outside 0..<\(count)"
-    case let .conflictingComplex(gene, first, second):
+    case .conflictingComplex(let gene, let first, let second):
       return
         "complexes table: gene '\(gene)' is listed under complex '\(first)' and complex '\(second)'; "
         + "each gene needs exactly one complex"
-    case let .invalidComplexTable(reason):
+    case .invalidComplexTable(let reason):
       return "complexes table: \(reason)"
-    case let .noGenesInTable(input, count, examples):
+    case .noGenesInTable(let input, let count, let examples):
       let shown = examples.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
       return
         "\(input): none of its \(count) genes occurs in the complexes table (first genes: \(shown)); "
         + "check that both use the same gene symbols"
-    case let .tooFewGenes(input, k, genes):
-      return "\(input): k-means with k = \(k) needs at least \(k) evaluated genes, found \(genes); lower --k"
-    case let .invalidOption(name, value, reason):
+    case .tooFewGenes(let input, let k, let genes):
+      return
+        "\(input): k-means with k = \(k) needs at least \(k) evaluated genes, found \(genes); lower --k"
+    case .invalidOption(let name, let value, let reason):
       return "option \(name) = \(value): \(reason)"
-    case let .invalidImage(row, reason):
+    case .invalidImage(let row, let reason):
       return "cell \(row): \(reason)"
-    case let .writeFailed(path, reason):
+    case .writeFailed(let path, let reason):
       return "\(path): cannot write (\(reason))"
     }
   }

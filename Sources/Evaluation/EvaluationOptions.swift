@@ -74,7 +74,8 @@ public struct EvaluationOptions: Sendable, Equatable {
         name: "--max-iter", value: "\(maxIterations)", reason: "must be at least 1")
     }
     if !(tolerance >= 0) {
-      throw EvaluationError.invalidOption(name: "--tol", value: "\(tolerance)", reason: "must be ≥ 0")
+      throw EvaluationError.invalidOption(
+        name: "--tol", value: "\(tolerance)", reason: "must be ≥ 0")
     }
     if batch.classifierNeighbors < 1 || batch.graphNeighbors < 1 {
       throw EvaluationError.invalidOption(
@@ -82,7 +83,8 @@ public struct EvaluationOptions: Sendable, Equatable {
         reason: "must be at least 1")
     }
     if let m = batch.maxCells, m < 2 {
-      throw EvaluationError.invalidOption(name: "--max-cells", value: "\(m)", reason: "must be at least 2")
+      throw EvaluationError.invalidOption(
+        name: "--max-cells", value: "\(m)", reason: "must be at least 2")
     }
   }
 }

@@ -26,16 +26,25 @@ extension EvaluationReport {
     pairs.append(("map_queries", .int(main.averagePrecision.perQuery.compactMap { $0 }.count)))
     pairs.append(("genes_not_in_table", .array(main.genesNotInTable.map { .string($0) })))
     pairs.append(
-      ("per_gene_ap",
-       .object(zip(main.genes, main.averagePrecision.perQuery).map { ($0, .optional($1)) })))
-    pairs.append(("per_complex_map", .array(perComplexMAP(main).map { entry in
-      .object([
-        ("complex_id", .string(entry.id)), ("complex_name", .string(entry.name)),
-        ("n_genes", .int(entry.genes)), ("map", .optional(entry.map)),
-      ])
-    })))
+      (
+        "per_gene_ap",
+        .object(zip(main.genes, main.averagePrecision.perQuery).map { ($0, .optional($1)) })
+      ))
+    pairs.append(
+      (
+        "per_complex_map",
+        .array(
+          perComplexMAP(main).map { entry in
+            .object([
+              ("complex_id", .string(entry.id)), ("complex_name", .string(entry.name)),
+              ("n_genes", .int(entry.genes)), ("map", .optional(entry.map)),
+            ])
+          })
+      ))
     var baselineList: [JSONValue] = []
-    if let r = random { baselineList.append(Self.randomJSON(r, genes: main.genes.count, dimension: main.dimension)) }
+    if let r = random {
+      baselineList.append(Self.randomJSON(r, genes: main.genes.count, dimension: main.dimension))
+    }
     for b in baselines { baselineList.append(Self.baselineJSON(b)) }
     pairs.append(("baselines", .array(baselineList)))
     pairs.append(("settings", settingsJSON()))
@@ -53,11 +62,15 @@ extension EvaluationReport {
       counts[c, default: 0] += 1
       if let ap = m.averagePrecision.perQuery[i] { aps[c, default: []].append(ap) }
     }
-    let position = Dictionary(uniqueKeysWithValues: complexes.complexes.enumerated().map { ($1, $0) })
+    let position = Dictionary(
+      uniqueKeysWithValues: complexes.complexes.enumerated().map { ($1, $0) })
     order.sort { (position[$0] ?? 0) < (position[$1] ?? 0) }
     return order.map { c in
       let list = aps[c] ?? []
-      return (c, complexes.names[c] ?? c, counts[c] ?? 0, list.isEmpty ? nil : list.reduce(0, +) / Double(list.count))
+      return (
+        c, complexes.names[c] ?? c, counts[c] ?? 0,
+        list.isEmpty ? nil : list.reduce(0, +) / Double(list.count)
+      )
     }
   }
 
@@ -82,7 +95,8 @@ extension EvaluationReport {
 
   static func batchJSON(_ b: BatchMetrics) -> JSONValue {
     .object([
-      ("asw", .optional(b.asw)), ("knn_accuracy", .number(b.knnAccuracy)), ("chance", .number(b.chance)),
+      ("asw", .optional(b.asw)), ("knn_accuracy", .number(b.knnAccuracy)),
+      ("chance", .number(b.chance)),
       ("graph_connectivity", .number(b.graphConnectivity)),
       ("chance_uniform", .number(b.chanceUniform)), ("knn_neighbors", .int(b.classifierNeighbors)),
       ("graph_neighbors", .int(b.graphNeighbors)), ("asw_labels", .int(b.aswLabels)),
@@ -118,10 +132,15 @@ extension EvaluationReport {
     var pairs: [(String, JSONValue)] = [
       // The seed is a string so that 64-bit seeds survive readers that parse numbers as doubles.
       ("seed", .string(String(options.seed))), ("k", .int(k)), ("restarts", .int(options.restarts)),
-      ("k_range", options.kRange.map { .array([.int($0.lowerBound), .int($0.upperBound)]) } ?? .null),
+      (
+        "k_range",
+        options.kRange.map { .array([.int($0.lowerBound), .int($0.upperBound)]) } ?? .null
+      ),
       ("random_draws", .int(options.randomDraws)), ("max_iter", .int(options.maxIterations)),
-      ("tol", .number(options.tolerance)), ("kmeans_init", .string("k-means++ (greedy, 2 + floor(ln k) trials)")),
-      ("similarity", .string("cosine")), ("ap_ties", .string("equal similarity ranked by row order")),
+      ("tol", .number(options.tolerance)),
+      ("kmeans_init", .string("k-means++ (greedy, 2 + floor(ln k) trials)")),
+      ("similarity", .string("cosine")),
+      ("ap_ties", .string("equal similarity ranked by row order")),
     ]
     if batch != nil {
       pairs.append(("max_cells", options.batch.maxCells.map { .int($0) } ?? .null))

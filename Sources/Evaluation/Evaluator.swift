@@ -74,7 +74,8 @@ public enum Evaluator {
     options: EvaluationOptions = EvaluationOptions(), name: String = "embedding"
   ) throws -> EvaluationReport {
     try run(
-      embedding: embedding, complexes: complexes, baselines: baselines, options: options, name: name,
+      embedding: embedding, complexes: complexes, baselines: baselines, options: options,
+      name: name,
       source: .embedding, cells: nil)
   }
 
@@ -105,11 +106,13 @@ public enum Evaluator {
       requireK: true, warnings: &warnings)
     if !main.genesNotInTable.isEmpty {
       warnings.append(
-        "\(name): \(main.genesNotInTable.count) gene(s) not in the complexes table left out (listed in genes_not_in_table)")
+        "\(name): \(main.genesNotInTable.count) gene(s) not in the complexes table left out (listed in genes_not_in_table)"
+      )
     }
     if !main.missingGenes.isEmpty {
       warnings.append(
-        "\(name): \(main.missingGenes.count) gene(s) of the complexes table absent (listed in missing_genes)")
+        "\(name): \(main.missingGenes.count) gene(s) of the complexes table absent (listed in missing_genes)"
+      )
     }
     let k = options.k ?? main.complexCount
     var random: RandomBaselineMetrics?
@@ -146,13 +149,15 @@ public enum Evaluator {
       if let b = batch {
         if b.subsampled {
           warnings.append(
-            "batch metrics computed on a seeded subsample of \(b.cellsUsed) of \(b.cellsTotal) cells (seed \(b.seed))")
+            "batch metrics computed on a seeded subsample of \(b.cellsUsed) of \(b.cellsTotal) cells (seed \(b.seed))"
+          )
         }
         if b.batches < 2 {
           warnings.append("cells come from a single batch; batch metrics are not informative")
         }
         if b.asw == nil {
-          warnings.append("no gene has cells from two or more batches; batch ASW is undefined (null)")
+          warnings.append(
+            "no gene has cells from two or more batches; batch ASW is undefined (null)")
         }
       }
       if options.projections {
@@ -164,11 +169,14 @@ public enum Evaluator {
       complexes: complexes, options: options, warnings: warnings, projections: projections)
   }
 
-  private static func geneProjections(_ e: GeneEmbedding, options: EvaluationOptions) -> ReportProjections {
+  private static func geneProjections(_ e: GeneEmbedding, options: EvaluationOptions)
+    -> ReportProjections
+  {
     var p = ReportProjections()
     let n = e.count
     guard n >= 2 else { return p }
-    p.genePCA = twoDimensions(PCA.fit(values: e.values, count: n, dimension: e.dimension, components: 2), e.values, n)
+    p.genePCA = twoDimensions(
+      PCA.fit(values: e.values, count: n, dimension: e.dimension, components: 2), e.values, n)
     if options.tsne && n >= 5 && n <= options.maxTSNEPoints {
       p.geneTSNE = tsne(options).embed(values: e.values, count: n, dimension: e.dimension)
     }
@@ -191,7 +199,9 @@ public enum Evaluator {
     for i in rows { values.append(contentsOf: cells.values[(i * d)..<((i + 1) * d)]) }
     p.cellRows = rows
     p.cellBatch = rows.map { cells.batchIndex[$0] }
-    p.cellComplex = rows.map { complexes.complexIndex(of: cells.geneNames[cells.geneIndex[$0]]) ?? -1 }
+    p.cellComplex = rows.map {
+      complexes.complexIndex(of: cells.geneNames[cells.geneIndex[$0]]) ?? -1
+    }
     p.batchNames = cells.batchNames
     p.cellPCA = twoDimensions(
       PCA.fit(values: values, count: rows.count, dimension: d, components: 2), values, rows.count)

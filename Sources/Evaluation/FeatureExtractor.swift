@@ -37,13 +37,16 @@ public struct FeatureExtractor: Sendable {
   ) throws {
     guard channels > 0, height > 0, width > 0 else {
       throw EvaluationError.invalidOption(
-        name: "image shape", value: "[\(channels), \(height), \(width)]", reason: "every size must be positive")
+        name: "image shape", value: "[\(channels), \(height), \(width)]",
+        reason: "every size must be positive")
     }
     guard !genes.isEmpty else {
-      throw EvaluationError.invalidOption(name: "genes", value: "[]", reason: "need at least one gene")
+      throw EvaluationError.invalidOption(
+        name: "genes", value: "[]", reason: "need at least one gene")
     }
     guard components >= 1 else {
-      throw EvaluationError.invalidOption(name: "--components", value: "\(components)", reason: "must be at least 1")
+      throw EvaluationError.invalidOption(
+        name: "--components", value: "\(components)", reason: "must be at least 1")
     }
     guard levels >= 2, otsuBins >= 2 else {
       throw EvaluationError.invalidOption(
@@ -81,14 +84,16 @@ public struct FeatureExtractor: Sendable {
     let n = geneIndex.count
     let size = spec.channels * spec.height * spec.width
     guard images.count == n * size else {
-      throw EvaluationError.shapeMismatch(input: "feature images", expected: n * size, got: images.count)
+      throw EvaluationError.shapeMismatch(
+        input: "feature images", expected: n * size, got: images.count)
     }
     for (i, g) in geneIndex.enumerated() where g < 0 || g >= genes.count {
       throw EvaluationError.labelOutOfRange(
         input: "feature images", field: "gene", row: cells + i, value: g, count: genes.count)
     }
     if let bad = images.firstIndex(where: { !$0.isFinite }) {
-      throw EvaluationError.invalidImage(row: cells + bad / size, reason: "NaN or infinite pixel value")
+      throw EvaluationError.invalidImage(
+        row: cells + bad / size, reason: "NaN or infinite pixel value")
     }
     let spec = self.spec
     let rows: [[Double]] = images.withUnsafeBufferPointer { all in
@@ -125,7 +130,9 @@ public struct FeatureExtractor: Sendable {
   ///
   /// - Throws: `EvaluationError.emptyInput` before any cell was added.
   public func finalize() throws -> FeatureEmbedding {
-    guard cells > 0 else { throw EvaluationError.emptyInput(input: "features (no cells were added)") }
+    guard cells > 0 else {
+      throw EvaluationError.emptyInput(input: "features (no cells were added)")
+    }
     let f = spec.count
     let n = Double(cells)
     var mean = [Double](repeating: 0, count: f)
@@ -148,7 +155,8 @@ public struct FeatureExtractor: Sendable {
     var corr = [Double](repeating: 0, count: f * f)
     for a in 0..<f { for b in 0..<f { corr[a * f + b] = cov[a * f + b] / (scale[a] * scale[b]) } }
     let pca = PCA.fit(
-      mean: [Double](repeating: 0, count: f), covariance: corr, dimension: f, components: components)
+      mean: [Double](repeating: 0, count: f), covariance: corr, dimension: f, components: components
+    )
     let m = pca.componentCount
     var names: [String] = []
     var values: [Float] = []

@@ -25,7 +25,9 @@ enum Figures {
     let legendWidth = 200.0 * Double(legendColumns)
     let plot = (left: 60.0, top: 40.0, width: 520.0, height: 520.0)
     let width = plot.left + plot.width + 30 + legendWidth
-    let height = max(plot.top + plot.height + 50, 60 + 15 * Double((legendRows + legendColumns - 1) / legendColumns))
+    let height = max(
+      plot.top + plot.height + 50,
+      60 + 15 * Double((legendRows + legendColumns - 1) / legendColumns))
     var svg = SVGDocument(width: width, height: height)
     let xs = (0..<n).map { points[$0 * 2] }
     let ys = (0..<n).map { points[$0 * 2 + 1] }
@@ -92,25 +94,34 @@ enum Figures {
       let sx = AxisScale(values: allX, padding: 0.02)
       let sy = AxisScale(values: lowY + highY, include: [0])
       let box = (left: x0, top: top, width: panelWidth, height: panelHeight)
-      frame(&svg, plot: box, sx: sx, sy: sy, title: panel.title, xLabel: xLabel, yLabel: panel.title)
+      frame(
+        &svg, plot: box, sx: sx, sy: sy, title: panel.title, xLabel: xLabel, yLabel: panel.title)
       if let marker, marker >= sx.lower, marker <= sx.upper {
         let mx = sx.map(marker, from: box.left, to: box.left + box.width)
-        svg.line(x1: mx, y1: box.top, x2: mx, y2: box.top + box.height, stroke: "#555", width: 1, dash: "4,3")
+        svg.line(
+          x1: mx, y1: box.top, x2: mx, y2: box.top + box.height, stroke: "#555", width: 1,
+          dash: "4,3")
       }
       for (ci, curve) in panel.curves.enumerated() {
         let colour = palette[ci % palette.count]
         let px = curve.xs.map { sx.map($0, from: box.left, to: box.left + box.width) }
-        let upper = zip(curve.means, curve.stds).map { sy.map($0 + $1, from: box.top + box.height, to: box.top) }
-        let lower = zip(curve.means, curve.stds).map { sy.map($0 - $1, from: box.top + box.height, to: box.top) }
+        let upper = zip(curve.means, curve.stds).map {
+          sy.map($0 + $1, from: box.top + box.height, to: box.top)
+        }
+        let lower = zip(curve.means, curve.stds).map {
+          sy.map($0 - $1, from: box.top + box.height, to: box.top)
+        }
         let band = zip(px, upper).map { ($0, $1) } + zip(px, lower).reversed().map { ($0, $1) }
         svg.polygon(band, fill: colour, opacity: 0.18)
-        let line = zip(px, curve.means.map { sy.map($0, from: box.top + box.height, to: box.top) }).map { ($0, $1) }
+        let line = zip(px, curve.means.map { sy.map($0, from: box.top + box.height, to: box.top) })
+          .map { ($0, $1) }
         svg.polyline(line, stroke: colour, width: 1.8)
       }
     }
     for (i, name) in names.enumerated() {
       let y = top + panelHeight + 50 + 16 * Double(i)
-      svg.line(x1: left, y1: y - 4, x2: left + 22, y2: y - 4, stroke: palette[i % palette.count], width: 3)
+      svg.line(
+        x1: left, y1: y - 4, x2: left + 22, y2: y - 4, stroke: palette[i % palette.count], width: 3)
       svg.text(name, x: left + 28, y: y, size: 11)
     }
     return svg.rendered()
@@ -121,13 +132,18 @@ enum Figures {
     _ svg: inout SVGDocument, plot: (left: Double, top: Double, width: Double, height: Double),
     sx: AxisScale, sy: AxisScale, title: String, xLabel: String, yLabel: String
   ) {
-    svg.text(title, x: plot.left + plot.width / 2, y: plot.top - 12, size: 13, anchor: "middle", bold: true)
-    svg.rect(x: plot.left, y: plot.top, width: plot.width, height: plot.height, fill: "none", stroke: "#444")
+    svg.text(
+      title, x: plot.left + plot.width / 2, y: plot.top - 12, size: 13, anchor: "middle", bold: true
+    )
+    svg.rect(
+      x: plot.left, y: plot.top, width: plot.width, height: plot.height, fill: "none",
+      stroke: "#444")
     for t in sx.ticks {
       let x = sx.map(t, from: plot.left, to: plot.left + plot.width)
       guard x >= plot.left - 0.5 && x <= plot.left + plot.width + 0.5 else { continue }
       svg.line(x1: x, y1: plot.top, x2: x, y2: plot.top + plot.height, stroke: "#eee")
-      svg.line(x1: x, y1: plot.top + plot.height, x2: x, y2: plot.top + plot.height + 4, stroke: "#444")
+      svg.line(
+        x1: x, y1: plot.top + plot.height, x2: x, y2: plot.top + plot.height + 4, stroke: "#444")
       svg.text(AxisScale.label(t), x: x, y: plot.top + plot.height + 16, size: 10, anchor: "middle")
     }
     for t in sy.ticks {
@@ -137,8 +153,12 @@ enum Figures {
       svg.line(x1: plot.left - 4, y1: y, x2: plot.left, y2: y, stroke: "#444")
       svg.text(AxisScale.label(t), x: plot.left - 7, y: y + 3.5, size: 10, anchor: "end")
     }
-    svg.text(xLabel, x: plot.left + plot.width / 2, y: plot.top + plot.height + 34, size: 11, anchor: "middle")
-    svg.text(yLabel, x: plot.left - 40, y: plot.top + plot.height / 2, size: 11, anchor: "middle", rotate: -90)
+    svg.text(
+      xLabel, x: plot.left + plot.width / 2, y: plot.top + plot.height + 34, size: 11,
+      anchor: "middle")
+    svg.text(
+      yLabel, x: plot.left - 40, y: plot.top + plot.height / 2, size: 11, anchor: "middle",
+      rotate: -90)
   }
 
   private static func truncate(_ s: String, _ limit: Int) -> String {

@@ -23,7 +23,8 @@ public struct GeneEmbedding: Sendable, Equatable {
   ///   - input: the name used in error messages (a file name, for example).
   /// - Throws: `EvaluationError` for a shape mismatch, `d = 0`, an empty matrix, a duplicated gene
   ///   or a NaN/infinite value (naming the row and gene).
-  public init(genes: [String], values: [Float], dimension: Int, input: String = "embedding") throws {
+  public init(genes: [String], values: [Float], dimension: Int, input: String = "embedding") throws
+  {
     guard dimension > 0 else { throw EvaluationError.emptyDimension(input: input) }
     guard !genes.isEmpty else { throw EvaluationError.emptyInput(input: input) }
     guard values.count == genes.count * dimension else {

@@ -60,8 +60,11 @@ public enum JSONValue: Sendable, Equatable {
       out += "["
       for (i, item) in items.enumerated() {
         if i > 0 { out += "," }
-        if indent > 0 && !scalar { out += "\n" + String(repeating: " ", count: indent * (level + 1)) }
-        else if indent > 0 && i > 0 { out += " " }
+        if indent > 0 && !scalar {
+          out += "\n" + String(repeating: " ", count: indent * (level + 1))
+        } else if indent > 0 && i > 0 {
+          out += " "
+        }
         item.write(into: &out, indent: indent, level: level + 1)
       }
       if indent > 0 && !scalar { out += "\n" + String(repeating: " ", count: indent * level) }
@@ -112,15 +115,16 @@ public enum JSONValue: Sendable, Equatable {
     out += "\""
   }
 
+  /// Structural equality (objects compare keys in order; NaN equals NaN).
   public static func == (a: JSONValue, b: JSONValue) -> Bool {
     switch (a, b) {
     case (.null, .null): return true
-    case let (.bool(x), .bool(y)): return x == y
-    case let (.int(x), .int(y)): return x == y
-    case let (.number(x), .number(y)): return x == y || (x.isNaN && y.isNaN)
-    case let (.string(x), .string(y)): return x == y
-    case let (.array(x), .array(y)): return x == y
-    case let (.object(x), .object(y)):
+    case (.bool(let x), .bool(let y)): return x == y
+    case (.int(let x), .int(let y)): return x == y
+    case (.number(let x), .number(let y)): return x == y || (x.isNaN && y.isNaN)
+    case (.string(let x), .string(let y)): return x == y
+    case (.array(let x), .array(let y)): return x == y
+    case (.object(let x), .object(let y)):
       return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
     default: return false
     }

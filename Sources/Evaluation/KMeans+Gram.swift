@@ -39,7 +39,9 @@ extension KMeans {
     }
 
     /// `x · c` for centre c.
-    @inline(__always) func dot(_ sums: UnsafeBufferPointer<Double>, _ eff: [Int], _ inv: [Double], _ c: Int, _ x: Int) -> Double {
+    @inline(__always) func dot(
+      _ sums: UnsafeBufferPointer<Double>, _ eff: [Int], _ inv: [Double], _ c: Int, _ x: Int
+    ) -> Double {
       sums[eff[c] * n + x] * inv[c]
     }
 
@@ -86,7 +88,9 @@ extension KMeans {
           }
         }
         if let top = distance.max(), top > 0 {
-          let far = (0..<n).sorted { distance[$0] > distance[$1] || (distance[$0] == distance[$1] && $0 < $1) }
+          let far = (0..<n).sorted {
+            distance[$0] > distance[$1] || (distance[$0] == distance[$1] && $0 < $1)
+          }
           for (slot, cluster) in empty.enumerated() where slot < n {
             let point = far[slot]
             newWeight[newOwner[point]] -= 1
@@ -169,7 +173,8 @@ extension KMeans {
       centers = members.flatMap { data.centroid(of: $0) }
     }
     return KMeansResult(
-      labels: labels, inertia: inertia, iterations: iterations, converged: strict || withinTolerance,
+      labels: labels, inertia: inertia, iterations: iterations,
+      converged: strict || withinTolerance,
       seeds: seeds, centers: centers)
   }
 }

@@ -31,7 +31,9 @@ public struct KMeans: Sendable {
   public var localTrials: Int?
 
   /// A k-means configuration with scikit-learn's defaults.
-  public init(clusters: Int, maxIterations: Int = 300, tolerance: Double = 1e-4, localTrials: Int? = nil) {
+  public init(
+    clusters: Int, maxIterations: Int = 300, tolerance: Double = 1e-4, localTrials: Int? = nil
+  ) {
     self.clusters = clusters
     self.maxIterations = maxIterations
     self.tolerance = tolerance
@@ -80,7 +82,8 @@ public struct KMeans: Sendable {
         trialDistances.withUnsafeMutableBufferPointer { td in
           for t in 0..<trials {
             let pot = data.minSquaredDistances(
-              from: candidates[t], closest: c, into: UnsafeMutableBufferPointer(rebasing: td[(t * n)..<((t + 1) * n)]))
+              from: candidates[t], closest: c,
+              into: UnsafeMutableBufferPointer(rebasing: td[(t * n)..<((t + 1) * n)]))
             if pot < bestPotential {
               bestPotential = pot
               bestTrial = t
@@ -118,7 +121,8 @@ public struct KMeans: Sendable {
 
   /// Lloyd iterations that recompute every centre from its members at each step (the reference
   /// for `lloydGram`, and the feature-path implementation).
-  func lloydReference(_ data: KMeansData, seeds: [Int], computeCenters: Bool = true) -> KMeansResult {
+  func lloydReference(_ data: KMeansData, seeds: [Int], computeCenters: Bool = true) -> KMeansResult
+  {
     let n = data.count
     let k = seeds.count
     let tol = tolerance == 0 ? 0 : data.meanVariance * tolerance
@@ -149,7 +153,9 @@ public struct KMeans: Sendable {
     }
     if !strict { state.assign(norms: data.norms, labels: &labels) }
     var inertia = 0.0
-    for x in 0..<n { inertia += state.squaredDistance(point: x, centre: labels[x], norms: data.norms) }
+    for x in 0..<n {
+      inertia += state.squaredDistance(point: x, centre: labels[x], norms: data.norms)
+    }
     let centers: [Double]
     if computeCenters {
       centers = state.effectiveSets.flatMap { data.centroid(of: $0) }
@@ -157,7 +163,8 @@ public struct KMeans: Sendable {
       centers = []
     }
     return KMeansResult(
-      labels: labels, inertia: inertia, iterations: iterations, converged: strict || withinTolerance,
+      labels: labels, inertia: inertia, iterations: iterations,
+      converged: strict || withinTolerance,
       seeds: seeds, centers: centers)
   }
 
@@ -170,9 +177,13 @@ public struct KMeans: Sendable {
     guard !empty.isEmpty else { return }
     let n = labels.count
     var distance = [Double](repeating: 0, count: n)
-    for x in 0..<n { distance[x] = state.squaredDistance(point: x, centre: labels[x], norms: norms) }
+    for x in 0..<n {
+      distance[x] = state.squaredDistance(point: x, centre: labels[x], norms: norms)
+    }
     guard let maxDistance = distance.max(), maxDistance > 0 else { return }
-    let far = (0..<n).sorted { distance[$0] > distance[$1] || (distance[$0] == distance[$1] && $0 < $1) }
+    let far = (0..<n).sorted {
+      distance[$0] > distance[$1] || (distance[$0] == distance[$1] && $0 < $1)
+    }
     for (slot, cluster) in empty.enumerated() where slot < far.count {
       let point = far[slot]
       let old = labels[point]

@@ -193,7 +193,8 @@ public enum NearestNeighbors {
           let g = SIMD8<Float>(
             tile[base + c], tile[base + c + 1], tile[base + c + 2], tile[base + c + 3],
             tile[base + c + 4], tile[base + c + 5], tile[base + c + 6], tile[base + c + 7])
-          let thresholds = SIMD8<Float>(w[o], w[o + 1], w[o + 2], w[o + 3], w[o + 4], w[o + 5], w[o + 6], w[o + 7])
+          let thresholds = SIMD8<Float>(
+            w[o], w[o + 1], w[o + 2], w[o + 3], w[o + 4], w[o + 5], w[o + 6], w[o + 7])
           let v = SIMD8<Float>(repeating: nr) - 2 * g
           if any(v .< thresholds) {
             for lane in 0..<8 where v[lane] < w[o + lane] {

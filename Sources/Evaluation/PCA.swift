@@ -21,7 +21,8 @@ public struct PCA: Sendable, Equatable {
   public var componentCount: Int { explainedVariance.count }
 
   /// Fits `components` components (capped at `min(count, dimension)`) to row-major data.
-  public static func fit(values: [Float], count n: Int, dimension d: Int, components m: Int) -> PCA {
+  public static func fit(values: [Float], count n: Int, dimension d: Int, components m: Int) -> PCA
+  {
     precondition(values.count == n * d && n >= 1 && d >= 1)
     let mean = LinearAlgebra.columnMeans(values, rows: n, columns: d)
     let x = LinearAlgebra.centeredDouble(values, rows: n, columns: d)
@@ -33,7 +34,8 @@ public struct PCA: Sendable, Equatable {
         cov.withUnsafeMutableBufferPointer { c in
           guard let px = xs.baseAddress, let pc = c.baseAddress else { return }
           LinearAlgebra.dgemm(
-            transA: true, transB: false, m: d, n: d, k: n, alpha: 1 / denominator, px, px, beta: 0, pc)
+            transA: true, transB: false, m: d, n: d, k: n, alpha: 1 / denominator, px, px, beta: 0,
+            pc)
         }
       }
       return fit(mean: mean, covariance: cov, dimension: d, components: keep)
@@ -64,7 +66,9 @@ public struct PCA: Sendable, Equatable {
 
   /// PCA from a precomputed covariance matrix (`[dimension, dimension]`, symmetric), as used by
   /// streaming feature extraction.
-  public static func fit(mean: [Double], covariance: [Double], dimension d: Int, components m: Int) -> PCA {
+  public static func fit(mean: [Double], covariance: [Double], dimension d: Int, components m: Int)
+    -> PCA
+  {
     precondition(covariance.count == d * d && mean.count == d)
     let keep = max(0, min(m, d))
     let (lambda, vectors) = SymmetricEigen.decompose(covariance, n: d)

@@ -43,7 +43,8 @@ struct SVGDocument {
     x: Double, y: Double, width: Double, height: Double, fill: String, stroke: String? = nil,
     opacity: Double = 1
   ) {
-    var s = "<rect x=\"\(Self.n(x))\" y=\"\(Self.n(y))\" width=\"\(Self.n(width))\" height=\"\(Self.n(height))\" fill=\"\(fill)\""
+    var s =
+      "<rect x=\"\(Self.n(x))\" y=\"\(Self.n(y))\" width=\"\(Self.n(width))\" height=\"\(Self.n(height))\" fill=\"\(fill)\""
     if let stroke { s += " stroke=\"\(stroke)\"" }
     if opacity < 1 { s += " fill-opacity=\"\(Self.n(opacity))\"" }
     body.append(s + "/>")
@@ -53,7 +54,8 @@ struct SVGDocument {
     x1: Double, y1: Double, x2: Double, y2: Double, stroke: String, width: Double = 1,
     dash: String? = nil
   ) {
-    var s = "<line x1=\"\(Self.n(x1))\" y1=\"\(Self.n(y1))\" x2=\"\(Self.n(x2))\" y2=\"\(Self.n(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(Self.n(width))\""
+    var s =
+      "<line x1=\"\(Self.n(x1))\" y1=\"\(Self.n(y1))\" x2=\"\(Self.n(x2))\" y2=\"\(Self.n(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(Self.n(width))\""
     if let dash { s += " stroke-dasharray=\"\(dash)\"" }
     body.append(s + "/>")
   }
@@ -61,13 +63,17 @@ struct SVGDocument {
   mutating func polyline(_ points: [(Double, Double)], stroke: String, width: Double = 1.5) {
     guard !points.isEmpty else { return }
     let p = points.map { "\(Self.n($0.0)),\(Self.n($0.1))" }.joined(separator: " ")
-    body.append("<polyline points=\"\(p)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(Self.n(width))\"/>")
+    body.append(
+      "<polyline points=\"\(p)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(Self.n(width))\"/>"
+    )
   }
 
   mutating func polygon(_ points: [(Double, Double)], fill: String, opacity: Double) {
     guard !points.isEmpty else { return }
     let p = points.map { "\(Self.n($0.0)),\(Self.n($0.1))" }.joined(separator: " ")
-    body.append("<polygon points=\"\(p)\" fill=\"\(fill)\" fill-opacity=\"\(Self.n(opacity))\" stroke=\"none\"/>")
+    body.append(
+      "<polygon points=\"\(p)\" fill=\"\(fill)\" fill-opacity=\"\(Self.n(opacity))\" stroke=\"none\"/>"
+    )
   }
 
   /// A marker: shape 0 circle, 1 square, 2 triangle, 3 diamond; `title` becomes a tooltip.
@@ -76,18 +82,22 @@ struct SVGDocument {
     title: String? = nil
   ) {
     let tip = title.map { "<title>\(Self.escape($0))</title>" } ?? ""
-    let style = "fill=\"\(fill)\" fill-opacity=\"\(Self.n(opacity))\" stroke=\"#333\" stroke-width=\"0.4\""
+    let style =
+      "fill=\"\(fill)\" fill-opacity=\"\(Self.n(opacity))\" stroke=\"#333\" stroke-width=\"0.4\""
     let r = size
     let element: String
     switch shape % 4 {
     case 1:
-      element = "<rect x=\"\(Self.n(x - r))\" y=\"\(Self.n(y - r))\" width=\"\(Self.n(2 * r))\" height=\"\(Self.n(2 * r))\" \(style)"
+      element =
+        "<rect x=\"\(Self.n(x - r))\" y=\"\(Self.n(y - r))\" width=\"\(Self.n(2 * r))\" height=\"\(Self.n(2 * r))\" \(style)"
     case 2:
       let p = [(x, y - 1.2 * r), (x - 1.1 * r, y + 0.9 * r), (x + 1.1 * r, y + 0.9 * r)]
-      element = "<polygon points=\"\(p.map { "\(Self.n($0.0)),\(Self.n($0.1))" }.joined(separator: " "))\" \(style)"
+      element =
+        "<polygon points=\"\(p.map { "\(Self.n($0.0)),\(Self.n($0.1))" }.joined(separator: " "))\" \(style)"
     case 3:
       let p = [(x, y - 1.3 * r), (x + 1.3 * r, y), (x, y + 1.3 * r), (x - 1.3 * r, y)]
-      element = "<polygon points=\"\(p.map { "\(Self.n($0.0)),\(Self.n($0.1))" }.joined(separator: " "))\" \(style)"
+      element =
+        "<polygon points=\"\(p.map { "\(Self.n($0.0)),\(Self.n($0.1))" }.joined(separator: " "))\" \(style)"
     default:
       element = "<circle cx=\"\(Self.n(x))\" cy=\"\(Self.n(y))\" r=\"\(Self.n(r))\" \(style)"
     }
@@ -106,7 +116,8 @@ struct SVGDocument {
     _ string: String, x: Double, y: Double, size: Double = 11, anchor: String = "start",
     bold: Bool = false, rotate: Double? = nil, fill: String = "#222"
   ) {
-    var s = "<text x=\"\(Self.n(x))\" y=\"\(Self.n(y))\" font-size=\"\(Self.n(size))\" text-anchor=\"\(anchor)\" fill=\"\(fill)\""
+    var s =
+      "<text x=\"\(Self.n(x))\" y=\"\(Self.n(y))\" font-size=\"\(Self.n(size))\" text-anchor=\"\(anchor)\" fill=\"\(fill)\""
     if bold { s += " font-weight=\"bold\"" }
     if let rotate { s += " transform=\"rotate(\(Self.n(rotate)) \(Self.n(x)) \(Self.n(y)))\"" }
     body.append(s + ">" + Self.escape(string) + "</text>")
@@ -115,7 +126,8 @@ struct SVGDocument {
   /// The complete document.
   func rendered() -> String {
     var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    out += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Self.n(width))\" height=\"\(Self.n(height))\" viewBox=\"0 0 \(Self.n(width)) \(Self.n(height))\" font-family=\"Helvetica, Arial, sans-serif\">\n"
+    out +=
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Self.n(width))\" height=\"\(Self.n(height))\" viewBox=\"0 0 \(Self.n(width)) \(Self.n(height))\" font-family=\"Helvetica, Arial, sans-serif\">\n"
     out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     out += body.joined(separator: "\n")
     out += "\n</svg>\n"

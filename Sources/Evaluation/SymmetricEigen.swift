@@ -61,7 +61,9 @@ enum SymmetricEigen {
         }
       }
     }
-    let order = (0..<n).sorted { a[$0 * n + $0] > a[$1 * n + $1] || (a[$0 * n + $0] == a[$1 * n + $1] && $0 < $1) }
+    let order = (0..<n).sorted {
+      a[$0 * n + $0] > a[$1 * n + $1] || (a[$0 * n + $0] == a[$1 * n + $1] && $0 < $1)
+    }
     var values = [Double](repeating: 0, count: n)
     var vectors = [Double](repeating: 0, count: n * n)
     for (r, i) in order.enumerated() {

@@ -155,7 +155,9 @@ public struct TSNE: Sendable {
         total += 2 * s
       }
     }
-    for k in 0..<(n * n) { p[k] = max(p[k] / max(total, Double.leastNonzeroMagnitude), Double.ulpOfOne) }
+    for k in 0..<(n * n) {
+      p[k] = max(p[k] / max(total, Double.leastNonzeroMagnitude), Double.ulpOfOne)
+    }
     for i in 0..<n { p[i * n + i] = 0 }
     return p
   }

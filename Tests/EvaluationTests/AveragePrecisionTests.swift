@@ -85,7 +85,9 @@ struct AveragePrecisionTests {
     #expect(AveragePrecision.averagePrecision(rankedRelevance: [false, false]) == nil)
   }
 
-  @Test("chance AP formula equals the mean over all rankings", arguments: [(5, 1), (5, 2), (6, 3), (4, 4)])
+  @Test(
+    "chance AP formula equals the mean over all rankings",
+    arguments: [(5, 1), (5, 2), (6, 3), (4, 4)])
   func chanceFormula(n: Int, m: Int) {
     // Enumerate all orderings of n items with m hits (positions of hits among n).
     var total = 0.0

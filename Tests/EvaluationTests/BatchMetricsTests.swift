@@ -24,9 +24,12 @@ struct BatchMetricsTests {
     #expect(Silhouette.samples(values: v, count: 4, dimension: 1, labels: [0, 0, 1, 1]) != nil)
   }
 
-  @Test("batch ASW, kNN accuracy and graph connectivity match the reference", arguments: ["mild", "strong"])
+  @Test(
+    "batch ASW, kNN accuracy and graph connectivity match the reference",
+    arguments: ["mild", "strong"])
   func batchMetrics(name: String) throws {
-    let c = try #require(try Fixture.cases("batch_metrics.json").first { $0.string("name") == name })
+    let c = try #require(
+      try Fixture.cases("batch_metrics.json").first { $0.string("name") == name })
     let n = try c.int("rows")
     let genes = try c.ints("genes")
     let batches = try c.ints("batches")
@@ -37,7 +40,8 @@ struct BatchMetricsTests {
     let m = BatchEffect.measure(
       cells: cells,
       options: BatchMetricOptions(
-        classifierNeighbors: try c.int("knn_neighbors"), graphNeighbors: try c.int("graph_neighbors")))
+        classifierNeighbors: try c.int("knn_neighbors"),
+        graphNeighbors: try c.int("graph_neighbors")))
     #expect(m.cellsUsed == n && !m.subsampled)
     #expect(abs((m.asw ?? -1) - (try c.double("asw"))) < 1e-6)
     #expect(m.aswLabels == (try c.int("asw_labels")))
@@ -62,7 +66,8 @@ struct BatchMetricsTests {
     return Array(dist.prefix(k))
   }
 
-  @Test("nearest neighbours equal a naive search (one block and many blocks)", arguments: [512, 64, 37])
+  @Test(
+    "nearest neighbours equal a naive search (one block and many blocks)", arguments: [512, 64, 37])
   func neighbors(block: Int) {
     var rng = SplitMix(seed: 7)
     let n = 300
@@ -82,7 +87,9 @@ struct BatchMetricsTests {
     let v: [Float] = (0..<100).flatMap { [Float($0 % 10), Float($0 / 10)] }
     let lists = NearestNeighbors.compute(values: v, count: 100, dimension: 2, k: 6, block: block)
     for i in 0..<100 {
-      #expect(lists.neighbors(of: i).map(Int.init) == Self.naiveNeighbors(v, n: 100, d: 2, k: 6, of: i).map(\.1), "row \(i)")
+      #expect(
+        lists.neighbors(of: i).map(Int.init)
+          == Self.naiveNeighbors(v, n: 100, d: 2, k: 6, of: i).map(\.1), "row \(i)")
     }
   }
 
@@ -109,7 +116,8 @@ struct BatchMetricsTests {
     let n = 500
     let v = (0..<(n * 4)).map { _ in Float(rng.next()) }
     let cells = try CellCodes(
-      values: v, dimension: 4, geneIndex: (0..<n).map { $0 % 5 }, geneNames: ["a", "b", "c", "d", "e"],
+      values: v, dimension: 4, geneIndex: (0..<n).map { $0 % 5 },
+      geneNames: ["a", "b", "c", "d", "e"],
       batchIndex: (0..<n).map { $0 % 2 }, batchNames: ["x", "y"])
     let options = BatchMetricOptions(maxCells: 200, seed: 9)
     let a = BatchEffect.measure(cells: cells, options: options)
@@ -125,7 +133,8 @@ struct BatchMetricsTests {
   @Test("a single batch gives no ASW")
   func singleBatch() throws {
     let cells = try CellCodes(
-      values: [0, 1, 2, 3, 4, 5], dimension: 1, geneIndex: [0, 0, 0, 1, 1, 1], geneNames: ["a", "b"],
+      values: [0, 1, 2, 3, 4, 5], dimension: 1, geneIndex: [0, 0, 0, 1, 1, 1],
+      geneNames: ["a", "b"],
       batchIndex: [0, 0, 0, 0, 0, 0], batchNames: ["only"])
     let m = BatchEffect.measure(cells: cells)
     #expect(m.asw == nil && m.aswLabels == 0)

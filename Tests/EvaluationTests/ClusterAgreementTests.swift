@@ -24,9 +24,13 @@ struct ClusterAgreementTests {
   @Test("hand-worked values")
   func handWorked() {
     // Truth {0,0,1,1}, clusters {0,1,0,1}: independent → NMI 0, purity 1/2; ARI = −1/2.
-    #expect(ClusterAgreement.normalizedMutualInformation(truth: [0, 0, 1, 1], predicted: [0, 1, 0, 1]) == 0)
+    #expect(
+      ClusterAgreement.normalizedMutualInformation(truth: [0, 0, 1, 1], predicted: [0, 1, 0, 1])
+        == 0)
     #expect(ClusterAgreement.purity(truth: [0, 0, 1, 1], predicted: [0, 1, 0, 1]) == 0.5)
-    #expect(abs(ClusterAgreement.adjustedRandIndex(truth: [0, 0, 1, 1], predicted: [0, 1, 0, 1]) + 0.5) < 1e-12)
+    #expect(
+      abs(ClusterAgreement.adjustedRandIndex(truth: [0, 0, 1, 1], predicted: [0, 1, 0, 1]) + 0.5)
+        < 1e-12)
     // Purity of singletons is 1 (each cluster is pure).
     #expect(ClusterAgreement.purity(truth: [0, 0, 1, 1], predicted: [0, 1, 2, 3]) == 1)
   }
@@ -36,10 +40,12 @@ struct ClusterAgreementTests {
     let t = [3, 3, 1, 1, 1, 7, 7, 0]
     let p = [0, 0, 0, 1, 1, 2, 2, 2]
     let p2 = p.map { 100 - $0 * 7 }
-    #expect(ClusterAgreement.normalizedMutualInformation(truth: t, predicted: p)
-      == ClusterAgreement.normalizedMutualInformation(truth: t, predicted: p2))
-    #expect(ClusterAgreement.adjustedRandIndex(truth: t, predicted: p)
-      == ClusterAgreement.adjustedRandIndex(truth: t, predicted: p2))
+    #expect(
+      ClusterAgreement.normalizedMutualInformation(truth: t, predicted: p)
+        == ClusterAgreement.normalizedMutualInformation(truth: t, predicted: p2))
+    #expect(
+      ClusterAgreement.adjustedRandIndex(truth: t, predicted: p)
+        == ClusterAgreement.adjustedRandIndex(truth: t, predicted: p2))
   }
 
   @Test("mean and population standard deviation")

@@ -10,10 +10,12 @@ struct EvaluatorTests {
   @Test("metrics.json has the contract's keys, nesting and order")
   func schema() throws {
     let complexes = try TestData.corum()
-    let e = try TestData.embedding(complexes: complexes, dimension: 16, signal: 1.0, controls: 3, dropping: ["LSM5", "COG1"])
+    let e = try TestData.embedding(
+      complexes: complexes, dimension: 16, signal: 1.0, controls: 3, dropping: ["LSM5", "COG1"])
     let report = try Evaluator.evaluate(embedding: e, complexes: complexes, options: Self.fast)
     let text = report.metricsJSON().serialized()
-    let parsed = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    let parsed = try #require(
+      try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     #expect(parsed["n_genes"] as? Int == 103)
     #expect(parsed["n_complexes"] as? Int == 14)
     #expect(Set(parsed["missing_genes"] as? [String] ?? []) == ["LSM5", "COG1"])
@@ -28,19 +30,31 @@ struct EvaluatorTests {
     }
     let sweep = try #require(parsed["k_sweep"] as? [[String: Any]])
     #expect(sweep.map { $0["k"] as? Int ?? -1 } == Array(5...20))
-    for entry in sweep { for metric in ["nmi", "ari", "purity"] { #expect(entry[metric] is [String: Any]) } }
+    for entry in sweep {
+      for metric in ["nmi", "ari", "purity"] { #expect(entry[metric] is [String: Any]) }
+    }
     #expect(parsed["batch"] == nil)
-    #expect(Set(parsed["genes_not_in_table"] as? [String] ?? []) == ["nontargeting_0", "nontargeting_1", "nontargeting_2"])
+    #expect(
+      Set(parsed["genes_not_in_table"] as? [String] ?? []) == [
+        "nontargeting_0", "nontargeting_1", "nontargeting_2",
+      ])
     let perGene = try #require(parsed["per_gene_ap"] as? [String: Any])
     #expect(perGene.count == 103 && perGene["nontargeting_0"] == nil)
     // The contract's keys come first, in its order.
-    let order = ["\"n_genes\"", "\"n_complexes\"", "\"missing_genes\"", "\"map\"", "\"kmeans\"", "\"k_sweep\""]
+    let order = [
+      "\"n_genes\"", "\"n_complexes\"", "\"missing_genes\"", "\"map\"", "\"kmeans\"", "\"k_sweep\"",
+    ]
     let positions = order.map { text.range(of: $0)?.lowerBound }
     #expect(positions.allSatisfy { $0 != nil })
-    #expect(zip(positions, positions.dropFirst()).allSatisfy { ($0 ?? text.startIndex) < ($1 ?? text.startIndex) })
+    #expect(
+      zip(positions, positions.dropFirst()).allSatisfy {
+        ($0 ?? text.startIndex) < ($1 ?? text.startIndex)
+      })
     // Kmeans at k = 14 is the same as the sweep's entry at 14.
     let atK = sweep.first { $0["k"] as? Int == 14 }
-    #expect((atK?["nmi"] as? [String: Any])?["mean"] as? Double == (kmeans["nmi"] as? [String: Any])?["mean"] as? Double)
+    #expect(
+      (atK?["nmi"] as? [String: Any])?["mean"] as? Double == (kmeans["nmi"] as? [String: Any])?[
+        "mean"] as? Double)
   }
 
   @Test("cells: batch metrics appear with the contract's keys; per-gene means are evaluated")
@@ -53,9 +67,12 @@ struct EvaluatorTests {
     options.batch.maxCells = 600
     let report = try Evaluator.evaluate(cells: cells, complexes: complexes, options: options)
     let parsed = try #require(
-      try JSONSerialization.jsonObject(with: Data(report.metricsJSON().serialized().utf8)) as? [String: Any])
+      try JSONSerialization.jsonObject(with: Data(report.metricsJSON().serialized().utf8))
+        as? [String: Any])
     let batch = try #require(parsed["batch"] as? [String: Any])
-    for key in ["asw", "knn_accuracy", "chance", "graph_connectivity"] { #expect(batch[key] is Double, "\(key)") }
+    for key in ["asw", "knn_accuracy", "chance", "graph_connectivity"] {
+      #expect(batch[key] is Double, "\(key)")
+    }
     #expect(batch["n_cells"] as? Int == cells.count && batch["n_cells_used"] as? Int == 600)
     #expect(batch["subsampled"] as? Bool == true)
     #expect(report.warnings.contains { $0.contains("subsample of 600") })
@@ -70,10 +87,14 @@ struct EvaluatorTests {
     let strong = try TestData.embedding(complexes: complexes, dimension: 24, signal: 1.2, seed: 3)
     let weak = try TestData.embedding(complexes: complexes, dimension: 24, signal: 0.0, seed: 4)
     let few = try TestData.embedding(
-      complexes: complexes, dimension: 4, signal: 1.0, dropping: Set(complexes.genes.dropFirst(8)), seed: 5)
+      complexes: complexes, dimension: 4, signal: 1.0, dropping: Set(complexes.genes.dropFirst(8)),
+      seed: 5)
     let report = try Evaluator.evaluate(
       embedding: strong, complexes: complexes,
-      baselines: [NamedEmbedding(name: "noise", embedding: weak), NamedEmbedding(name: "tiny", embedding: few)],
+      baselines: [
+        NamedEmbedding(name: "noise", embedding: weak),
+        NamedEmbedding(name: "tiny", embedding: few),
+      ],
       options: Self.fast)
     let random = try #require(report.random)
     let chance = try #require(report.main.averagePrecision.chanceMeanAveragePrecision)
@@ -120,7 +141,8 @@ struct EvaluatorTests {
     options.tsneIterations = 300
     options.projectedCells = 120
     let report = try Evaluator.evaluate(
-      cells: cells, complexes: complexes, baselines: [NamedEmbedding(name: "engineered", embedding: e)],
+      cells: cells, complexes: complexes,
+      baselines: [NamedEmbedding(name: "engineered", embedding: e)],
       options: options)
     let dir = try TestData.folder("output").appendingPathComponent("nested/out")
     let files = try report.write(to: dir)
@@ -128,7 +150,8 @@ struct EvaluatorTests {
     #expect(names == Set(files.map(\.lastPathComponent)))
     for required in [
       "metrics.json", "report.md", "genes_pca.svg", "genes_tsne.svg", "kmeans_sweep.svg",
-      "cells_pca_batch.svg", "cells_pca_complex.svg", "cells_tsne_batch.svg", "cells_tsne_complex.svg",
+      "cells_pca_batch.svg", "cells_pca_complex.svg", "cells_tsne_batch.svg",
+      "cells_tsne_complex.svg",
     ] {
       #expect(names.contains(required), "\(required)")
     }
@@ -138,7 +161,9 @@ struct EvaluatorTests {
     #expect(svg.components(separatedBy: "<circle").count - 1 >= 105)
     #expect(svg.contains("Ribosome, cytoplasmic"))
     let md = try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
-    #expect(md.contains("| engineered |") && md.contains("random (2 draws)") && md.contains("graph connectivity"))
+    #expect(
+      md.contains("| engineered |") && md.contains("random (2 draws)")
+        && md.contains("graph connectivity"))
     // A file in the way of the output folder is a clear error.
     let blocker = try TestData.folder("blocked").appendingPathComponent("file")
     try Data("x".utf8).write(to: blocker)

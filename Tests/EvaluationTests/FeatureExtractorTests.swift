@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TensorCore
+import Testing
 
 @testable import Evaluation
 
@@ -58,7 +58,9 @@ struct FeatureExtractorTests {
     #expect(abs(spec.quantile((0..<10).map(Float.init), 0.9) - 8.1) < 1e-12)
     // Checkerboard of 0 and 1: every neighbour pair differs by the full range (levels 0 and 7).
     let board: [Float] = (0..<16).map { Float(($0 / 4 + $0 % 4) % 2) }
-    let (contrast, homogeneity) = board.withUnsafeBufferPointer { spec.cooccurrence($0, low: 0, high: 1) }
+    let (contrast, homogeneity) = board.withUnsafeBufferPointer {
+      spec.cooccurrence($0, low: 0, high: 1)
+    }
     #expect(abs(contrast - 49) < 1e-12 && abs(homogeneity - 1.0 / 50) < 1e-12)
     let flat = [Float](repeating: 3, count: 16)
     let (c0, h0) = flat.withUnsafeBufferPointer { spec.cooccurrence($0, low: 3, high: 3) }
@@ -78,16 +80,20 @@ struct FeatureExtractorTests {
     for i in 0..<40 {
       let g = i % 4
       images += Self.cell(
-        a: 3 + Double(g) + rng.uniform(), b: 3 + rng.uniform() * 2, level: Float(g) * 0.2, rng: &rng, noise: 0.05)
+        a: 3 + Double(g) + rng.uniform(), b: 3 + rng.uniform() * 2, level: Float(g) * 0.2,
+        rng: &rng, noise: 0.05)
       labels.append(g)
     }
-    var whole = try FeatureExtractor(channels: 2, height: 24, width: 24, genes: genes, components: 5)
+    var whole = try FeatureExtractor(
+      channels: 2, height: 24, width: 24, genes: genes, components: 5)
     try whole.add(images: images, geneIndex: labels)
-    var chunked = try FeatureExtractor(channels: 2, height: 24, width: 24, genes: genes, components: 5)
+    var chunked = try FeatureExtractor(
+      channels: 2, height: 24, width: 24, genes: genes, components: 5)
     let size = 2 * 24 * 24
     for start in stride(from: 0, to: 40, by: 7) {
       let end = min(start + 7, 40)
-      try chunked.add(images: Array(images[(start * size)..<(end * size)]), geneIndex: Array(labels[start..<end]))
+      try chunked.add(
+        images: Array(images[(start * size)..<(end * size)]), geneIndex: Array(labels[start..<end]))
     }
     let a = try whole.finalize()
     let b = try chunked.finalize()
@@ -99,7 +105,9 @@ struct FeatureExtractorTests {
     let f = spec.count
     var rows: [Double] = []
     images.withUnsafeBufferPointer { all in
-      for i in 0..<40 { rows += spec.features(of: UnsafeBufferPointer(rebasing: all[(i * size)..<((i + 1) * size)])) }
+      for i in 0..<40 {
+        rows += spec.features(of: UnsafeBufferPointer(rebasing: all[(i * size)..<((i + 1) * size)]))
+      }
     }
     var z = [Float](repeating: 0, count: 40 * f)
     for j in 0..<f {
@@ -113,7 +121,9 @@ struct FeatureExtractorTests {
     for g in 0..<4 {
       for c in 0..<5 {
         let expected = (0..<40).filter { $0 % 4 == g }.map { proj[$0 * 5 + c] }.reduce(0, +) / 10
-        #expect(abs(Double(a.embedding.values[g * 5 + c]) - expected) < 2e-3 * max(1, abs(expected)), "gene \(g) pc \(c)")
+        #expect(
+          abs(Double(a.embedding.values[g * 5 + c]) - expected) < 2e-3 * max(1, abs(expected)),
+          "gene \(g) pc \(c)")
       }
     }
     #expect(abs(a.explainedVarianceRatio[0] - pca.explainedVarianceRatio[0]) < 1e-4)
@@ -123,14 +133,16 @@ struct FeatureExtractorTests {
   func separatesPhenotypes() throws {
     var rng = RandomGenerator(seed: 3)
     let genes = ["g1", "g2", "g3", "g4", "g5", "g6", "ctrl"]
-    var extractor = try FeatureExtractor(channels: 2, height: 24, width: 24, genes: genes, components: 8)
+    var extractor = try FeatureExtractor(
+      channels: 2, height: 24, width: 24, genes: genes, components: 8)
     for _ in 0..<3 {
       var images: [Float] = []
       var labels: [Int] = []
       for g in 0..<6 {
         for _ in 0..<8 {
           let radius = [3.0, 6.0, 9.0][g / 2]
-          images += Self.cell(a: radius + rng.uniform(), b: radius, level: Float(g / 2) * 0.3, rng: &rng, noise: 0.05)
+          images += Self.cell(
+            a: radius + rng.uniform(), b: radius, level: Float(g / 2) * 0.3, rng: &rng, noise: 0.05)
           labels.append(g)
         }
       }
@@ -140,7 +152,8 @@ struct FeatureExtractorTests {
     #expect(result.genesWithoutCells == ["ctrl"])
     #expect(result.cellCounts == [24, 24, 24, 24, 24, 24])
     let ap = AveragePrecision.compute(
-      values: result.embedding.values, count: 6, dimension: result.embedding.dimension, labels: [0, 0, 1, 1, 2, 2])
+      values: result.embedding.values, count: 6, dimension: result.embedding.dimension,
+      labels: [0, 0, 1, 1, 2, 2])
     #expect(ap.meanAveragePrecision == 1)
   }
 
@@ -153,12 +166,22 @@ struct FeatureExtractorTests {
       try e.add(images: nan, geneIndex: [0, 1])
     }
     #expect(e.cellCount == 0)
-    #expect(throws: EvaluationError.self) { try e.add(images: [Float](repeating: 0, count: 31), geneIndex: [0, 1]) }
-    #expect(throws: EvaluationError.self) { try e.add(images: [Float](repeating: 0, count: 16), geneIndex: [2]) }
+    #expect(throws: EvaluationError.self) {
+      try e.add(images: [Float](repeating: 0, count: 31), geneIndex: [0, 1])
+    }
+    #expect(throws: EvaluationError.self) {
+      try e.add(images: [Float](repeating: 0, count: 16), geneIndex: [2])
+    }
     #expect(throws: EvaluationError.self) { try e.finalize() }
-    #expect(throws: EvaluationError.self) { try FeatureExtractor(channels: 0, height: 4, width: 4, genes: ["a"]) }
-    #expect(throws: EvaluationError.self) { try FeatureExtractor(channels: 1, height: 4, width: 4, genes: ["a", "a"]) }
-    #expect(throws: EvaluationError.self) { try FeatureExtractor(channels: 1, height: 4, width: 4, genes: []) }
+    #expect(throws: EvaluationError.self) {
+      try FeatureExtractor(channels: 0, height: 4, width: 4, genes: ["a"])
+    }
+    #expect(throws: EvaluationError.self) {
+      try FeatureExtractor(channels: 1, height: 4, width: 4, genes: ["a", "a"])
+    }
+    #expect(throws: EvaluationError.self) {
+      try FeatureExtractor(channels: 1, height: 4, width: 4, genes: [])
+    }
     // Constant images: every feature constant → a zero embedding, no crash.
     try e.add(images: [Float](repeating: 0.5, count: 48), geneIndex: [0, 1, 0])
     let r = try e.finalize()
@@ -179,7 +202,9 @@ struct FeatureExtractorTests {
       #expect(abs(pca.explainedVariance[i] - variance[i]) < 1e-8 * max(1, variance[i]))
       #expect(abs(pca.explainedVarianceRatio[i] - ratio[i]) < 1e-9)
     }
-    for i in 0..<(m * d) { #expect(abs(pca.components[i] - comps[i]) < 1e-7, "component entry \(i)") }
+    for i in 0..<(m * d) {
+      #expect(abs(pca.components[i] - comps[i]) < 1e-7, "component entry \(i)")
+    }
   }
 
   @Test("Jacobi eigen-decomposition reconstructs the matrix")
@@ -187,7 +212,13 @@ struct FeatureExtractorTests {
     var rng = RandomGenerator(seed: 8)
     let n = 12
     var a = [Double](repeating: 0, count: n * n)
-    for i in 0..<n { for j in i..<n { let v = rng.normal(); a[i * n + j] = v; a[j * n + i] = v } }
+    for i in 0..<n {
+      for j in i..<n {
+        let v = rng.normal()
+        a[i * n + j] = v
+        a[j * n + i] = v
+      }
+    }
     let (values, vectors) = SymmetricEigen.decompose(a, n: n)
     #expect(zip(values, values.dropFirst()).allSatisfy { $0 >= $1 })
     for i in 0..<n {

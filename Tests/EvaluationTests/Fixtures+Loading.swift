@@ -9,8 +9,9 @@ enum Fixture {
 
   /// The top-level object of `Fixtures/<name>`.
   static func load(_ name: String) throws -> [String: Any] {
-    guard let url = Bundle.module.url(forResource: "Fixtures/" + name, withExtension: nil)
-      ?? Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")
+    guard
+      let url = Bundle.module.url(forResource: "Fixtures/" + name, withExtension: nil)
+        ?? Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")
     else { throw Missing(description: "fixture \(name) not found in the test bundle") }
     let data = try Data(contentsOf: url)
     guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
@@ -30,23 +31,33 @@ enum Fixture {
 
 extension Dictionary where Key == String, Value == Any {
   func int(_ key: String) throws -> Int {
-    guard let v = self[key] as? NSNumber else { throw Fixture.Missing(description: "no int \(key)") }
+    guard let v = self[key] as? NSNumber else {
+      throw Fixture.Missing(description: "no int \(key)")
+    }
     return v.intValue
   }
   func double(_ key: String) throws -> Double {
-    guard let v = self[key] as? NSNumber else { throw Fixture.Missing(description: "no number \(key)") }
+    guard let v = self[key] as? NSNumber else {
+      throw Fixture.Missing(description: "no number \(key)")
+    }
     return v.doubleValue
   }
   func floats(_ key: String) throws -> [Float] {
-    guard let v = self[key] as? [NSNumber] else { throw Fixture.Missing(description: "no list \(key)") }
+    guard let v = self[key] as? [NSNumber] else {
+      throw Fixture.Missing(description: "no list \(key)")
+    }
     return v.map { $0.floatValue }
   }
   func doubles(_ key: String) throws -> [Double] {
-    guard let v = self[key] as? [NSNumber] else { throw Fixture.Missing(description: "no list \(key)") }
+    guard let v = self[key] as? [NSNumber] else {
+      throw Fixture.Missing(description: "no list \(key)")
+    }
     return v.map { $0.doubleValue }
   }
   func ints(_ key: String) throws -> [Int] {
-    guard let v = self[key] as? [NSNumber] else { throw Fixture.Missing(description: "no list \(key)") }
+    guard let v = self[key] as? [NSNumber] else {
+      throw Fixture.Missing(description: "no list \(key)")
+    }
     return v.map { $0.intValue }
   }
   func optionalDoubles(_ key: String) throws -> [Double?] {

@@ -1,20 +1,24 @@
-import Testing
 import TensorCore
+import Testing
 
 @testable import Evaluation
 
 @Suite("k-means")
 struct KMeansTests {
-  static func data(_ c: [String: Any], strategy: KMeansData.Strategy = .automatic) throws -> KMeansData {
+  static func data(_ c: [String: Any], strategy: KMeansData.Strategy = .automatic) throws
+    -> KMeansData
+  {
     KMeansData(
       values: try c.floats("values"), count: try c.int("rows"), dimension: try c.int("dimension"),
       strategy: strategy)
   }
 
-  @Test("Lloyd iterations from given seeds match scikit-learn label by label",
-        arguments: ["lloyd_a", "lloyd_b", "duplicate_seed"], [KMeansData.Strategy.gram, .features])
+  @Test(
+    "Lloyd iterations from given seeds match scikit-learn label by label",
+    arguments: ["lloyd_a", "lloyd_b", "duplicate_seed"], [KMeansData.Strategy.gram, .features])
   func lloydMatchesSklearn(name: String, strategy: KMeansData.Strategy) throws {
-    let c = try #require(try Fixture.cases("kmeans.json", key: "lloyd").first { $0.string("name") == name })
+    let c = try #require(
+      try Fixture.cases("kmeans.json", key: "lloyd").first { $0.string("name") == name })
     let data = try Self.data(c, strategy: strategy)
     let seeds = try c.ints("seeds")
     let r = KMeans(clusters: seeds.count).lloyd(data, seeds: seeds)
@@ -24,8 +28,9 @@ struct KMeansTests {
     #expect(r.converged)
   }
 
-  @Test("the best of many restarts reaches scikit-learn's optimum",
-        arguments: ["small_a", "small_b", "small_c", "overlap"])
+  @Test(
+    "the best of many restarts reaches scikit-learn's optimum",
+    arguments: ["small_a", "small_b", "small_c", "overlap"])
   func bestInertia(name: String) throws {
     let c = try #require(try Fixture.cases("kmeans.json").first { $0.string("name") == name })
     let data = try Self.data(c)
@@ -42,7 +47,8 @@ struct KMeansTests {
 
   @Test("well-separated clusters are recovered by every run")
   func separated() throws {
-    let c = try #require(try Fixture.cases("kmeans.json").first { $0.string("name") == "separated" })
+    let c = try #require(
+      try Fixture.cases("kmeans.json").first { $0.string("name") == "separated" })
     let truth = try c.ints("labels")
     for strategy in [KMeansData.Strategy.gram, .features] {
       let data = try Self.data(c, strategy: strategy)
@@ -77,7 +83,8 @@ struct KMeansTests {
     // Restart summaries do not depend on the number of threads or on the sweep.
     let truth = (0..<gram.count).map { $0 % 6 }
     let s1 = ClusteringEvaluation.evaluate(data: gram, truth: truth, k: 6, restarts: 30, seed: 1)
-    let sweep = ClusteringEvaluation.sweep(data: gram, truth: truth, ks: [5, 6], restarts: 30, seed: 1)
+    let sweep = ClusteringEvaluation.sweep(
+      data: gram, truth: truth, ks: [5, 6], restarts: 30, seed: 1)
     #expect(sweep[1] == s1)
   }
 
@@ -124,7 +131,8 @@ struct KMeansTests {
           let seeds = config.seeds(data, rng: &rng)
           let fast = config.lloyd(data, seeds: seeds)
           let slow = config.lloydReference(data, seeds: seeds)
-          #expect(fast.labels == slow.labels && fast.iterations == slow.iterations, "\(name) k = \(k)")
+          #expect(
+            fast.labels == slow.labels && fast.iterations == slow.iterations, "\(name) k = \(k)")
           #expect(abs(fast.inertia - slow.inertia) <= 1e-9 * max(1, slow.inertia))
           #expect(fast.centers.count == slow.centers.count)
           for i in fast.centers.indices { #expect(abs(fast.centers[i] - slow.centers[i]) < 1e-9) }
@@ -140,14 +148,16 @@ struct KMeansTests {
 
   @Test("the tolerance is relative to the mean variance")
   func tolerance() throws {
-    let c = try #require(try Fixture.cases("kmeans.json", key: "lloyd").first { $0.string("name") == "lloyd_b" })
+    let c = try #require(
+      try Fixture.cases("kmeans.json", key: "lloyd").first { $0.string("name") == "lloyd_b" })
     let data = try Self.data(c)
     let seeds = try c.ints("seeds")
     let strict = KMeans(clusters: seeds.count, tolerance: 0).lloyd(data, seeds: seeds)
     let loose = KMeans(clusters: seeds.count, tolerance: 1e6).lloyd(data, seeds: seeds)
     #expect(loose.iterations == 1)
     #expect(strict.iterations >= (try c.int("iterations")))
-    let capped = KMeans(clusters: seeds.count, maxIterations: 1, tolerance: 0).lloyd(data, seeds: seeds)
+    let capped = KMeans(clusters: seeds.count, maxIterations: 1, tolerance: 0).lloyd(
+      data, seeds: seeds)
     #expect(capped.iterations == 1 && !capped.converged)
   }
 }

@@ -9,12 +9,17 @@ struct OutputFormatTests {
   func json() throws {
     let v = JSONValue.object([
       ("z", .int(3)), ("a", .number(0.25)), ("nan", .number(.nan)), ("inf", .number(.infinity)),
-      ("whole", .number(2)), ("text", .string("a\"b\\c\nd\u{01}é")), ("list", .array([.bool(true), .null])),
+      ("whole", .number(2)), ("text", .string("a\"b\\c\nd\u{01}é")),
+      ("list", .array([.bool(true), .null])),
       ("empty", .object([])),
     ])
     let compact = v.serialized(indent: 0)
-    #expect(compact == #"{"z":3,"a":0.25,"nan":null,"inf":null,"whole":2,"text":"a\"b\\c\nd\u0001é","list":[true, null],"empty":{}}"#.replacingOccurrences(of: "[true, null]", with: "[true,null]"))
-    let parsed = try #require(try JSONSerialization.jsonObject(with: Data(v.serialized().utf8)) as? [String: Any])
+    #expect(
+      compact
+        == #"{"z":3,"a":0.25,"nan":null,"inf":null,"whole":2,"text":"a\"b\\c\nd\u0001é","list":[true, null],"empty":{}}"#
+        .replacingOccurrences(of: "[true, null]", with: "[true,null]"))
+    let parsed = try #require(
+      try JSONSerialization.jsonObject(with: Data(v.serialized().utf8)) as? [String: Any])
     #expect(parsed["text"] as? String == "a\"b\\c\nd\u{01}é")
     #expect(parsed["nan"] is NSNull && parsed["a"] as? Double == 0.25)
     #expect(v["a"] == .number(0.25) && v["missing"] == nil)
@@ -48,9 +53,11 @@ struct OutputFormatTests {
 
   @Test("benchmark lines are one JSON object with the contract's keys")
   func benchmarkLine() throws {
-    let line = BenchmarkMeasurement(metric: "kmeans", value: 0.5, unit: "s", input: "105x500").jsonLine()
+    let line = BenchmarkMeasurement(metric: "kmeans", value: 0.5, unit: "s", input: "105x500")
+      .jsonLine()
     #expect(!line.contains("\n"))
-    let parsed = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    let parsed = try #require(
+      try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
     #expect(parsed["bench"] as? String == "evaluate" && parsed["metric"] as? String == "kmeans")
     #expect(parsed["value"] as? Double == 0.5 && parsed["unit"] as? String == "s")
   }

@@ -75,7 +75,8 @@ enum TestData {
   /// A fresh empty folder under the temporary directory.
   static func folder(_ name: String) throws -> URL {
     let url = FileManager.default.temporaryDirectory
-      .appendingPathComponent("grape-eval-tests-\(ProcessInfo.processInfo.processIdentifier)-\(name)")
+      .appendingPathComponent(
+        "grape-eval-tests-\(ProcessInfo.processInfo.processIdentifier)-\(name)")
     try? FileManager.default.removeItem(at: url)
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
