@@ -146,6 +146,41 @@ struct KMeansTests {
     }
   }
 
+  @Test(
+    "seeding potential has scikit-learn's distribution (greedy and plain k-means++)",
+    arguments: ["small_a", "small_b", "small_c", "overlap"])
+  func seedingDistribution(name: String) throws {
+    let c = try #require(try Fixture.cases("kmeans.json").first { $0.string("name") == name })
+    let s = try #require(try Fixture.cases("kmeans.json", key: "seeding").first { $0.string("name") == name })
+    let data = try Self.data(c)
+    let k = try c.int("k")
+    let draws = try s.int("draws")
+    for (label, trials) in [("greedy", nil), ("plain", 1)] as [(String, Int?)] {
+      var root = RandomGenerator(seed: 77)
+      var potentials: [Double] = []
+      var distance = [Double](repeating: 0, count: data.count)
+      for _ in 0..<draws {
+        var rng = root.split()
+        let seeds = KMeans(clusters: k, localTrials: trials).seeds(data, rng: &rng)
+        var closest = [Double](repeating: .infinity, count: data.count)
+        for seed in seeds {
+          data.squaredDistances(from: seed, into: &distance)
+          for i in closest.indices { closest[i] = min(closest[i], distance[i]) }
+        }
+        potentials.append(closest.reduce(0, +))
+      }
+      let ours = MeanStd(potentials)
+      let mean = try s.double(label + "_mean")
+      let std = try s.double(label + "_std")
+      let standardError = ((std * std + ours.std * ours.std) / Double(draws)).squareRoot()
+      #expect(abs(ours.mean - mean) < 4 * standardError, "\(label): \(ours.mean) vs \(mean) ± \(standardError)")
+      #expect(abs(ours.std - std) < 0.15 * std, "\(label) spread: \(ours.std) vs \(std)")
+    }
+    // The two seedings differ by far more than the tolerance: the check can tell them apart.
+    let gap = (try s.double("plain_mean")) - (try s.double("greedy_mean"))
+    #expect(gap > 10 * (try s.double("plain_std")) / Double(draws).squareRoot())
+  }
+
   @Test("the tolerance is relative to the mean variance")
   func tolerance() throws {
     let c = try #require(

@@ -30,7 +30,7 @@ import scipy
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 import sklearn
-from sklearn.cluster import KMeans
+from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.decomposition import PCA
 from sklearn.metrics import (
     adjusted_rand_score,
@@ -262,7 +262,23 @@ def kmeans_fixture(rng):
     x = np.array([[0.0, 0.0], [0.5, 0.1], [0.2, 0.4], [9.0, 9.0], [9.5, 8.7], [20.0, 0.0],
                   [20.3, 0.2]], dtype=np.float32)
     lloyd.append(lloyd_case("duplicate_seed", x, np.array([0, 0, 3])))
-    write("kmeans.json", {"cases": cases, "lloyd": lloyd})
+    # Seeding potential (inertia of the seeds alone) over many draws: greedy k-means++ (the
+    # default) and plain k-means++ (one trial), to compare distributions.
+    seeding = []
+    for case in cases[:4]:
+        x = np.array(case["values"], dtype=np.float64).reshape(case["rows"], case["dimension"])
+        k = case["k"]
+        entry = {"name": case["name"], "draws": 4000}
+        for label, trials in [("greedy", None), ("plain", 1)]:
+            pots = []
+            for s in range(4000):
+                centres, _ = kmeans_plusplus(x, k, random_state=s, n_local_trials=trials)
+                d = ((x[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2).min(axis=1)
+                pots.append(d.sum())
+            entry[label + "_mean"] = float(np.mean(pots))
+            entry[label + "_std"] = float(np.std(pots))
+        seeding.append(entry)
+    write("kmeans.json", {"cases": cases, "lloyd": lloyd, "seeding": seeding})
 
 
 def lloyd_case(name, x, seeds):
