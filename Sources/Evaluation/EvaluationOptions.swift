@@ -82,6 +82,14 @@ public struct EvaluationOptions: Sendable, Equatable {
         name: "--neighbors", value: "\(batch.classifierNeighbors)/\(batch.graphNeighbors)",
         reason: "must be at least 1")
     }
+    if tsneIterations < 1 {
+      throw EvaluationError.invalidOption(
+        name: "--tsne-iterations", value: "\(tsneIterations)", reason: "must be at least 1")
+    }
+    if projectedCells < 2 {
+      throw EvaluationError.invalidOption(
+        name: "--projected-cells", value: "\(projectedCells)", reason: "must be at least 2")
+    }
     if let m = batch.maxCells, m < 2 {
       throw EvaluationError.invalidOption(
         name: "--max-cells", value: "\(m)", reason: "must be at least 2")

@@ -76,17 +76,16 @@ public final class KMeansData: Sendable {
         for x in 0..<n { out[x] = max(0, ni + norms[x] - 2 * g[i * n + x]) }
       }
     } else {
+      // ‖x‖² + ‖x_i‖² − 2 x·x_i with one DGEMV (as scikit-learn's euclidean_distances).
       let d = dimension
       centered.withUnsafeBufferPointer { c in
-        for x in 0..<n {
-          var s = 0.0
-          for j in 0..<d {
-            let e = c[x * d + j] - c[i * d + j]
-            s += e * e
-          }
-          out[x] = s
+        out.withUnsafeMutableBufferPointer { o in
+          guard let pc = c.baseAddress, let po = o.baseAddress else { return }
+          LinearAlgebra.dgemv(rows: n, columns: d, pc, pc + i * d, into: po)
         }
       }
+      let ni = norms[i]
+      for x in 0..<n { out[x] = max(0, ni + norms[x] - 2 * out[x]) }
     }
     out[i] = 0
   }

@@ -41,6 +41,20 @@ enum LinearAlgebra {
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(la), b, Int32(lb), beta, c, Int32(lc))
   }
 
+  /// `y = A · x` for a row-major `[rows, columns]` double matrix.
+  static func dgemv(
+    rows: Int, columns: Int, _ a: UnsafePointer<Double>, _ x: UnsafePointer<Double>,
+    into y: UnsafeMutablePointer<Double>
+  ) {
+    if rows == 0 { return }
+    if columns == 0 {
+      y.update(repeating: 0, count: rows)
+      return
+    }
+    cblas_dgemv(
+      CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, a, Int32(columns), x, 1, 0, y, 1)
+  }
+
   /// Column means of a row-major `[n, d]` float matrix, accumulated in double precision.
   static func columnMeans(_ x: [Float], rows n: Int, columns d: Int) -> [Double] {
     var mean = [Double](repeating: 0, count: d)

@@ -151,7 +151,8 @@ struct KMeansTests {
     arguments: ["small_a", "small_b", "small_c", "overlap"])
   func seedingDistribution(name: String) throws {
     let c = try #require(try Fixture.cases("kmeans.json").first { $0.string("name") == name })
-    let s = try #require(try Fixture.cases("kmeans.json", key: "seeding").first { $0.string("name") == name })
+    let s = try #require(
+      try Fixture.cases("kmeans.json", key: "seeding").first { $0.string("name") == name })
     let data = try Self.data(c)
     let k = try c.int("k")
     let draws = try s.int("draws")
@@ -173,7 +174,9 @@ struct KMeansTests {
       let mean = try s.double(label + "_mean")
       let std = try s.double(label + "_std")
       let standardError = ((std * std + ours.std * ours.std) / Double(draws)).squareRoot()
-      #expect(abs(ours.mean - mean) < 4 * standardError, "\(label): \(ours.mean) vs \(mean) ± \(standardError)")
+      #expect(
+        abs(ours.mean - mean) < 4 * standardError,
+        "\(label): \(ours.mean) vs \(mean) ± \(standardError)")
       #expect(abs(ours.std - std) < 0.15 * std, "\(label) spread: \(ours.std) vs \(std)")
     }
     // The two seedings differ by far more than the tolerance: the check can tell them apart.
