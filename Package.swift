@@ -27,7 +27,7 @@ let libraries: [Target] = [
   .target(name: "OPSData", dependencies: ["TensorCore", "CHDF5", "CTIFF"]),
   .target(name: "GRAPE", dependencies: ["TensorCore", "NeuralNet", "OPSData"]),
   .target(name: "ABRA", dependencies: ["TensorCore", "NeuralNet", "OPSData", "GRAPE"]),
-  .target(name: "Evaluation", dependencies: ["TensorCore", "OPSData"]),
+  .target(name: "Evaluation", dependencies: ["TensorCore", "OPSData", "CBLAS"]),
   .executableTarget(
     name: "grape",
     dependencies: [
@@ -47,7 +47,9 @@ let tests: [Target] = [
   .testTarget(name: "OPSDataTests", dependencies: ["OPSData", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "GRAPETests", dependencies: ["GRAPE", "TestSupport"]),
   .testTarget(name: "ABRATests", dependencies: ["ABRA", "TestSupport"]),
-  .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
+  .testTarget(
+    name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"],
+    resources: [.copy("Fixtures")]),
   .testTarget(name: "GrapeCLITests", dependencies: ["TestSupport", "OPSData"]),
 ]
 

@@ -1,0 +1,119 @@
+import Foundation
+
+extension EvaluationReport {
+  /// The readable summary written to `report.md`: headline table with baselines, the k sweep,
+  /// batch metrics, per-complex mAP, figures and warnings.
+  public func markdown() -> String {
+    var md = "# Evaluation report\n\n"
+    switch source {
+    case .embedding:
+      md +=
+        "Gene embedding `\(main.name)`: \(main.genes.count) evaluated genes × \(main.dimension) dimensions"
+    case .cells(let count, let dimension):
+      md +=
+        "Cell codes: \(count) cells × \(dimension) dimensions; CORUM metrics on the per-gene mean "
+      md += "(\(main.genes.count) evaluated genes)"
+    }
+    md += ", \(main.complexCount) complexes of the table (\(complexes.complexCount) listed).\n"
+    md += "k-means: k = \(k), \(options.restarts) restarts per k, seed \(options.seed).\n\n"
+    if !main.missingGenes.isEmpty {
+      md +=
+        "Missing genes (in the table, not in the embedding): \(main.missingGenes.joined(separator: ", ")).\n\n"
+    }
+    if !main.genesNotInTable.isEmpty {
+      let shown = main.genesNotInTable.prefix(30).joined(separator: ", ")
+      let more = main.genesNotInTable.count > 30 ? ", … (\(main.genesNotInTable.count) in all)" : ""
+      md += "Left out (not in the table): \(shown)\(more).\n\n"
+    }
+
+    md += "## CORUM metrics\n\n"
+    md +=
+      "| embedding | genes | d | mAP | NMI | ARI | Purity |\n|---|---:|---:|---:|---:|---:|---:|\n"
+    md += row(
+      main.name, genes: main.genes.count, dimension: main.dimension, map: f(main.map), main.kmeans)
+    if let r = random {
+      let map = r.mapPerDraw.isEmpty ? "–" : "\(f(r.map.mean)) ± \(f(r.map.std))"
+      md += row(
+        "random (\(r.draws) draws)", genes: main.genes.count, dimension: main.dimension, map: map,
+        r.kmeans)
+    }
+    for b in baselines {
+      md += row(b.name, genes: b.genes.count, dimension: b.dimension, map: f(b.map), b.kmeans)
+    }
+    md +=
+      "\nNMI, ARI and purity: mean ± standard deviation over \(options.restarts) k-means runs at k = \(k). "
+    md +=
+      "Expected mAP of a random ranking for these complexes: \(f(main.averagePrecision.chanceMeanAveragePrecision)).\n\n"
+
+    if !main.sweep.isEmpty {
+      md += "## k sweep\n\nMean ± standard deviation over \(options.restarts) runs per k.\n\n"
+      var columns: [(String, [ClusteringSummary])] = [(main.name, main.sweep)]
+      if let r = random { columns.append(("random", r.sweep)) }
+      for b in baselines { columns.append((b.name, b.sweep)) }
+      let metrics: [(String, (ClusteringSummary) -> MeanStd)] = [
+        ("NMI", { $0.nmi }), ("ARI", { $0.ari }), ("Purity", { $0.purity }),
+      ]
+      for (title, metric) in metrics {
+        md +=
+          "### \(title)\n\n| k | " + columns.map { escape($0.0) }.joined(separator: " | ") + " |\n"
+        md += "|---:|" + String(repeating: "---:|", count: columns.count) + "\n"
+        for s in main.sweep {
+          let cells = columns.map { column in
+            column.1.first { $0.k == s.k }.map { pm(metric($0)) } ?? "–"
+          }
+          md += "| \(s.k) | " + cells.joined(separator: " | ") + " |\n"
+        }
+        md += "\n"
+      }
+      md += "![k sweep](kmeans_sweep.svg)\n\n"
+    }
+
+    if let b = batch {
+      md += "## Batch effects (cells)\n\n"
+      md += "| metric | value | best |\n|---|---:|---|\n"
+      md +=
+        "| batch ASW (scIB, 1 − \\|silhouette\\| of batches within genes) | \(f(b.asw)) | 1 (batches mixed) |\n"
+      md +=
+        "| kNN batch accuracy (leave-one-out, k = \(b.classifierNeighbors)) | \(f(b.knnAccuracy)) | chance |\n"
+      md += "| chance (most frequent batch) | \(f(b.chance)) | |\n"
+      md += "| chance (1 / \(b.batches) batches) | \(f(b.chanceUniform)) | |\n"
+      md +=
+        "| graph connectivity (kNN graph, \(b.graphNeighbors) neighbours) | \(f(b.graphConnectivity)) | 1 |\n"
+      md += "\nCells measured: \(b.cellsUsed) of \(b.cellsTotal)"
+      md += b.subsampled ? " (seeded subsample, seed \(b.seed)).\n\n" : ".\n\n"
+    }
+
+    md += "## mAP per complex\n\n| complex | name | genes | mAP |\n|---|---|---:|---:|\n"
+    for e in perComplexMAP(main) {
+      md += "| \(e.id) | \(escape(e.name)) | \(e.genes) | \(f(e.map)) |\n"
+    }
+    md += "\n## Figures\n\n"
+    for file in figureFiles() { md += "- [\(file.title)](\(file.name))\n" }
+    if !warnings.isEmpty {
+      md += "\n## Warnings\n\n"
+      for w in warnings { md += "- \(escape(w))\n" }
+    }
+    return md
+  }
+
+  private func row(_ name: String, genes: Int, dimension: Int, map: String, _ s: ClusteringSummary?)
+    -> String
+  {
+    "| \(escape(name)) | \(genes) | \(dimension) | \(map) | \(pm(s?.nmi)) | \(pm(s?.ari)) | \(pm(s?.purity)) |\n"
+  }
+
+  private func pm(_ s: MeanStd?) -> String {
+    guard let s else { return "–" }
+    return "\(f(s.mean)) ± \(f(s.std))"
+  }
+
+  private func f(_ v: Double?) -> String {
+    guard let v, v.isFinite else { return "–" }
+    // Avoid "-0.000" for tiny negative values.
+    return String(format: "%.3f", abs(v) < 0.0005 ? 0 : v)
+  }
+
+  private func escape(_ s: String) -> String {
+    s.replacingOccurrences(of: "|", with: "\\|")
+  }
+}

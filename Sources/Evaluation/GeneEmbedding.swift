@@ -1,0 +1,82 @@
+/// A gene × d embedding: one row of `dimension` floats per gene, stored row-major.
+///
+/// Construction validates the input, so every later computation can rely on it: the value count
+/// matches `genes.count × dimension`, `dimension > 0`, every value is finite and no gene occurs
+/// twice.
+public struct GeneEmbedding: Sendable, Equatable {
+  /// Gene names, one per row.
+  public let genes: [String]
+  /// Number of columns (d).
+  public let dimension: Int
+  /// Row-major values, `genes.count × dimension`.
+  public let values: [Float]
+
+  /// Number of rows (genes).
+  public var count: Int { genes.count }
+
+  /// Creates a validated embedding.
+  ///
+  /// - Parameters:
+  ///   - genes: one name per row.
+  ///   - values: row-major `[genes.count, dimension]` values.
+  ///   - dimension: number of columns; must be positive.
+  ///   - input: the name used in error messages (a file name, for example).
+  /// - Throws: `EvaluationError` for a shape mismatch, `d = 0`, an empty matrix, a duplicated gene
+  ///   or a NaN/infinite value (naming the row and gene).
+  public init(genes: [String], values: [Float], dimension: Int, input: String = "embedding") throws
+  {
+    guard dimension > 0 else { throw EvaluationError.emptyDimension(input: input) }
+    guard !genes.isEmpty else { throw EvaluationError.emptyInput(input: input) }
+    guard values.count == genes.count * dimension else {
+      throw EvaluationError.shapeMismatch(
+        input: input, expected: genes.count * dimension, got: values.count)
+    }
+    var seen = Set<String>()
+    for gene in genes where !seen.insert(gene).inserted {
+      let rows = genes.indices.filter { genes[$0] == gene }
+      throw EvaluationError.duplicateGene(input: input, gene: gene, rows: rows)
+    }
+    if let bad = values.firstIndex(where: { !$0.isFinite }) {
+      let row = bad / dimension
+      throw EvaluationError.nonFiniteValue(
+        input: input, row: row, label: genes[row], column: bad % dimension)
+    }
+    self.genes = genes
+    self.values = values
+    self.dimension = dimension
+  }
+
+  /// Creates an embedding without validation; callers guarantee the invariants.
+  init(unchecked genes: [String], values: [Float], dimension: Int) {
+    self.genes = genes
+    self.values = values
+    self.dimension = dimension
+  }
+
+  /// The values of row `i`.
+  public func row(_ i: Int) -> ArraySlice<Float> {
+    values[(i * dimension)..<((i + 1) * dimension)]
+  }
+
+  /// The embedding restricted to the given rows, in the given order.
+  public func rows(_ indices: [Int]) -> GeneEmbedding {
+    var out = [Float]()
+    out.reserveCapacity(indices.count * dimension)
+    for i in indices { out.append(contentsOf: row(i)) }
+    return GeneEmbedding(unchecked: indices.map { genes[$0] }, values: out, dimension: dimension)
+  }
+}
+
+/// An embedding with a display name, evaluated as a baseline beside the main one.
+public struct NamedEmbedding: Sendable {
+  /// The name shown in reports (`engineered`, a file name, …).
+  public let name: String
+  /// The embedding.
+  public let embedding: GeneEmbedding
+
+  /// Pairs a name with an embedding.
+  public init(name: String, embedding: GeneEmbedding) {
+    self.name = name
+    self.embedding = embedding
+  }
+}

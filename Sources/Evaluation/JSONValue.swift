@@ -1,0 +1,132 @@
+/// A JSON value whose objects keep their key order, with a deterministic serialiser.
+///
+/// Reports are written with it so that `metrics.json` lists keys in the contract's order and
+/// numbers print the same on every platform (shortest round-trip form; non-finite numbers, which
+/// JSON cannot hold, become `null`).
+public enum JSONValue: Sendable, Equatable {
+  /// `null`.
+  case null
+  /// `true` or `false`.
+  case bool(Bool)
+  /// An integer.
+  case int(Int)
+  /// A floating-point number (`null` when not finite).
+  case number(Double)
+  /// A string.
+  case string(String)
+  /// An array.
+  case array([JSONValue])
+  /// An object with ordered keys.
+  case object([(String, JSONValue)])
+
+  /// A number or `null` for `nil`.
+  public static func optional(_ value: Double?) -> JSONValue {
+    value.map { .number($0) } ?? .null
+  }
+
+  /// The value of `key` in an object, or `nil`.
+  public subscript(key: String) -> JSONValue? {
+    if case .object(let pairs) = self { return pairs.first { $0.0 == key }?.1 }
+    return nil
+  }
+
+  /// Serialised text; `indent` spaces per level (0 for one line).
+  public func serialized(indent: Int = 2) -> String {
+    var out = ""
+    write(into: &out, indent: indent, level: 0)
+    return out
+  }
+
+  private func write(into out: inout String, indent: Int, level: Int) {
+    switch self {
+    case .null: out += "null"
+    case .bool(let b): out += b ? "true" : "false"
+    case .int(let i): out += String(i)
+    case .number(let d):
+      if !d.isFinite {
+        out += "null"
+      } else if d == d.rounded(), abs(d) < 1e15 {
+        out += String(Int(d))
+      } else {
+        out += "\(d)"
+      }
+    case .string(let s): JSONValue.escape(s, into: &out)
+    case .array(let items):
+      if items.isEmpty {
+        out += "[]"
+        return
+      }
+      let scalar = items.allSatisfy { !$0.isContainer }
+      out += "["
+      for (i, item) in items.enumerated() {
+        if i > 0 { out += "," }
+        if indent > 0 && !scalar {
+          out += "\n" + String(repeating: " ", count: indent * (level + 1))
+        } else if indent > 0 && i > 0 {
+          out += " "
+        }
+        item.write(into: &out, indent: indent, level: level + 1)
+      }
+      if indent > 0 && !scalar { out += "\n" + String(repeating: " ", count: indent * level) }
+      out += "]"
+    case .object(let pairs):
+      if pairs.isEmpty {
+        out += "{}"
+        return
+      }
+      out += "{"
+      for (i, (key, value)) in pairs.enumerated() {
+        if i > 0 { out += "," }
+        if indent > 0 { out += "\n" + String(repeating: " ", count: indent * (level + 1)) }
+        JSONValue.escape(key, into: &out)
+        out += indent > 0 ? ": " : ":"
+        value.write(into: &out, indent: indent, level: level + 1)
+      }
+      if indent > 0 { out += "\n" + String(repeating: " ", count: indent * level) }
+      out += "}"
+    }
+  }
+
+  private var isContainer: Bool {
+    switch self {
+    case .array, .object: return true
+    default: return false
+    }
+  }
+
+  private static func escape(_ s: String, into out: inout String) {
+    out += "\""
+    for scalar in s.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if scalar.value < 0x20 {
+          let hex = String(scalar.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        } else {
+          out.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    out += "\""
+  }
+
+  /// Structural equality (objects compare keys in order; NaN equals NaN).
+  public static func == (a: JSONValue, b: JSONValue) -> Bool {
+    switch (a, b) {
+    case (.null, .null): return true
+    case (.bool(let x), .bool(let y)): return x == y
+    case (.int(let x), .int(let y)): return x == y
+    case (.number(let x), .number(let y)): return x == y || (x.isNaN && y.isNaN)
+    case (.string(let x), .string(let y)): return x == y
+    case (.array(let x), .array(let y)): return x == y
+    case (.object(let x), .object(let y)):
+      return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+    default: return false
+    }
+  }
+}

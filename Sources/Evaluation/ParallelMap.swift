@@ -1,0 +1,18 @@
+import TensorCore
+
+/// Parallel loops over the machine's cores for independent work items (restarts, queries).
+enum ParallelMap {
+  /// `f(i)` for every `i` in `0..<count`, computed in contiguous chunks over the cores when
+  /// `count · costPerItem` is large enough (see `Parallel.forEach`). `f` must only read shared
+  /// state. The result order is the index order, whatever the thread count.
+  static func map<T>(_ count: Int, costPerItem: Int, _ f: (Int) -> T) -> [T] {
+    guard count > 0 else { return [] }
+    var out = [T?](repeating: nil, count: count)
+    out.withUnsafeMutableBufferPointer { buffer in
+      Parallel.forEach(count, costPerItem: costPerItem) { range in
+        for i in range { buffer[i] = f(i) }
+      }
+    }
+    return out.compactMap { $0 }
+  }
+}
