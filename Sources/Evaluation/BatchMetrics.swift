@@ -1,3 +1,4 @@
+import OPSData
 import TensorCore
 
 /// Settings of the batch-effect metrics.
@@ -63,7 +64,7 @@ public struct BatchMetrics: Sendable, Equatable {
 /// Computes `BatchMetrics`.
 public enum BatchEffect {
   /// Measures batch effects of per-cell codes with gene labels as the biological labels.
-  public static func measure(cells: CellCodes, options: BatchMetricOptions = BatchMetricOptions())
+  public static func measure(cells: LabeledCodes, options: BatchMetricOptions = BatchMetricOptions())
     -> BatchMetrics
   {
     let n = cells.count

@@ -1,3 +1,4 @@
+import OPSData
 import TensorCore
 
 /// CORUM metrics of one gene embedding: mAP, k-means at the main k and over the k sweep.

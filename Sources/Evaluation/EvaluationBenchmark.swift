@@ -1,3 +1,4 @@
+import OPSData
 import Foundation
 
 /// One measured figure of `grape bench evaluate`.
@@ -117,7 +118,7 @@ public enum EvaluationBenchmark {
         score("graph_connectivity_value", connectivity, input)
       }
       if n > 20_000 {
-        let cells = try? CellCodes(
+        let cells = try? LabeledCodes(
           values: codes, dimension: 64, geneIndex: genes, geneNames: (0..<105).map { "g\($0)" },
           batchIndex: batches, batchNames: ["b0", "b1", "b2", "b3"])
         if let cells {

@@ -1,3 +1,4 @@
+import OPSData
 import TensorCore
 
 /// 2-D projections drawn in the report's figures.
@@ -82,7 +83,7 @@ public enum Evaluator {
   /// Evaluates per-cell codes: batch metrics on the cells, and the CORUM metrics of their per-gene
   /// means (genes without cells are missing).
   public static func evaluate(
-    cells: CellCodes, complexes: ComplexAssignment, baselines: [NamedEmbedding] = [],
+    cells: LabeledCodes, complexes: ComplexAssignment, baselines: [NamedEmbedding] = [],
     options: EvaluationOptions = EvaluationOptions(), name: String = "per-gene mean of cell codes"
   ) throws -> EvaluationReport {
     let (means, _) = cells.geneMeans()
@@ -93,7 +94,7 @@ public enum Evaluator {
 
   private static func run(
     embedding: GeneEmbedding, complexes: ComplexAssignment, baselines: [NamedEmbedding],
-    options: EvaluationOptions, name: String, source: EvaluationSource, cells: CellCodes?
+    options: EvaluationOptions, name: String, source: EvaluationSource, cells: LabeledCodes?
   ) throws -> EvaluationReport {
     try options.validate()
     var warnings: [String] = []
@@ -184,7 +185,7 @@ public enum Evaluator {
   }
 
   private static func cellProjections(
-    _ cells: CellCodes, complexes: ComplexAssignment, options: EvaluationOptions,
+    _ cells: LabeledCodes, complexes: ComplexAssignment, options: EvaluationOptions,
     into p: inout ReportProjections
   ) {
     let n = cells.count

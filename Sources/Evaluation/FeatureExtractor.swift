@@ -1,3 +1,5 @@
+import OPSData
+
 /// The engineered-feature baseline of `grape features`, computed in one streaming pass.
 ///
 /// Cells arrive in chunks (`add(images:geneIndex:)`); each cell's `CellFeatureSpec` features are

@@ -1,20 +1,10 @@
-/// A gene × d embedding: one row of `dimension` floats per gene, stored row-major.
-///
-/// Construction validates the input, so every later computation can rely on it: the value count
-/// matches `genes.count × dimension`, `dimension > 0`, every value is finite and no gene occurs
-/// twice.
-public struct GeneEmbedding: Sendable, Equatable {
-  /// Gene names, one per row.
-  public let genes: [String]
-  /// Number of columns (d).
-  public let dimension: Int
-  /// Row-major values, `genes.count × dimension`.
-  public let values: [Float]
+import OPSData
 
-  /// Number of rows (genes).
-  public var count: Int { genes.count }
-
-  /// Creates a validated embedding.
+/// Evaluation's checks and row selection on the toolkit's gene × d embedding (OPSData's
+/// `GeneEmbedding`, which also reads and writes the embedding files).
+extension GeneEmbedding {
+  /// Creates an embedding checked for evaluation: the value count matches
+  /// `genes.count × dimension`, `dimension > 0`, every value is finite and no gene occurs twice.
   ///
   /// - Parameters:
   ///   - genes: one name per row.
@@ -23,8 +13,7 @@ public struct GeneEmbedding: Sendable, Equatable {
   ///   - input: the name used in error messages (a file name, for example).
   /// - Throws: `EvaluationError` for a shape mismatch, `d = 0`, an empty matrix, a duplicated gene
   ///   or a NaN/infinite value (naming the row and gene).
-  public init(genes: [String], values: [Float], dimension: Int, input: String = "embedding") throws
-  {
+  public init(genes: [String], values: [Float], dimension: Int, input: String) throws {
     guard dimension > 0 else { throw EvaluationError.emptyDimension(input: input) }
     guard !genes.isEmpty else { throw EvaluationError.emptyInput(input: input) }
     guard values.count == genes.count * dimension else {
@@ -41,21 +30,12 @@ public struct GeneEmbedding: Sendable, Equatable {
       throw EvaluationError.nonFiniteValue(
         input: input, row: row, label: genes[row], column: bad % dimension)
     }
-    self.genes = genes
-    self.values = values
-    self.dimension = dimension
+    self.init(unchecked: genes, values: values, dimension: dimension, source: input)
   }
 
-  /// Creates an embedding without validation; callers guarantee the invariants.
-  init(unchecked genes: [String], values: [Float], dimension: Int) {
-    self.genes = genes
-    self.values = values
-    self.dimension = dimension
-  }
-
-  /// The values of row `i`.
-  public func row(_ i: Int) -> ArraySlice<Float> {
-    values[(i * dimension)..<((i + 1) * dimension)]
+  /// Checks an embedding read from a file for evaluation (see ``init(genes:values:dimension:input:)``).
+  public func validatedForEvaluation(input: String) throws -> GeneEmbedding {
+    try GeneEmbedding(genes: genes, values: values, dimension: dimension, input: input)
   }
 
   /// The embedding restricted to the given rows, in the given order.
@@ -63,7 +43,7 @@ public struct GeneEmbedding: Sendable, Equatable {
     var out = [Float]()
     out.reserveCapacity(indices.count * dimension)
     for i in indices { out.append(contentsOf: row(i)) }
-    return GeneEmbedding(unchecked: indices.map { genes[$0] }, values: out, dimension: dimension)
+    return GeneEmbedding(unchecked: indices.map { genes[$0] }, values: out, dimension: dimension, source: source)
   }
 }
 

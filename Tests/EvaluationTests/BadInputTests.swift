@@ -1,3 +1,4 @@
+import OPSData
 import Foundation
 import Testing
 
@@ -21,11 +22,11 @@ struct BadInputTests {
     #expect(
       throws: EvaluationError.nonFiniteValue(input: "embedding", row: 1, label: "B", column: 1)
     ) {
-      try GeneEmbedding(genes: ["A", "B"], values: [0, 1, 2, .nan], dimension: 2)
+      try GeneEmbedding(genes: ["A", "B"], values: [0, 1, 2, .nan], dimension: 2, input: "embedding")
     }
     #expect(throws: EvaluationError.nonFiniteValue(input: "cells", row: 2, label: "g1", column: 0))
     {
-      try CellCodes(
+      try LabeledCodes(
         values: [0, 1, .infinity], dimension: 1, geneIndex: [0, 1, 1], geneNames: ["g0", "g1"],
         batchIndex: [0, 0, 0], batchNames: ["b"])
     }
@@ -34,19 +35,19 @@ struct BadInputTests {
   @Test("d = 0, empty input and shape mismatches are errors")
   func shapes() {
     #expect(throws: EvaluationError.emptyDimension(input: "embedding")) {
-      try GeneEmbedding(genes: ["A"], values: [], dimension: 0)
+      try GeneEmbedding(genes: ["A"], values: [], dimension: 0, input: "embedding")
     }
     #expect(throws: EvaluationError.emptyInput(input: "embedding")) {
-      try GeneEmbedding(genes: [], values: [], dimension: 3)
+      try GeneEmbedding(genes: [], values: [], dimension: 3, input: "embedding")
     }
     #expect(throws: EvaluationError.shapeMismatch(input: "embedding", expected: 4, got: 3)) {
-      try GeneEmbedding(genes: ["A", "B"], values: [1, 2, 3], dimension: 2)
+      try GeneEmbedding(genes: ["A", "B"], values: [1, 2, 3], dimension: 2, input: "embedding")
     }
     #expect(
       throws: EvaluationError.labelOutOfRange(
         input: "cells", field: "batch", row: 1, value: 3, count: 1)
     ) {
-      try CellCodes(
+      try LabeledCodes(
         values: [0, 1], dimension: 1, geneIndex: [0, 0], geneNames: ["g"], batchIndex: [0, 3],
         batchNames: ["b"])
     }
@@ -54,7 +55,7 @@ struct BadInputTests {
       throws: EvaluationError.labelCountMismatch(
         input: "cells", field: "batch", expected: 2, got: 1)
     ) {
-      try CellCodes(
+      try LabeledCodes(
         values: [0, 1], dimension: 1, geneIndex: [0, 0], geneNames: ["g"], batchIndex: [0],
         batchNames: ["b"])
     }
@@ -135,7 +136,7 @@ struct BadInputTests {
   func degenerate() throws {
     // Every complex has one gene: no query has a hit, mAP is undefined (null in JSON).
     let t = try ComplexAssignment(genes: ["A", "B", "C"], complexIDs: ["1", "2", "3"])
-    let e = try GeneEmbedding(genes: ["A", "B", "C"], values: [1, 0, 0, 0, 0, 1], dimension: 2)
+    let e = try GeneEmbedding(genes: ["A", "B", "C"], values: [1, 0, 0, 0, 0, 1], dimension: 2, input: "embedding")
     let r = try Evaluator.evaluate(
       embedding: e, complexes: t,
       options: EvaluationOptions(restarts: 2, kRange: nil, randomDraws: 1, projections: false))
@@ -149,7 +150,7 @@ struct BadInputTests {
   func badBaseline() throws {
     let complexes = try TestData.corum()
     let e = try TestData.embedding(complexes: complexes, dimension: 4, signal: 1)
-    let other = try GeneEmbedding(genes: ["X", "Y"], values: [1, 2, 3, 4], dimension: 2)
+    let other = try GeneEmbedding(genes: ["X", "Y"], values: [1, 2, 3, 4], dimension: 2, input: "embedding")
     let r = try Evaluator.evaluate(
       embedding: e, complexes: complexes,
       baselines: [NamedEmbedding(name: "other.h5", embedding: other)],

@@ -1,3 +1,4 @@
+import OPSData
 import Testing
 
 @testable import Evaluation
@@ -33,7 +34,7 @@ struct BatchMetricsTests {
     let n = try c.int("rows")
     let genes = try c.ints("genes")
     let batches = try c.ints("batches")
-    let cells = try CellCodes(
+    let cells = try LabeledCodes(
       values: try c.floats("values"), dimension: try c.int("dimension"), geneIndex: genes,
       geneNames: (0...(genes.max() ?? 0)).map { "G\($0)" }, batchIndex: batches,
       batchNames: (0...(batches.max() ?? 0)).map { "B\($0)" })
@@ -115,7 +116,7 @@ struct BatchMetricsTests {
     var rng = SplitMix(seed: 3)
     let n = 500
     let v = (0..<(n * 4)).map { _ in Float(rng.next()) }
-    let cells = try CellCodes(
+    let cells = try LabeledCodes(
       values: v, dimension: 4, geneIndex: (0..<n).map { $0 % 5 },
       geneNames: ["a", "b", "c", "d", "e"],
       batchIndex: (0..<n).map { $0 % 2 }, batchNames: ["x", "y"])
@@ -132,7 +133,7 @@ struct BatchMetricsTests {
 
   @Test("a single batch gives no ASW")
   func singleBatch() throws {
-    let cells = try CellCodes(
+    let cells = try LabeledCodes(
       values: [0, 1, 2, 3, 4, 5], dimension: 1, geneIndex: [0, 0, 0, 1, 1, 1],
       geneNames: ["a", "b"],
       batchIndex: [0, 0, 0, 0, 0, 0], batchNames: ["only"])

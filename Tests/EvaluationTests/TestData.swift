@@ -1,3 +1,4 @@
+import OPSData
 import Foundation
 import TensorCore
 
@@ -43,14 +44,14 @@ enum TestData {
         values.append(Float(centre * signal + rng.normal()))
       }
     }
-    return try GeneEmbedding(genes: genes, values: values, dimension: d)
+    return try GeneEmbedding(genes: genes, values: values, dimension: d, input: "embedding")
   }
 
   /// Cells of every gene (`perGene` each) spread over `batches` batches, with per-gene means
   /// following `embedding` and a per-batch shift of size `batchShift`.
   static func cells(
     embedding: GeneEmbedding, perGene: Int, batches: Int, batchShift: Double, seed: UInt64 = 2
-  ) throws -> CellCodes {
+  ) throws -> LabeledCodes {
     var rng = RandomGenerator(seed: seed)
     let d = embedding.dimension
     let shifts = (0..<(batches * d)).map { _ in rng.normal() * batchShift }
@@ -67,7 +68,7 @@ enum TestData {
         }
       }
     }
-    return try CellCodes(
+    return try LabeledCodes(
       values: values, dimension: d, geneIndex: geneIndex, geneNames: embedding.genes,
       batchIndex: batchIndex, batchNames: (0..<batches).map { "plate\($0 + 1)" })
   }

@@ -60,6 +60,14 @@ public struct GeneEmbedding: Sendable, Equatable {
     self.source = source
   }
 
+  /// An embedding whose invariants (shape, unique genes) the caller guarantees.
+  public init(unchecked genes: [String], values: [Float], dimension: Int, source: String = "") {
+    self.genes = genes
+    self.values = values
+    self.dimension = dimension
+    self.source = source
+  }
+
   /// The number of genes, G.
   public var count: Int { genes.count }
 

@@ -1,8 +1,10 @@
+import OPSData
+
 /// Per-cell codes (style codes, features) with each cell's gene and batch, as in a cell store.
 ///
 /// `values` is row-major `[count, dimension]`; `geneIndex[i]` indexes `geneNames` and
 /// `batchIndex[i]` indexes `batchNames`, like `/obs/gene`, `/genes`, `/obs/batch` and `/batches`.
-public struct CellCodes: Sendable {
+public struct LabeledCodes: Sendable {
   /// Row-major codes, `count × dimension`.
   public let values: [Float]
   /// Number of columns.
