@@ -58,9 +58,15 @@ Networks
   The generator needs img divisible by 8.
 - Initialisation: StarGAN v2's he_init, kaiming_normal_(mode='fan_in', nonlinearity='relu') on
   every Conv2d and Linear weight (including the 1x1 shortcut convs and the AdaIN fc layers), zero
-  biases; InstanceNorm affine weights 1, biases 0; M ~ N(0, 1). Modules are created, and the
-  random numbers drawn, in the order gene_embedding, mapping_network, generator, style_encoder,
-  discriminator; within a module in construction order.
+  biases; InstanceNorm affine weights 1, biases 0; M ~ N(0, 1). Random numbers are drawn by the
+  constructors (PyTorch's default initialisers) in the order gene_embedding, mapping_network,
+  generator, style_encoder, discriminator, then by he_init over mapping_network, generator,
+  style_encoder, discriminator in that order.
+- A consequence of the design worth knowing: every conv bias of the generator except
+  to_rgb.2's has an identically zero gradient. A per-channel constant added anywhere inside the
+  generator reaches an instance norm on every path (each residual branch starts with IN or AdaIN,
+  shortcuts are bias-free 1x1 convs, pooling and nearest up-sampling keep it per-channel, and
+  to_rgb starts with IN), so those biases cannot change the output; only weight decay moves them.
 
 Training iteration (`Trainer.step`), following StarGAN v2's solver with GRAPE's losses
 - Inputs are given: x [N, C, H, W], y [N] (gene of each cell), z [N] (target gene). No randomness
@@ -89,6 +95,14 @@ Training iteration (`Trainer.step`), following StarGAN v2's solver with GRAPE's 
   p_ema = torch.lerp(p, p_ema, 0.999) (StarGAN v2's moving_average); the copies start equal to the
   initial weights. GRAPE's own variant (blend 0.5 every 2,500 steps) is `Trainer.ema_update(0.5)`
   called every 2,500 steps.
+
+FLOPs (`flops`, and the GFLOP/s of `bench`)
+- Multiply-adds (2 FLOPs each) of every Conv2d and Linear, from the layer shapes of one forward
+  pass; normalisation, activations, pooling, resampling and the optimiser are not counted. A
+  backward pass counts twice its forward pass. Passes per iteration (see PASSES): D 12, G 7, E 6,
+  F 4 forward-pass equivalents. `flops --measure` cross-checks the total with the per-op formulas
+  of torch.utils.flop_counter applied to the aten ops that actually run (about 2-3 % lower,
+  because PyTorch skips input gradients nobody needs, e.g. of the first conv on x_fake).
 """
 from __future__ import annotations
 
@@ -781,8 +795,11 @@ def cmd_selfcheck(args):
 
     for preset in PRESETS:
         cfg = replace(PRESETS[preset], num_genes=5 if preset == "tiny" else 106)
-        bad = check_names(GRAPE(cfg))
+        model = GRAPE(cfg)
+        bad = check_names(model)
         check(not bad, f"{preset}: every state_dict name matches INTERFACES.md ({bad[:3]})")
+        unused = [p for p in contract_patterns(cfg) if not any(re.match(p + "$", n) for n in model.state_dict())]
+        check(not unused, f"{preset}: every name pattern of INTERFACES.md is present ({unused[:3]})")
 
     cfg = replace(PRESETS["tiny"], num_genes=5)
     torch.manual_seed(1)
@@ -880,6 +897,29 @@ def cmd_selfcheck(args):
     plan = [(blk.conv1.in_channels, blk.conv2.out_channels, blk.upsample) for blk in gen.decode]
     check(plan == [(512, 512, False), (512, 512, False), (512, 256, True), (256, 128, True), (128, 64, True)],
           f"paper decoder order: 2 bottleneck blocks, then up-sampling 512->256->128->64 ({plan})")
+    # The committed fixtures against the current code (float64, as they were made).
+    fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "GRAPETests", "Fixtures")
+    wpath, iopath = os.path.join(fixtures, "tiny_weights.safetensors"), os.path.join(fixtures, "tiny_io.safetensors")
+    if os.path.exists(wpath) and os.path.exists(iopath):
+        with open(os.path.join(fixtures, "tiny_manifest.json")) as f:
+            man = json.load(f)
+        fcfg = replace(PRESETS["tiny"], num_genes=man["config"]["num_genes"])
+        fm = GRAPE(fcfg)
+        fm.load_state_dict(load_file(wpath), strict=True)
+        fm = fm.double()
+        io = {k: v.double() for k, v in load_file(iopath).items()}
+        with torch.no_grad():
+            zi = torch.tensor(man["cases"]["mapping"]["int_inputs"]["z"])
+            outs = [(fm.generator(io["generator.x"], io["generator.s"]), io["generator.out"]),
+                    (fm.style(zi), io["mapping.s"]),
+                    (fm.style_encoder(io["style_encoder.x"]), io["style_encoder.out"]),
+                    (fm.discriminator(io["discriminator.x"]), io["discriminator.out"])]
+        ok = all((a - b).abs().max().item() < 1e-5 for a, b in outs)
+        ftr = Trainer(fm, fcfg)
+        st = man["steps"]["step"]
+        dl = ftr.d_losses(io["step.x"], torch.tensor(st["y"]), torch.tensor(st["z"]))
+        ok &= all(abs(dl[k].item() - man["losses"][f"step.d_step.loss.{k}"]) < 1e-9 for k in ("real", "fake", "r1", "total"))
+        check(ok, "committed tiny fixtures match the current code (G, F(M[z]), E, D, D-step losses)")
     print(json.dumps({"selfcheck": "failed" if failures else "passed", "failures": failures}))
     if failures:
         sys.exit(1)
