@@ -45,7 +45,7 @@ let tests: [Target] = [
     resources: [.copy("Fixtures")]),
   .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "OPSDataTests", dependencies: ["OPSData", "TestSupport"], resources: [.copy("Fixtures")]),
-  .testTarget(name: "GRAPETests", dependencies: ["GRAPE", "TestSupport"]),
+  .testTarget(name: "GRAPETests", dependencies: ["GRAPE", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "ABRATests", dependencies: ["ABRA", "TestSupport"]),
   .testTarget(
     name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"],

@@ -54,6 +54,14 @@ public final class GRAPEOptimizers {
     styleEncoder = Adam(parameters: encoderParams, learningRate: c.lr, betas: betas, weightDecay: c.weightDecay)
   }
 
+  /// Applies the updates of the G step (G, F, M and E).
+  public func stepGenerators() {
+    generator.step()
+    mapping.step()
+    embedding.step()
+    styleEncoder.step()
+  }
+
   /// Every optimiser with its state-file prefix.
   public var all: [(String, Adam)] {
     [("discriminator", discriminator), ("generator", generator), ("mapping_network", mapping), ("gene_embedding", embedding), ("style_encoder", styleEncoder)]
@@ -74,9 +82,12 @@ public enum GRAPEStep {
   /// The discriminator update: non-saturating BCE on D_y(x) (target 1) and D_z(G(x, s)) (target
   /// 0) with s = F(M[z]) held fixed, plus γ·R1 on the reals. Updates D.
   @discardableResult
+  ///
+  /// With `applyUpdates` false the gradients are left in each parameter's `grad` and no
+  /// optimiser steps (for inspection and tests).
   public static func discriminator(
     _ n: GRAPENetworks, _ opt: GRAPEOptimizers, batch b: GRAPEBatch, config c: GRAPEConfig, losses: inout StepLosses,
-    timings: inout StepTimings
+    timings: inout StepTimings, applyUpdates: Bool = true
   ) -> Tensor {
     guard let d = n.discriminator else { preconditionFailure("GRAPEStep: networks without a discriminator cannot train") }
     let t0 = monotonicSeconds()
@@ -91,7 +102,7 @@ public enum GRAPEStep {
     let total = lossReal + lossFake + r1 * c.r1Gamma
     let dParams = opt.discriminator.groups.flatMap { $0.parameters.map(\.1) }
     accumulateGradients(of: total, into: dParams)
-    opt.discriminator.step()
+    if applyUpdates { opt.discriminator.step() }
     losses.dReal = lossReal.item
     losses.dFake = lossFake.item
     losses.r1 = r1.item
@@ -108,7 +119,7 @@ public enum GRAPEStep {
   @discardableResult
   public static func generator(
     _ n: GRAPENetworks, _ opt: GRAPEOptimizers, batch b: GRAPEBatch, config c: GRAPEConfig, regularizer: StyleEncoderRegularizer? = nil,
-    losses: inout StepLosses, timings: inout StepTimings
+    losses: inout StepLosses, timings: inout StepTimings, applyUpdates: Bool = true
   ) -> Tensor {
     guard let d = n.discriminator else { preconditionFailure("GRAPEStep: networks without a discriminator cannot train") }
     let t0 = monotonicSeconds()
@@ -129,10 +140,7 @@ public enum GRAPEStep {
     var params: [Parameter] = []
     for (_, o) in opt.all where o !== opt.discriminator { params += o.groups.flatMap { $0.parameters.map(\.1) } }
     accumulateGradients(of: total, into: params)
-    opt.generator.step()
-    opt.mapping.step()
-    opt.embedding.step()
-    opt.styleEncoder.step()
+    if applyUpdates { opt.stepGenerators() }
     losses.gAdv = adv.item
     losses.gCyc = cyc.item
     losses.gSty = sty.item
