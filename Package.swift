@@ -46,7 +46,7 @@ let tests: [Target] = [
   .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "OPSDataTests", dependencies: ["OPSData", "TestSupport"]),
   .testTarget(name: "GRAPETests", dependencies: ["GRAPE", "TestSupport"]),
-  .testTarget(name: "ABRATests", dependencies: ["ABRA", "TestSupport"]),
+  .testTarget(name: "ABRATests", dependencies: ["ABRA", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
   .testTarget(name: "GrapeCLITests", dependencies: ["TestSupport", "OPSData"]),
 ]
