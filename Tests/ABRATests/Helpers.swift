@@ -29,8 +29,9 @@ final class PlateBalancedSampler: TrainingSampler {
 
   func next() -> [Int] {
     if s.platePosition >= s.plateOrder.count {
-      s.plateOrder = plates
-      s.rng.shuffle(&s.plateOrder)
+      var order = plates
+      s.rng.shuffle(&order)
+      s.plateOrder = order
       s.platePosition = 0
     }
     let plate = s.plateOrder[s.platePosition]
