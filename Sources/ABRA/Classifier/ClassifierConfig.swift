@@ -130,7 +130,7 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     abraScale = 30
     abraTerms = .ceArcJS
     abraJsWeight = 1
-    abraStepSize = 0.1
+    abraStepSize = 0.01
     abraAscent = "gradient"
     abraInitialK = 0.1
     abraMaxK = nil
