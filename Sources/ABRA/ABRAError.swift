@@ -19,6 +19,7 @@ public enum ABRAError: Error, CustomStringConvertible, Equatable {
   /// Training produced a non-finite loss.
   case diverged(step: Int, loss: String, value: Float)
 
+  /// A message naming what is at fault.
   public var description: String {
     switch self {
     case .unknownBatches(let names, let known):

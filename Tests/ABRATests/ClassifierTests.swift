@@ -164,6 +164,39 @@ func trainer(_ c: ClassifierConfig, _ src: CellSource, dir: String, samplerSeed:
     #expect(log[0] == "step\ttime_s\tloss\tce\tce_perturbed\tarc\tjs\tadv\tk_mu\tk_sigma\ttrain_acc")
   }
 
+  /// With the perturbation before the last stage, the passes that must not count (ABRA's phase 1,
+  /// AdvStyle's first pass) leave BatchNorm untouched: the stem's BN sees one batch per step,
+  /// the last stage's two (clean and perturbed).
+  @Test(arguments: [ClassifierMethod.abra, .advstyle])
+  func earlierPerturbationPointsCountOnlyTheTrainingPasses(method: ClassifierMethod) throws {
+    var c = try smallConfig(method, source: src, steps: 3)
+    c.perturbStage = 1
+    let t = try trainer(c, src, dir: temporaryDirectory("stage1-\(method.rawValue)"))
+    var logged: [ClassifierLosses] = []
+    try t.train { if case .step(_, _, _, _, let l) = $0 { logged.append(l) } }
+    #expect(logged.allSatisfy { $0.firstNonFinite == nil && $0.cePerturbed > 0 })
+    let state = t.model.stateDict()
+    #expect(state["backbone.bn1.num_batches_tracked"]?.item == 3)
+    #expect(state["backbone.stages.0.0.bn1.num_batches_tracked"]?.item == 3)
+    #expect(state["backbone.stages.1.0.bn1.num_batches_tracked"]?.item == 6)
+    if method == .abra { #expect(state["abra.k_mu"]?.shape == [1, 4, 1, 1]) }
+  }
+
+  @Test func integerStoresGetAPercentileTransform() throws {
+    let px = try src.pixels(Array(0..<src.cellCount)).map { ($0 + 10) * 1000 }
+    let ints = InMemoryCellSource(
+      pixels: px, imageShape: src.imageShape, genes: src.geneOfCell, batches: src.batchOfCell, geneNames: src.geneNames,
+      batchNames: src.batchNames, floatPixels: false)
+    let c = try ClassifierConfig(method: .erm, source: ints)
+    let t = try #require(c.inputTransform)
+    #expect(t.kind == "affine" && t.scale.count == 2)
+    var rng = RandomGenerator(seed: 0)
+    let x = try ClassifierInput(config: c).images(ints, cells: Array(0..<ints.cellCount), augment: false, rng: &rng)
+    let values = x.scalars
+    #expect((values.min() ?? 0) > -1 && (values.max() ?? 0) < 2, "inputs span \(values.min() ?? 0)…\(values.max() ?? 0)")
+    #expect(try ClassifierConfig(method: .erm, source: src).inputTransform == nil)
+  }
+
   @Test(arguments: ["gradient", "adam"])
   func resumeIsExact(ascent: String) throws {
     var c = try smallConfig(.abra, source: src, steps: 4)
@@ -261,5 +294,83 @@ func trainer(_ c: ClassifierConfig, _ src: CellSource, dir: String, samplerSeed:
     assertClose(m.row(0), expected.scalars, rtol: 1e-4, atol: 1e-5)
     let adapted = try ev.geneFeatures(source: src, tta: true, ttaBatch: 8)
     #expect(adapted.counts == [16, 16, 16] && adapted.values != m.values)
+  }
+}
+
+@Suite struct ClassifierPartsTests {
+  @Test func augmentationPermutesPixelsWithinEachPlane() {
+    let shape = [2, 4, 4]
+    let original = (0..<(3 * 32)).map { Float($0) }
+    var px = original
+    var rng = RandomGenerator(seed: 8)
+    ClassifierInput.augment(&px, count: 3, shape: shape, rng: &rng)
+    var reference = RandomGenerator(seed: 8)
+    for _ in 0..<9 { _ = reference.uniform() }
+    #expect(rng == reference, "three uniforms per crop")
+    #expect(px != original)
+    for plane in 0..<6 {
+      let a = px[(plane * 16)..<((plane + 1) * 16)].sorted()
+      let b = original[(plane * 16)..<((plane + 1) * 16)].sorted()
+      #expect(a == b, "plane \(plane) is a permutation of itself")
+    }
+    // Both channels of a crop get the same spatial map.
+    for n in 0..<3 {
+      let c0 = px[(n * 32)..<(n * 32 + 16)].map { $0 - Float(n * 32) }
+      let c1 = px[(n * 32 + 16)..<(n * 32 + 32)].map { $0 - Float(n * 32 + 16) }
+      #expect(c0 == c1)
+    }
+    // Non-square crops are flipped but never rotated: rows stay rows.
+    var wide = (0..<8).map { Float($0) }
+    var r2 = RandomGenerator(seed: 1)
+    for _ in 0..<10 {
+      ClassifierInput.augment(&wide, count: 1, shape: [1, 2, 4], rng: &r2)
+      #expect(Set(wide.prefix(4)) == Set([0, 1, 2, 3]) || Set(wide.prefix(4)) == Set([4, 5, 6, 7]))
+    }
+  }
+
+  @Test func configurationRoundTripsThroughJSON() throws {
+    let src = syntheticScreen(genes: 3, batches: 2, cellsPerGeneAndBatch: 2)
+    var c = try ClassifierConfig(method: .abra, source: src, holdoutBatches: ["plate1"])
+    c.abraMaxK = 2
+    c.abraTerms = .ceArc
+    let data = try c.jsonData()
+    let text = String(decoding: data, as: UTF8.self)
+    for key in ["\"holdout_batches\"", "\"abra_step_size\"", "\"abra_max_k\"", "\"perturb_stage\"", "\"image_shape\"", "\"ce_arc\""] {
+      #expect(text.contains(key), "missing \(key)")
+    }
+    #expect(try ClassifierConfig.from(json: data, source: "x.json") == c)
+    c.abraMaxK = nil
+    #expect(try ClassifierConfig.from(json: try c.jsonData(), source: "x.json") == c)
+    do {
+      _ = try ClassifierConfig.from(json: Data("{\"img_size\": 32}".utf8), source: "run/config.json")
+      Issue.record("no error")
+    } catch let ABRAError.invalidRun(path, reason) {
+      #expect(path == "run/config.json" && reason.contains("missing field"))
+    }
+  }
+
+  @Test func aGRAPERunIsNotAClassifierRun() throws {
+    let dir = temporaryDirectory("notclassifier")
+    var g = try GRAPEConfig.preset("tiny")
+    g.genes = ["A", "B"]
+    try RunFolder(path: dir).writeConfig(g)
+    do {
+      _ = try ClassifierEvaluator(run: RunFolder(path: dir))
+      Issue.record("no error")
+    } catch let ABRAError.invalidRun(path, reason) {
+      #expect(path.hasSuffix("config.json") && reason.contains("classifier"), "\(reason)")
+    }
+    #expect(throws: ABRAError.self) { try ClassifierEvaluator(run: RunFolder(path: temporaryDirectory("empty"))) }
+  }
+
+  @Test func withoutHeldOutBatchesEveryBatchIsEvaluated() throws {
+    let src = syntheticScreen(genes: 3, batches: 2, cellsPerGeneAndBatch: 2)
+    let c = try smallConfig(.erm, source: src, holdout: [], steps: 1)
+    var rng = RandomGenerator(seed: 0)
+    let ev = ClassifierEvaluator(config: c, model: CellClassifier(config: c, rng: &rng))
+    let m = try ev.evaluate(source: src, options: ClassifierEvaluationOptions(tta: true, ttaBatch: 4))
+    #expect(!m.heldOut && m.evaluatedBatches == ["plate0", "plate1"] && m.cells == 12)
+    #expect(throws: ABRAError.self) { try ev.evaluate(source: src, options: ClassifierEvaluationOptions(tta: true, ttaBatch: 1)) }
+    #expect(throws: ABRAError.self) { try ev.predict(source: src, cells: [0, 6], tta: true, rng: &rng) }  // two batches
   }
 }

@@ -22,6 +22,7 @@ public struct ClassifierLosses: Sendable, Equatable {
   /// Accuracy of the clean predictions on the training mini-batch.
   public var accuracy: Float = 0
 
+  /// All zeros.
   public init() {}
 
   /// Names and values in log order.

@@ -9,9 +9,13 @@ import TensorCore
 /// output:   ReLU(residual + shortcut)
 /// ```
 public final class BasicBlock: Module, UnaryLayer {
+  /// 3×3 convolution (carries the block's stride).
   public let conv1: Conv2d
+  /// BatchNorm after `conv1`.
   public let bn1: BatchNorm2d
+  /// 3×3 convolution.
   public let conv2: Conv2d
+  /// BatchNorm after `conv2`.
   public let bn2: BatchNorm2d
   /// The projection shortcut (`downsample.0` conv, `downsample.1` BN), when needed.
   public let downsample: Sequential?
@@ -73,7 +77,9 @@ public struct CellResNetShape: Codable, Equatable, Sendable {
 /// The perturbation point "after stage k" (1-based) splits the network into ``trunk(_:upTo:)``
 /// and ``tail(_:after:)``.
 public final class CellResNet: Module {
+  /// The stem's 3×3 convolution.
   public let conv1: Conv2d
+  /// The stem's BatchNorm.
   public let bn1: BatchNorm2d
   /// The stages, each a `Sequential` of blocks (`stages.i.j.*`).
   public let stages: [Sequential]

@@ -136,10 +136,22 @@ public final class ClassifierEvaluator {
     return points
   }
 
-  /// Predicted gene of each cell (all from one batch when `tta` is set).
+  /// Predicted gene of each cell; with `tta` the cells must all come from one batch, and they
+  /// are classified in random chunks of `ttaBatch` with AdaBN.
   public func predict(source: CellSource, cells: [Int], tta: Bool, ttaBatch: Int = 64, chunkSize: Int = 256, rng: inout RandomGenerator) throws -> [Int] {
     var predicted = [Int](repeating: 0, count: cells.count)
     try checkData(source)
+    if let bad = cells.first(where: { $0 < 0 || $0 >= source.cellCount }) {
+      throw ABRAError.dataMismatch("cell index \(bad) outside 0..<\(source.cellCount)")
+    }
+    if tta {
+      guard ttaBatch >= 2 else { throw ABRAError.invalidConfig("--tta-batch must be at least 2, got \(ttaBatch)") }
+      let batches = Set(cells.map { source.batchOfCell[$0] })
+      guard batches.count <= 1 else {
+        throw ABRAError.dataMismatch("AdaBN statistics must come from one batch; the cells span \(batches.count) batches")
+      }
+      guard cells.count != 1 else { throw ABRAError.singleCellBatch(name: source.batchNames[source.batchOfCell[cells[0]]]) }
+    }
     try forEachChunk(source, cells, tta: tta, ttaBatch: ttaBatch, chunkSize: chunkSize, rng: &rng) { positions, f in
       let p = argmaxRows(withoutGradient { model.head(f) })
       for (k, i) in positions.enumerated() { predicted[i] = p[k] }
@@ -151,6 +163,7 @@ public final class ClassifierEvaluator {
   /// source by default), without or with AdaBN (statistics per chunk of one batch).
   public func geneFeatures(source: CellSource, cells: [Int]? = nil, tta: Bool = false, ttaBatch: Int = 64, seed: UInt64 = 0) throws -> GeneFeatureMatrix {
     try checkData(source)
+    if tta, ttaBatch < 2 { throw ABRAError.invalidConfig("--tta-batch must be at least 2, got \(ttaBatch)") }
     let chosen = cells ?? Array(0..<source.cellCount)
     if let bad = chosen.first(where: { $0 < 0 || $0 >= source.cellCount }) {
       throw ABRAError.dataMismatch("cell index \(bad) outside 0..<\(source.cellCount)")

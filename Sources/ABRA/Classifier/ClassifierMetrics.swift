@@ -12,6 +12,7 @@ public struct TTACurvePoint: Codable, Equatable, Sendable {
   /// Accuracy of each run (a different random chunking of every held-out batch).
   public var runs: [Double]
 
+  /// A point from the accuracy of each run; mean and sample standard deviation are computed.
   public init(batchSize: Int, runs: [Double]) {
     self.batchSize = batchSize
     self.runs = runs
@@ -61,6 +62,7 @@ public struct ClassifierMetrics: Codable, Equatable, Sendable {
   /// Accuracy against the AdaBN batch size, when requested.
   public var ttaBatchSizeCurve: [TTACurvePoint]?
 
+  /// Metrics with every field given.
   public init(
     method: String, tta: Bool, accuracy: Double, perBatch: [String: Double], perGroup: [String: Double] = [:], ttaBatch: Int? = nil,
     cells: Int, cellsPerBatch: [String: Int], chance: Double, heldOut: Bool, evaluatedBatches: [String], ttaBatchSizeCurve: [TTACurvePoint]? = nil

@@ -112,6 +112,9 @@ public final class ABRAStyleRegularizer: Module, StyleEncoderRegularizer {
   /// The names ``loss(images:genes:encoder:)`` logs, sorted (for a log header).
   public static let loggedNames = ["abra_adv", "abra_arc", "abra_ce", "abra_js", "abra_k_mu", "abra_k_sigma", "abra_rob"]
 
+  /// The names ``loss(images:genes:encoder:)`` logs, sorted (the log columns GRAPE appends).
+  public var loggedNames: [String] { ABRAStyleRegularizer.loggedNames }
+
   /// A generator seeded by the seed, K and the mini-batch (see the type's notes).
   func noiseGenerator(images: Tensor, genes: [Int]) -> RandomGenerator {
     var h = StableHasher(seed: seed)

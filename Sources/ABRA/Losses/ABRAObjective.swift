@@ -23,6 +23,7 @@ public struct HeadOutput {
   /// The embedding the ArcFace head compares with its class centres, [N, d].
   public var embedding: Tensor
 
+  /// Wraps a head's two outputs.
   public init(logits: Tensor, embedding: Tensor) {
     self.logits = logits
     self.embedding = embedding
