@@ -220,6 +220,29 @@ func trainer(_ c: ClassifierConfig, _ src: CellSource, dir: String, samplerSeed:
     #expect(logA == logB)
   }
 
+  @Test func aStopRequestCheckpointsAfterTheCurrentStep() throws {
+    let dir = temporaryDirectory("cstop")
+    let t = try trainer(try smallConfig(.dsu, source: src, steps: 50), src, dir: dir)
+    t.requestStop()
+    #expect(try t.train() == 1)
+    #expect(try RunFolder(path: dir).latestCheckpoint()?.hasSuffix("step-00000001") == true)
+  }
+
+  @Test func aNonFiniteLossStopsWithoutWriting() throws {
+    let dir = temporaryDirectory("cnan")
+    let bad = InMemoryCellSource(
+      pixels: [Float](repeating: .nan, count: src.cellCount * 2 * 8 * 8), imageShape: src.imageShape, genes: src.geneOfCell,
+      batches: src.batchOfCell, geneNames: src.geneNames, batchNames: src.batchNames)
+    let t = try trainer(try smallConfig(.abra, source: bad, steps: 3), bad, dir: dir)
+    do {
+      try t.train()
+      Issue.record("no divergence error")
+    } catch let ABRAError.diverged(step, _, value) {
+      #expect(step == 1 && !value.isFinite)
+    }
+    #expect(try RunFolder(path: dir).latestCheckpoint() == nil)
+  }
+
   @Test func resumingWithADifferentConfigurationIsRefused() throws {
     let dir = temporaryDirectory("cdiff")
     let c = try smallConfig(.erm, source: src, steps: 1)
