@@ -46,10 +46,8 @@ let tests: [Target] = [
   .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "OPSDataTests", dependencies: ["OPSData", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "GRAPETests", dependencies: ["GRAPE", "TestSupport"], resources: [.copy("Fixtures")]),
-  .testTarget(name: "ABRATests", dependencies: ["ABRA", "TestSupport"]),
-  .testTarget(
-    name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"],
-    resources: [.copy("Fixtures")]),
+  .testTarget(name: "ABRATests", dependencies: ["ABRA", "TestSupport"], resources: [.copy("Fixtures")]),
+  .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "GrapeCLITests", dependencies: ["TestSupport", "OPSData"]),
 ]
 

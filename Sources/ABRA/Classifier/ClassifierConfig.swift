@@ -1,0 +1,249 @@
+import Foundation
+import GRAPE
+import NeuralNet
+import TensorCore
+
+/// The training methods of the perturbation classifier (`grape classify train --method`).
+public enum ClassifierMethod: String, Codable, CaseIterable, Sendable {
+  /// Empirical risk minimisation: cross-entropy only.
+  case erm
+  /// DSU (Li et al., 2022): resampled per-instance statistics at the perturbation point.
+  case dsu
+  /// AdvStyle (Zhong et al., 2022): adversarial per-instance statistics (Eq. 5).
+  case advstyle
+  /// ABRA: adversarial batch-statistic perturbation with CE + ArcFace + JS (Algorithm 1).
+  case abra
+}
+
+/// Everything that defines a classifier run, saved as the run's `config.json` (snake_case keys).
+///
+/// Defaults follow the paper where it is specific (Adam, weight decay 1e-5, λ = 0.5, flips and
+/// 90° rotations, ABRA after the last residual stage, DSU p = 0.5) and are otherwise sized for
+/// CPU training of small crops (learning rate 1e-3 without warm-up, width 32, 3 stages).
+public struct ClassifierConfig: Codable, Equatable, Sendable {
+  /// Identifies the run kind: `grape-classifier`.
+  public var format: String
+  /// The method.
+  public var method: ClassifierMethod
+  /// Gene names, in class order.
+  public var genes: [String]
+  /// Every batch name of the training data, in store order.
+  public var batches: [String]
+  /// Batches excluded from training (evaluated by `grape classify evaluate`).
+  public var holdoutBatches: [String]
+  /// Channel names.
+  public var channels: [String]
+  /// [C, H, W] of every crop.
+  public var imageShape: [Int]
+
+  // MARK: Network
+  /// Channels of the stem and the first stage.
+  public var width: Int
+  /// Number of residual stages.
+  public var stages: Int
+  /// Basic blocks per stage.
+  public var blocksPerStage: Int
+  /// The perturbation (DSU, AdvStyle, ABRA) acts after this stage (1-based; the last by default).
+  public var perturbStage: Int
+
+  // MARK: Training
+  /// Cells per mini-batch the sampler is asked for (recorded; the sampler decides).
+  public var batchSize: Int
+  /// Training iterations.
+  public var steps: Int
+  /// Adam learning rate.
+  public var lr: Float
+  /// L2 weight decay added to the gradient.
+  public var weightDecay: Float
+  /// Adam (β₁, β₂).
+  public var betas: [Float]
+  /// Seed of the weights and of every random draw of training.
+  public var seed: UInt64
+  /// Steps between checkpoints (the last step always writes one).
+  public var checkpointEvery: Int
+  /// Steps between log rows.
+  public var logEvery: Int
+  /// Random horizontal and vertical flips and 90° rotations of each training crop (p = 0.5 each).
+  public var augment: Bool
+  /// Standardise each crop per channel over (H, W) before the network (the paper's
+  /// "self-standardization"). Off by default: it also removes intensity phenotypes.
+  public var standardizeInputs: Bool
+  /// How stored pixels become network inputs (chosen at training time).
+  public var inputTransform: InputTransform?
+
+  // MARK: Methods
+  /// λ of ABRA's hybrid loss.
+  public var abraLambda: Float
+  /// ArcFace margin m (radians).
+  public var abraMargin: Float
+  /// ArcFace scale s.
+  public var abraScale: Float
+  /// Loss terms: `ce`, `ce_arc` or `ce_arc_js`.
+  public var abraTerms: ABRALossTerms
+  /// Weight of the JS term.
+  public var abraJsWeight: Float
+  /// Step size α of the ascent on K (the learning rate when `abra_ascent` is `adam`); 0.01.
+  ///
+  /// The paper gives no value. Measured on a synthetic screen (ResNet width 8, 2 stages, batch
+  /// 24): with α = 0.1 the mean |K_μ| reached 6.8 after 1,000 steps and the perturbed
+  /// cross-entropy 13 (the network could not keep up); with 0.01 it grew to 1.9, 2.9, 3.7 and 4.4
+  /// after 1,000–4,000 steps while the perturbed cross-entropy stayed below 0.7; with 0.001 it
+  /// stayed near 0.2, too small to matter. The ascent is unbounded, as in the paper
+  /// (`abra_max_k` bounds it).
+  public var abraStepSize: Float
+  /// `gradient` (Eq. 12) or `adam` (maximising Adam).
+  public var abraAscent: String
+  /// Initial value of K.
+  public var abraInitialK: Float
+  /// Optional bound on |K|.
+  public var abraMaxK: Float?
+  /// DSU's probability of perturbing a forward pass.
+  public var dsuProbability: Float
+  /// AdvStyle's ascent step α.
+  public var advstyleStepSize: Float
+
+  /// A configuration for `source` with every other field at its default.
+  ///
+  /// For a store of integer pixels the input transform is chosen here, as GRAPE does: each
+  /// channel's 0.1 and 99.9 percentiles over 2,000 cells sampled with seed 0 map to 0 and 1
+  /// (`InputTransform.percentile`); float stores are fed as stored.
+  ///
+  /// - Parameters:
+  ///   - method: the training method.
+  ///   - source: the training data (genes, batches, channels and crop shape are read from it).
+  ///   - holdoutBatches: batch names to exclude from training.
+  /// - Throws: ``ABRAError/unknownBatches(names:known:)`` for names the data lacks,
+  ///   ``ABRAError/singleCellBatch(name:)`` for a training batch with a single cell,
+  ///   ``ABRAError/noTrainingCells(heldOut:)`` when nothing is left to train on.
+  public init(method: ClassifierMethod, source: CellSource, holdoutBatches: [String] = []) throws {
+    format = ClassifierConfig.formatName
+    self.method = method
+    genes = source.geneNames
+    batches = source.batchNames
+    self.holdoutBatches = holdoutBatches
+    channels = source.channelNames
+    imageShape = source.imageShape
+    width = 32
+    stages = 3
+    blocksPerStage = 1
+    perturbStage = 3
+    batchSize = 64
+    steps = 2000
+    lr = 1e-3
+    weightDecay = 1e-5
+    betas = [0.9, 0.999]
+    seed = 0
+    checkpointEvery = 500
+    logEvery = 10
+    augment = true
+    standardizeInputs = false
+    inputTransform = nil
+    abraLambda = 0.5
+    abraMargin = 0.5
+    abraScale = 30
+    abraTerms = .ceArcJS
+    abraJsWeight = 1
+    abraStepSize = 0.01
+    abraAscent = "gradient"
+    abraInitialK = 0.1
+    abraMaxK = nil
+    dsuProbability = 0.5
+    advstyleStepSize = 1
+    _ = try ClassifierTrainer.trainingCells(source: source, holdoutBatches: holdoutBatches)
+    if !source.storesFloatPixels {
+      var rng = RandomGenerator(seed: 0)
+      inputTransform = try InputTransform.percentile(of: source, rng: &rng)
+    }
+    try validate()
+  }
+
+  /// The `format` value of classifier runs.
+  public static let formatName = "grape-classifier"
+
+  /// Indices (into ``batches``) of the held-out batches.
+  /// - Throws: ``ABRAError/unknownBatches(names:known:)`` naming every unknown name.
+  public func heldOutBatchIndices() throws -> [Int] {
+    let unknown = holdoutBatches.filter { !batches.contains($0) }
+    guard unknown.isEmpty else { throw ABRAError.unknownBatches(names: unknown, known: batches) }
+    return holdoutBatches.compactMap { batches.firstIndex(of: $0) }
+  }
+
+  /// The network shape.
+  public var networkShape: CellResNetShape {
+    CellResNetShape(inChannels: imageShape.first ?? 1, width: width, stages: stages, blocksPerStage: blocksPerStage)
+  }
+
+  /// The ABRA objective of this configuration.
+  public var abraObjective: ABRAObjective {
+    ABRAObjective(lambda: abraLambda, margin: ArcFaceMargin(margin: abraMargin, scale: abraScale), terms: abraTerms, jsWeight: abraJsWeight)
+  }
+
+  /// Checks ranges and consistency; the message names the field.
+  public func validate() throws {
+    func fail(_ s: String) -> ABRAError { .invalidConfig(s) }
+    guard format == ClassifierConfig.formatName else { throw fail("format must be '\(ClassifierConfig.formatName)', got '\(format)' (is this a GRAPE run?)") }
+    guard genes.count >= 2 else { throw fail("genes must name at least two classes, got \(genes.count)") }
+    guard Set(genes).count == genes.count else { throw fail("genes contains duplicate names") }
+    guard imageShape.count == 3, imageShape.allSatisfy({ $0 > 0 }) else { throw fail("image_shape must be [C, H, W] with positive sizes, got \(imageShape)") }
+    guard channels.isEmpty || channels.count == imageShape[0] else { throw fail("channels has \(channels.count) names for \(imageShape[0]) image channels") }
+    guard width >= 1, stages >= 1, blocksPerStage >= 1 else { throw fail("width, stages and blocks_per_stage must be ≥ 1") }
+    guard perturbStage >= 1, perturbStage <= stages else { throw fail("perturb_stage must lie in 1…\(stages) (stages), got \(perturbStage)") }
+    let minSide = min(imageShape[1], imageShape[2])
+    guard minSide >> (stages - 1) >= 1 else { throw fail("\(stages) stages halve a \(minSide)-pixel crop below one pixel; use fewer stages") }
+    guard batchSize >= 2 else { throw fail("batch_size must be at least 2 (batch statistics), got \(batchSize)") }
+    guard steps >= 0 else { throw fail("steps must be ≥ 0, got \(steps)") }
+    guard lr >= 0, weightDecay >= 0 else { throw fail("lr and weight_decay must be ≥ 0") }
+    guard betas.count == 2, betas.allSatisfy({ $0 >= 0 && $0 < 1 }) else { throw fail("betas must be two numbers in [0, 1), got \(betas)") }
+    guard checkpointEvery >= 1, logEvery >= 1 else { throw fail("checkpoint_every and log_every must be ≥ 1") }
+    guard abraLambda >= 0, abraLambda <= 1 else { throw fail("abra_lambda must lie in [0, 1], got \(abraLambda)") }
+    guard abraMargin >= 0, abraMargin < Float.pi / 2 else { throw fail("abra_margin must lie in [0, π/2), got \(abraMargin)") }
+    guard abraScale > 0 else { throw fail("abra_scale must be positive, got \(abraScale)") }
+    guard abraJsWeight >= 0, abraStepSize >= 0 else { throw fail("abra_js_weight and abra_step_size must be ≥ 0") }
+    guard abraAscent == "gradient" || abraAscent == "adam" else { throw fail("abra_ascent must be gradient or adam, got '\(abraAscent)'") }
+    guard abraMaxK.map({ $0 > 0 }) ?? true else { throw fail("abra_max_k must be positive when given") }
+    guard dsuProbability >= 0, dsuProbability <= 1 else { throw fail("dsu_probability must lie in [0, 1], got \(dsuProbability)") }
+    guard advstyleStepSize >= 0 else { throw fail("advstyle_step_size must be ≥ 0") }
+    guard Set(holdoutBatches).count == holdoutBatches.count else { throw fail("holdout_batches names a batch twice") }
+    if let t = inputTransform, t.kind == "affine", t.offset.count != imageShape[0] || t.scale.count != imageShape[0] {
+      throw fail("input_transform has \(t.offset.count) offsets and \(t.scale.count) scales for \(imageShape[0]) channels")
+    }
+  }
+
+  // MARK: JSON
+
+  /// The configuration as pretty-printed JSON with snake_case keys.
+  public func jsonData() throws -> Data {
+    let enc = JSONEncoder()
+    enc.keyEncodingStrategy = .convertToSnakeCase
+    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return try enc.encode(self)
+  }
+
+  /// Reads a configuration written by ``jsonData()``; `source` names the file in errors.
+  public static func from(json data: Data, source: String) throws -> ClassifierConfig {
+    let dec = JSONDecoder()
+    dec.keyDecodingStrategy = .convertFromSnakeCase
+    let c: ClassifierConfig
+    do {
+      c = try dec.decode(ClassifierConfig.self, from: data)
+    } catch let DecodingError.keyNotFound(key, _) {
+      throw ABRAError.invalidRun(path: source, reason: "missing field '\(snakeCase(key.stringValue))' (is this a classifier run?)")
+    } catch let DecodingError.typeMismatch(_, ctx) {
+      throw ABRAError.invalidRun(path: source, reason: "field '\(ctx.codingPath.map { snakeCase($0.stringValue) }.joined(separator: "."))' has the wrong type")
+    } catch let DecodingError.dataCorrupted(ctx) {
+      throw ABRAError.invalidRun(path: source, reason: "invalid value at '\(ctx.codingPath.map { snakeCase($0.stringValue) }.joined(separator: "."))': \(ctx.debugDescription)")
+    } catch {
+      throw ABRAError.invalidRun(path: source, reason: "not a valid classifier configuration (\(error))")
+    }
+    try c.validate()
+    return c
+  }
+
+  /// Reads `config.json` of a run folder.
+  public static func read(run: RunFolder) throws -> ClassifierConfig {
+    guard let data = FileManager.default.contents(atPath: run.configPath) else {
+      throw ABRAError.invalidRun(path: run.configPath, reason: "missing or unreadable; is \(run.path) a classifier run folder?")
+    }
+    return try from(json: data, source: run.configPath)
+  }
+}

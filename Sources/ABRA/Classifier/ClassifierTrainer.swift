@@ -1,0 +1,296 @@
+import Foundation
+import GRAPE
+import NeuralNet
+import Synchronization
+import TensorCore
+
+/// What the classifier trainer reports while it runs.
+public enum ClassifierEvent {
+  /// A logged step: step number, total, cells per second, seconds left, and the losses.
+  case step(step: Int, total: Int, cellsPerSecond: Double, secondsLeft: Double, losses: ClassifierLosses)
+  /// A checkpoint was written.
+  case checkpoint(step: Int, path: String)
+}
+
+/// The state saved in `state.json` beside the weights.
+struct ClassifierTrainerState: Codable {
+  var step: Int
+  var rng: RandomGenerator
+  var sampler: String
+  var elapsedSeconds: Double
+}
+
+/// Trains the perturbation classifier (`grape classify train`) on the batches that are not held
+/// out, writing a run folder as GRAPE does:
+///
+/// ```
+/// RUN/config.json                  the ClassifierConfig
+/// RUN/log.tsv                      step, time and the losses of ClassifierLosses
+/// RUN/checkpoints/step-XXXXXXXX/   weights.safetensors (parameters and BatchNorm buffers),
+///                                  optimizer.safetensors, state.json (step, RNG, sampler state)
+/// RUN/checkpoints/latest
+/// ```
+///
+/// Each step draws a mini-batch from the sampler, which must be plate-consistent (all cells from
+/// one batch, Eq. 3) and contain no held-out cell; anything else stops training with
+/// ``ABRAError/invalidMiniBatch(step:reason:)``. A non-finite loss stops with
+/// ``ABRAError/diverged(step:loss:value:)`` before anything is written.
+public final class ClassifierTrainer {
+  /// The configuration (saved as `config.json`).
+  public let config: ClassifierConfig
+  /// The model being trained.
+  public let model: CellClassifier
+  /// The run folder.
+  public let run: RunFolder
+  /// Adam over every parameter but K.
+  public let optimizer: Adam
+  /// Maximising Adam over K (ABRA with `abra_ascent` = `adam`).
+  public let ascentOptimizer: Adam?
+  /// Steps completed.
+  public private(set) var step = 0
+  let source: CellSource
+  let sampler: TrainingSampler
+  let input: ClassifierInput
+  let heldOut: Set<Int>
+  let minMax: ABRAMinMaxStep?
+  var rng: RandomGenerator
+  var elapsed = 0.0
+  private let stopFlag = ClassifierStopFlag()
+
+  /// Prepares a run: builds the model from `config.seed` and writes `config.json`, or with
+  /// `resume` restores the newest checkpoint of `run`.
+  ///
+  /// - Parameters:
+  ///   - config: the run's configuration (``ClassifierConfig/init(method:source:holdoutBatches:)``).
+  ///   - source: the cells; its genes, batches and crop shape must be the configuration's.
+  ///   - sampler: plate-consistent, gene-balanced mini-batches drawn from the training cells
+  ///     (``trainingCells(source:holdoutBatches:)``).
+  ///   - run: the folder to write.
+  ///   - resume: continue from the newest checkpoint.
+  /// - Throws: ``ABRAError`` for unknown held-out names, single-cell training batches, no
+  ///   training cells, data that does not fit, or a run that cannot be resumed.
+  public init(config: ClassifierConfig, source: CellSource, sampler: TrainingSampler, run: RunFolder, resume: Bool = false) throws {
+    try config.validate()
+    try ClassifierTrainer.checkData(source, config: config)
+    let heldOutIndices = try config.heldOutBatchIndices()
+    _ = try ClassifierTrainer.trainingCells(source: source, holdoutBatches: config.holdoutBatches)
+    self.config = config
+    self.source = source
+    self.sampler = sampler
+    self.run = run
+    input = ClassifierInput(config: config)
+    heldOut = Set(heldOutIndices)
+    var root = RandomGenerator(seed: config.seed)
+    var modelRng = root.split()
+    rng = root.split()
+    model = CellClassifier(config: config, rng: &modelRng)
+    optimizer = Adam(
+      parameters: model.descendedParameters(), learningRate: config.lr, betas: (config.betas[0], config.betas[1]), weightDecay: config.weightDecay)
+    if config.method == .abra, config.abraAscent == "adam", let layer = model.abra {
+      ascentOptimizer = Adam(parameters: layer.namedParameters(prefix: "abra"), learningRate: config.abraStepSize, maximize: true)
+    } else {
+      ascentOptimizer = nil
+    }
+    if config.method == .abra {
+      minMax = ABRAMinMaxStep(objective: config.abraObjective, stepSize: config.abraStepSize, ascent: ascentOptimizer.map { .adam($0) } ?? .gradient)
+    } else {
+      minMax = nil
+    }
+    if resume, let ckpt = try run.latestCheckpoint() {
+      try checkResumable()
+      try restore(from: ckpt)
+    } else {
+      if resume { throw ABRAError.invalidRun(path: run.path, reason: "resume requested but no checkpoint exists") }
+      try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
+      try AtomicFile.write(try config.jsonData(), to: run.configPath)
+      try AtomicFile.write((["step", "time_s"] + ClassifierLosses().fields.map(\.0)).joined(separator: "\t") + "\n", to: run.logPath)
+    }
+  }
+
+  /// The cells of the batches that are not held out.
+  ///
+  /// - Throws: ``ABRAError/unknownBatches(names:known:)`` naming unknown batches,
+  ///   ``ABRAError/singleCellBatch(name:)`` for a training batch with one cell,
+  ///   ``ABRAError/noTrainingCells(heldOut:)`` when nothing is left.
+  public static func trainingCells(source: CellSource, holdoutBatches: [String]) throws -> [Int] {
+    let unknown = holdoutBatches.filter { !source.batchNames.contains($0) }
+    guard unknown.isEmpty else { throw ABRAError.unknownBatches(names: unknown, known: source.batchNames) }
+    let excluded = Set(holdoutBatches.compactMap { source.batchNames.firstIndex(of: $0) })
+    var counts = [Int](repeating: 0, count: source.batchNames.count)
+    var cells: [Int] = []
+    for (i, b) in source.batchOfCell.enumerated() where !excluded.contains(b) {
+      guard b >= 0, b < counts.count else {
+        throw ABRAError.dataMismatch("cell \(i) has batch index \(b), outside the \(counts.count) batch names")
+      }
+      counts[b] += 1
+      cells.append(i)
+    }
+    if let single = counts.indices.first(where: { counts[$0] == 1 }) { throw ABRAError.singleCellBatch(name: source.batchNames[single]) }
+    guard !cells.isEmpty else { throw ABRAError.noTrainingCells(heldOut: holdoutBatches) }
+    return cells
+  }
+
+  /// Checks that `source` is the data `config` describes.
+  static func checkData(_ source: CellSource, config: ClassifierConfig) throws {
+    guard source.geneNames == config.genes else {
+      throw ABRAError.dataMismatch("the data's genes differ from the run's (\(source.geneNames.count) vs \(config.genes.count) names)")
+    }
+    guard source.batchNames == config.batches else {
+      throw ABRAError.dataMismatch("the data's batches (\(source.batchNames.joined(separator: ", "))) differ from the run's (\(config.batches.joined(separator: ", ")))")
+    }
+    guard source.imageShape == config.imageShape else {
+      throw ABRAError.dataMismatch("the data's crops are \(source.imageShape), the run expects \(config.imageShape)")
+    }
+  }
+
+  /// Asks the loop to checkpoint and return after the current step (safe from a signal handler).
+  public func requestStop() { stopFlag.set() }
+
+  /// Runs until `config.steps`, calling `progress` at every logged step and checkpoint.
+  /// - Returns: the step reached.
+  @discardableResult
+  public func train(progress: (ClassifierEvent) -> Void = { _ in }) throws -> Int {
+    let total = config.steps
+    var windowStart = monotonicSeconds()
+    var windowCells = 0
+    model.train()
+    while step < total {
+      let t0 = monotonicSeconds()
+      let cells = sampler.next()
+      try checkMiniBatch(cells)
+      let x = try input.images(source, cells: cells, augment: config.augment, rng: &rng)
+      let genes = cells.map { source.geneOfCell[$0] }
+      let (loss, losses) = model.trainingLoss(images: x, genes: genes, minMax: minMax, advStyleStepSize: config.advstyleStepSize, rng: &rng)
+      if let (name, value) = losses.firstNonFinite { throw ABRAError.diverged(step: step + 1, loss: name, value: value) }
+      accumulateGradients(of: loss, into: optimizer.groups.flatMap { $0.parameters.map(\.1) })
+      optimizer.step()
+      step += 1
+      elapsed += monotonicSeconds() - t0
+      windowCells += cells.count
+      if step % config.logEvery == 0 || step == total {
+        let now = monotonicSeconds()
+        let rate = Double(windowCells) / max(now - windowStart, 1e-9)
+        try appendLog(losses)
+        let left = Double(total - step) * Double(cells.count) / max(rate, 1e-9)
+        progress(.step(step: step, total: total, cellsPerSecond: rate, secondsLeft: left, losses: losses))
+        windowStart = now
+        windowCells = 0
+      }
+      let stopping = stopFlag.isSet
+      if step % config.checkpointEvery == 0 || step == total || stopping {
+        progress(.checkpoint(step: step, path: try saveCheckpoint()))
+      }
+      if stopping { break }
+    }
+    return step
+  }
+
+  /// Rejects mini-batches the methods cannot use.
+  func checkMiniBatch(_ cells: [Int]) throws {
+    let s = step + 1
+    guard cells.count >= 2 else { throw ABRAError.invalidMiniBatch(step: s, reason: "the sampler drew \(cells.count) cell\(cells.count == 1 ? "" : "s"); batch statistics need at least two") }
+    if let bad = cells.first(where: { $0 < 0 || $0 >= source.cellCount }) {
+      throw ABRAError.invalidMiniBatch(step: s, reason: "cell index \(bad) outside 0..<\(source.cellCount)")
+    }
+    let batches = Set(cells.map { source.batchOfCell[$0] })
+    if let b = batches.first(where: { heldOut.contains($0) }) {
+      throw ABRAError.invalidMiniBatch(step: s, reason: "the sampler drew cells of held-out batch '\(source.batchNames[b])'")
+    }
+    guard batches.count == 1 else {
+      let names = batches.sorted().map { source.batchNames[$0] }.joined(separator: ", ")
+      throw ABRAError.invalidMiniBatch(step: s, reason: "cells come from several batches (\(names)); mini-batches must be plate-consistent")
+    }
+  }
+
+  // MARK: Checkpoints
+
+  /// Writes weights, optimiser state and trainer state for the current step.
+  @discardableResult
+  public func saveCheckpoint() throws -> String {
+    let weights = model.stateDict()
+    var optState = optimizer.state()
+    if let a = ascentOptimizer { optState.merge(a.state()) { x, _ in x } }
+    let state = ClassifierTrainerState(step: step, rng: rng, sampler: String(decoding: try sampler.state(), as: UTF8.self), elapsedSeconds: elapsed)
+    let enc = JSONEncoder()
+    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+    let stateData = try enc.encode(state)
+    let meta = ["step": String(step), "format": ClassifierConfig.formatName, "method": config.method.rawValue]
+    return try run.writeCheckpoint(step: step) { dir in
+      try SafeTensors.write(weights, metadata: meta, to: "\(dir)/weights.safetensors")
+      try SafeTensors.write(optState, metadata: meta, to: "\(dir)/optimizer.safetensors")
+      try AtomicFile.write(stateData, to: "\(dir)/state.json")
+    }
+  }
+
+  /// A resumed run must be the same model and data split; only `steps` (and logging cadence)
+  /// may change.
+  private func checkResumable() throws {
+    let stored = try ClassifierConfig.read(run: run)
+    var a = stored
+    let b = config
+    (a.steps, a.checkpointEvery, a.logEvery) = (b.steps, b.checkpointEvery, b.logEvery)
+    guard a == b else {
+      let mine = (try? JSONSerialization.jsonObject(with: b.jsonData()) as? [String: Any]) ?? [:]
+      let theirs = (try? JSONSerialization.jsonObject(with: a.jsonData()) as? [String: Any]) ?? [:]
+      let differing = Set(mine.keys).union(theirs.keys).filter { k in
+        String(describing: mine[k] ?? "none") != String(describing: theirs[k] ?? "none")
+      }.sorted()
+      throw ABRAError.invalidRun(path: run.configPath, reason: "cannot resume: the configuration differs in \(differing.joined(separator: ", "))")
+    }
+  }
+
+  private func restore(from dir: String) throws {
+    let weights = try SafeTensors.read("\(dir)/weights.safetensors").tensors
+    do {
+      try model.load(weights)
+    } catch let e as StateDictError {
+      throw ABRAError.invalidRun(path: "\(dir)/weights.safetensors", reason: e.description)
+    }
+    let opt = try SafeTensors.read("\(dir)/optimizer.safetensors").tensors
+    try optimizer.load(state: opt)
+    try ascentOptimizer?.load(state: opt)
+    guard let data = FileManager.default.contents(atPath: "\(dir)/state.json") else {
+      throw ABRAError.invalidRun(path: "\(dir)/state.json", reason: "missing")
+    }
+    let state: ClassifierTrainerState
+    do {
+      state = try JSONDecoder().decode(ClassifierTrainerState.self, from: data)
+    } catch {
+      throw ABRAError.invalidRun(path: "\(dir)/state.json", reason: "unreadable (\(error))")
+    }
+    step = state.step
+    rng = state.rng
+    elapsed = state.elapsedSeconds
+    try sampler.restore(Data(state.sampler.utf8))
+    try truncateLog(after: step)
+  }
+
+  // MARK: Log
+
+  private func appendLog(_ losses: ClassifierLosses) throws {
+    let row = ([String(step), String(format: "%.3f", elapsed)] + losses.fields.map { String(format: "%.6g", Double($0.1)) }).joined(separator: "\t") + "\n"
+    guard let h = FileHandle(forWritingAtPath: run.logPath) else {
+      throw ABRAError.invalidRun(path: run.logPath, reason: "cannot append to the log")
+    }
+    defer { try? h.close() }
+    try h.seekToEnd()
+    try h.write(contentsOf: Data(row.utf8))
+  }
+
+  /// Drops log rows after `step` (a resumed run logs them again).
+  private func truncateLog(after step: Int) throws {
+    let header = (["step", "time_s"] + ClassifierLosses().fields.map(\.0)).joined(separator: "\t")
+    let text = (try? String(contentsOfFile: run.logPath, encoding: .utf8)) ?? ""
+    let rows = text.split(separator: "\n").dropFirst().map(String.init).filter { line in
+      Int(line.split(separator: "\t").first ?? "") ?? Int.max <= step
+    }
+    try AtomicFile.write(([header] + rows).joined(separator: "\n") + "\n", to: run.logPath)
+  }
+}
+
+/// A flag set from a signal handler and read by the training loop.
+final class ClassifierStopFlag: Sendable {
+  private let value = Atomic<Int>(0)
+  func set() { value.store(1, ordering: .relaxed) }
+  var isSet: Bool { value.load(ordering: .relaxed) != 0 }
+}
