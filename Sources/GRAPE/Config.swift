@@ -109,7 +109,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     genes: [], channels: [], abra: false, preset: "cpu", batchSize: 16, steps: 2000, lr: 1e-4, lrMapping: 1e-4,
     lrEmbedding: 1e-4, betas: [0, 0.99], weightDecay: 1e-4, embeddingInitStd: 1, lambdaCyc: 1, lambdaSty: 1, r1Gamma: 1,
     emaMode: "every_step", emaBeta: 0.999, emaInterval: 2500, checkpointEvery: 500, logEvery: 10, seed: 0,
-    inputTransform: nil, abraLambda: 0.5, abraMargin: 0.2, abraScale: 16, abraWeight: 1, abraStepSize: 0.1, abraJsWeight: 1)
+    inputTransform: nil, abraLambda: 0.5, abraMargin: 0.2, abraScale: 16, abraWeight: 1, abraStepSize: 0.01, abraJsWeight: 1)
 
   /// Checks ranges and consistency; the message names the field.
   public func validate() throws {

@@ -6,6 +6,6 @@ struct Grape: ParsableCommand {
     commandName: "grape",
     abstract: "Gene embeddings from optical pooled screens, with batch-effect correction.",
     subcommands: [
-      Simulate.self, Import.self, Inspect.self, Train.self, Export.self, Encode.self, Transfer.self, Bench.self,
+      Simulate.self, Import.self, Inspect.self, Train.self, Export.self, Encode.self, Transfer.self, Features.self, Evaluate.self, Classify.self, Bench.self,
     ])
 }

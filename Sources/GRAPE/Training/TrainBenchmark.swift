@@ -8,7 +8,7 @@ public enum TrainBenchmark {
   /// GFLOP/s of GEMMs and convolutions, and peak resident memory.
   public static func run(
     preset: String, steps: Int, warmup: Int = 2, genes: Int = 106, batchSize: Int? = nil,
-    regularizer: ((GRAPENetworks, GRAPEConfig) -> StyleEncoderRegularizer)? = nil
+    regularizer: ((GRAPEConfig) throws -> StyleEncoderRegularizer)? = nil
   ) throws -> [BenchmarkRecord] {
     var c = try GRAPEConfig.preset(preset)
     c.genes = (0..<genes).map { "gene\($0)" }
@@ -19,7 +19,7 @@ public enum TrainBenchmark {
     let nets = GRAPENetworks(config: c, rng: &rng)
     var emaRng = RandomGenerator(seed: 2)
     let ema = GRAPENetworks(config: c, withDiscriminator: false, rng: &emaRng)
-    let reg = regularizer?(nets, c)
+    let reg = try regularizer?(c)
     let opt = GRAPEOptimizers(networks: nets, config: c, regularizer: reg)
     let shape = [c.batchSize, c.inChannels, c.imgSize, c.imgSize]
     // A few random batches made up front, so drawing random numbers is not timed.

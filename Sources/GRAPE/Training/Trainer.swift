@@ -193,7 +193,7 @@ public final class GRAPETrainer {
   // MARK: Log
 
   private func writeLogHeader() throws {
-    let names = ["step", "time_s"] + StepLosses().fields.map(\.0) + (regularizer == nil ? [] : [])
+    let names = ["step", "time_s"] + StepLosses().fields.map(\.0) + (regularizer?.loggedNames.sorted() ?? [])
     try AtomicFile.write(names.joined(separator: "\t") + "\n", to: run.logPath)
   }
 

@@ -31,6 +31,12 @@ public protocol StyleEncoderRegularizer: AnyObject {
   /// parameters. Returns a loss (added to the G-step objective, so its gradients reach E and
   /// the regulariser's parameters) and named values to log.
   func loss(images: Tensor, genes: [Int], encoder: StyleEncoder) -> (Tensor, [String: Float])
+  /// Names of the values ``loss(images:genes:encoder:)`` logs (columns of `log.tsv`).
+  var loggedNames: [String] { get }
+}
+
+extension StyleEncoderRegularizer {
+  public var loggedNames: [String] { [] }
 }
 
 /// The optimisers of a GRAPE model: one Adam per module, as StarGAN v2.

@@ -1,4 +1,6 @@
 import ArgumentParser
+import ABRA
+import Evaluation
 import GRAPE
 import TensorCore
 
@@ -6,7 +8,7 @@ import TensorCore
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure speed; prints one JSON object per line.",
-    subcommands: [BenchOps.self, BenchTrain.self])
+    subcommands: [BenchOps.self, BenchTrain.self, BenchEvaluate.self])
 }
 
 /// `grape bench ops`: sgemm ceiling and convolution GFLOP/s at the cpu preset's shapes.
@@ -46,6 +48,9 @@ struct BenchTrain: ParsableCommand {
   @Option(help: "Number of genes (discriminator heads, embedding rows).")
   var genes: Int = 106
 
+  @Flag(help: "Include the ABRA regulariser of the style encoder.")
+  var abra = false
+
   func validate() throws {
     guard ["tiny", "cpu", "cpu64", "paper"].contains(preset) else { throw ValidationError("--preset must be tiny, cpu, cpu64 or paper, got '\(preset)'") }
     guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
@@ -55,6 +60,29 @@ struct BenchTrain: ParsableCommand {
   }
 
   func run() throws {
-    for r in try TrainBenchmark.run(preset: preset, steps: steps, warmup: warmup, genes: genes, batchSize: batch) { print(r.jsonLine) }
+    let regularizer: ((GRAPEConfig) throws -> StyleEncoderRegularizer)? = abra ? { try ABRAStyleRegularizer(config: $0) } : nil
+    for r in try TrainBenchmark.run(preset: preset, steps: steps, warmup: warmup, genes: genes, batchSize: batch, regularizer: regularizer) {
+      print(r.jsonLine)
+    }
+  }
+}
+
+/// `grape bench evaluate`: k-means with restarts and batch metrics (compare with scikit-learn:
+/// scripts/reference/eval_bench_sklearn.py).
+struct BenchEvaluate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "evaluate", abstract: "k-means (100 restarts, 105 × 500) and batch metrics (100,000 cells × 64) timings.")
+
+  @Option(help: "k-means restarts.")
+  var restarts: Int = 100
+
+  @Option(help: "Cells of the batch-metric benchmark.")
+  var cells: Int = 100_000
+
+  func run() throws {
+    var settings = EvaluationBenchmark.Settings()
+    settings.restarts = restarts
+    settings.cells = cells
+    _ = EvaluationBenchmark.run(settings) { print($0.jsonLine()) }
   }
 }

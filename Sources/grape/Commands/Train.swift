@@ -1,3 +1,4 @@
+import ABRA
 import ArgumentParser
 import Dispatch
 import Foundation
@@ -77,11 +78,12 @@ struct Train: ParsableCommand {
           cfg.inputTransform = try InputTransform.percentile(of: source, rng: &rng)
         }
       }
-      if cfg.abra {
-        throw GRAPEError.invalidConfig("--abra needs the ABRA module, which this build does not include yet")
-      }
-      let sampler = try SamplerBox.classBalanced(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1)
-      let trainer = try GRAPETrainer(config: cfg, source: source, sampler: sampler, run: folder, resume: resume)
+      // ABRA needs plate-consistent mini-batches (every cell of a batch from one plate).
+      let regularizer = cfg.abra ? try ABRAStyleRegularizer(config: cfg) : nil
+      let sampler: TrainingSampler = cfg.abra
+        ? try SamplerBox.plateConsistent(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1)
+        : try SamplerBox.classBalanced(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1)
+      let trainer = try GRAPETrainer(config: cfg, source: source, sampler: sampler, run: folder, regularizer: regularizer, resume: resume)
       // Ctrl-C: finish the current step, write a checkpoint, exit.
       signal(SIGINT, SIG_IGN)
       let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())

@@ -1,0 +1,159 @@
+import ABRA
+import ArgumentParser
+import Dispatch
+import Foundation
+import GRAPE
+import OPSData
+import TensorCore
+
+/// `grape classify`: ABRA's own task, classifying perturbations in batches never seen in training.
+struct Classify: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train and evaluate a perturbation classifier on held-out batches (ERM, DSU, AdvStyle, ABRA; AdaBN test-time adaptation).",
+    subcommands: [ClassifyTrain.self, ClassifyEvaluate.self])
+}
+
+/// `grape classify train`.
+struct ClassifyTrain: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train", abstract: "Train a small BatchNorm ResNet to predict each cell's gene, on every batch but the held-out ones.")
+
+  @Option(help: "The cell store (HDF5).")
+  var data: String
+
+  @Option(name: .customLong("run"), help: "The run folder to create (or continue with --resume).")
+  var runPath: String
+
+  @Option(help: "erm, dsu, advstyle or abra.")
+  var method: String = "abra"
+
+  @Option(name: .customLong("holdout-batches"), help: "Batch names held out of training, comma-separated (default: the last batch).")
+  var holdoutBatches: String?
+
+  @Option(help: "Training iterations (default: the method's).")
+  var steps: Int?
+
+  @Option(name: .customLong("batch-size"), help: "Cells per plate-consistent mini-batch.")
+  var batchSize: Int?
+
+  @Option(help: "Adam learning rate.")
+  var lr: Float?
+
+  @Option(help: "Seed of every random draw.")
+  var seed: UInt64 = 0
+
+  @Flag(help: "Continue from the newest checkpoint in --run.")
+  var resume = false
+
+  func validate() throws {
+    guard ClassifierMethod(rawValue: method) != nil else { throw ValidationError("--method must be erm, dsu, advstyle or abra, got '\(method)'") }
+    if let steps { guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") } }
+    if let batchSize { guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2, got \(batchSize)") } }
+    guard FileManager.default.fileExists(atPath: data) else { throw ValidationError("--data \(data): no such file") }
+  }
+
+  func run() throws {
+    try CLISupport.run {
+      guard let m = ClassifierMethod(rawValue: method) else { return }
+      let source = try StoreCellSource(path: data)
+      let folder = RunFolder(path: runPath)
+      var cfg: ClassifierConfig
+      if resume {
+        cfg = try ClassifierConfig.read(run: folder)
+      } else {
+        let held = holdoutBatches.map(CLISupport.list) ?? [source.batchNames.last ?? ""]
+        cfg = try ClassifierConfig(method: m, source: source, holdoutBatches: held)
+        if let steps { cfg.steps = steps }
+        if let batchSize { cfg.batchSize = batchSize }
+        if let lr { cfg.lr = lr }
+        cfg.seed = seed
+      }
+      let excluded = Set(cfg.holdoutBatches.compactMap { source.batchNames.firstIndex(of: $0) })
+      let sampler = try SamplerBox.plateConsistent(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1, excluded: excluded)
+      let trainer = try ClassifierTrainer(config: cfg, source: source, sampler: sampler, run: folder, resume: resume)
+      signal(SIGINT, SIG_IGN)
+      let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+      interrupt.setEventHandler {
+        note("\ninterrupted: writing a checkpoint after this step")
+        trainer.requestStop()
+        signal(SIGINT, SIG_DFL)
+      }
+      interrupt.resume()
+      note("training \(cfg.method.rawValue) on \(source.cellCount) cells (held out: \(cfg.holdoutBatches.joined(separator: ", "))), \(cfg.steps) steps → \(runPath)")
+      let terminal = stdoutIsTerminal
+      var lastPlain = 0.0
+      let reached = try trainer.train { event in
+        switch event {
+        case .step(let step, let total, let rate, let left, _):
+          let line = "step \(step)/\(total)  \(String(format: "%.0f", rate)) cells/s  left \(formatDuration(left))"
+          if terminal {
+            print("\r\u{1B}[2K" + line, terminator: "")
+          } else if monotonicSeconds() - lastPlain > 10 || step == total {
+            print(line)
+            lastPlain = monotonicSeconds()
+          }
+          fflush(nil)
+        case .checkpoint(let step, let path):
+          if terminal { print("") }
+          print("checkpoint at step \(step): \(path)")
+        }
+      }
+      interrupt.cancel()
+      print("trained to step \(reached); run folder: \(runPath)")
+    }
+  }
+}
+
+/// `grape classify evaluate`.
+struct ClassifyEvaluate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "evaluate", abstract: "Accuracy on the held-out batches, without or with AdaBN test-time adaptation; writes DIR/metrics.json.")
+
+  @Option(name: .customLong("run"), help: "The classifier's run folder.")
+  var runPath: String
+
+  @Option(help: "The cell store to evaluate (its held-out batches are used).")
+  var data: String
+
+  @Option(help: "Output folder for metrics.json.")
+  var out: String
+
+  @Flag(help: "Recompute BatchNorm statistics on each test mini-batch (AdaBN).")
+  var tta = false
+
+  @Option(name: .customLong("tta-batch"), help: "Cells per AdaBN test mini-batch.")
+  var ttaBatch: Int = 64
+
+  @Option(help: "Seed of the test mini-batch draws.")
+  var seed: UInt64 = 0
+
+  @Flag(name: .customLong("no-curve"), help: "Skip the accuracy-against-TTA-batch-size curve.")
+  var noCurve = false
+
+  @Option(name: .customLong("features-out"), help: "Also write per-gene mean penultimate features as an embedding (.h5, .tsv or .h5ad).")
+  var featuresOut: String?
+
+  func validate() throws {
+    guard ttaBatch >= 2 else { throw ValidationError("--tta-batch must be at least 2, got \(ttaBatch)") }
+    if let featuresOut { guard GeneEmbedding.FileFormat(path: featuresOut) != nil else { throw ValidationError("--features-out \(featuresOut): the extension must be .h5, .tsv or .h5ad") } }
+  }
+
+  func run() throws {
+    try CLISupport.run {
+      let source = try StoreCellSource(path: data)
+      let evaluator = try ClassifierEvaluator(run: RunFolder(path: runPath))
+      let options = ClassifierEvaluationOptions(
+        tta: tta, ttaBatch: ttaBatch, seed: seed, curveSizes: (tta && !noCurve) ? ClassifierEvaluationOptions.figure7Sizes : [])
+      let metrics = try evaluator.evaluate(source: source, options: options)
+      try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+      let path = try metrics.write(toDirectory: out)
+      print("accuracy \(String(format: "%.4f", metrics.accuracy)) (\(tta ? "AdaBN, batch \(ttaBatch)" : "no TTA")); wrote \(path)")
+      if let featuresOut {
+        let f = try evaluator.geneFeatures(source: source, tta: tta, ttaBatch: ttaBatch, seed: seed)
+        let emb = try GeneEmbedding(genes: f.genes, values: f.values, dimension: f.dim, source: "grape classify \(runPath)")
+        try emb.write(to: featuresOut)
+        print("wrote \(emb.count) genes × \(emb.dimension) features to \(featuresOut)")
+      }
+    }
+  }
+}

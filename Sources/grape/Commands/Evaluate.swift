@@ -1,0 +1,149 @@
+import ArgumentParser
+import Evaluation
+import Foundation
+import OPSData
+
+/// `grape evaluate`: CORUM metrics of a gene embedding, batch metrics of per-cell codes.
+struct Evaluate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Score a gene embedding against CORUM complexes (mAP, k-means NMI/ARI/purity) beside baselines; with --cells, batch-effect metrics too.",
+    discussion: "Writes DIR/metrics.json, DIR/report.md and SVG figures. Random embeddings of the same shape are always a baseline.")
+
+  @Option(help: "A gene embedding (.h5, .tsv or .h5ad).")
+  var embedding: String?
+
+  @Option(help: "Per-cell codes (HDF5 from grape encode, or any file with codes, /obs/gene, /obs/batch, /genes, /batches).")
+  var cells: String?
+
+  @Option(help: "Name of the codes dataset in --cells (default: /styles, else the only 2-D float dataset).")
+  var codesDataset: String?
+
+  @Option(help: "Complexes table (TSV: complex_id, complex_name, gene). Default: Data/corum_complexes.tsv.")
+  var complexes: String?
+
+  @Option(help: "Output folder.")
+  var out: String
+
+  @Option(help: "k of k-means (default: the number of complexes).")
+  var k: Int?
+
+  @Option(help: "k-means runs with different seeds.")
+  var restarts: Int = 100
+
+  @Option(help: "Seed of k-means, random baselines and subsampling.")
+  var seed: UInt64 = 42
+
+  @Option(name: .customLong("k-range"), help: "k sweep as LOW-HIGH (default 5-30); 'none' skips it.")
+  var kRange: String = "5-30"
+
+  @Option(help: "A further embedding evaluated as a baseline in the same run (repeatable).")
+  var baseline: [String] = []
+
+  @Flag(name: .customLong("no-figures"), help: "Skip the 2-D projections (PCA, t-SNE).")
+  var noFigures = false
+
+  func validate() throws {
+    guard (embedding == nil) != (cells == nil) else { throw ValidationError("give exactly one of --embedding FILE and --cells FILE") }
+    guard restarts >= 1 else { throw ValidationError("--restarts must be at least 1, got \(restarts)") }
+    if let k { guard k >= 1 else { throw ValidationError("--k must be at least 1, got \(k)") } }
+    _ = try parsedRange()
+  }
+
+  func parsedRange() throws -> ClosedRange<Int>? {
+    if kRange == "none" { return nil }
+    let parts = kRange.split(separator: "-").compactMap { Int($0) }
+    guard parts.count == 2, parts[0] >= 1, parts[0] <= parts[1] else {
+      throw ValidationError("--k-range must be LOW-HIGH with 1 ≤ LOW ≤ HIGH, or none; got '\(kRange)'")
+    }
+    return parts[0]...parts[1]
+  }
+
+  func run() throws {
+    try CLISupport.run {
+      guard let tablePath = complexes ?? DataFiles.defaultComplexes else {
+        throw OPSDataError.fileNotFound(path: "Data/corum_complexes.tsv (pass --complexes TSV)")
+      }
+      let table = try ComplexTable(contentsOf: URL(fileURLWithPath: tablePath))
+      let assignment = try ComplexAssignment(
+        genes: table.complexes.flatMap(\.genes), complexIDs: table.complexes.flatMap { c in c.genes.map { _ in c.id } },
+        complexNames: table.complexes.flatMap { c in c.genes.map { _ in c.name } })
+      var options = EvaluationOptions(k: k, restarts: restarts, seed: seed, kRange: try parsedRange())
+      options.projections = !noFigures
+      options.tsne = !noFigures
+      let baselines = try baseline.map { path in
+        NamedEmbedding(
+          name: URL(fileURLWithPath: path).lastPathComponent,
+          embedding: try GeneEmbedding.read(from: path).validatedForEvaluation(input: path))
+      }
+      let report: EvaluationReport
+      if let embedding {
+        let e = try GeneEmbedding.read(from: embedding).validatedForEvaluation(input: embedding)
+        report = try Evaluator.evaluate(
+          embedding: e, complexes: assignment, baselines: baselines, options: options, name: URL(fileURLWithPath: embedding).lastPathComponent)
+      } else if let cells {
+        let c = try CellCodes.read(from: cells, dataset: codesDataset)
+        let codes = try LabeledCodes(
+          values: c.values, dimension: c.dimension, geneIndex: c.geneOfCell.map(Int.init), geneNames: c.genes,
+          batchIndex: c.batchOfCell.map(Int.init), batchNames: c.batches, input: cells)
+        report = try Evaluator.evaluate(cells: codes, complexes: assignment, baselines: baselines, options: options)
+      } else {
+        return
+      }
+      let written = try report.write(to: URL(fileURLWithPath: out))
+      print(summary(report))
+      print("wrote \(written.count) files to \(out) (metrics.json, report.md, figures)")
+    }
+  }
+}
+
+/// `grape features`: the engineered-feature baseline embedding.
+struct Features: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Hand-made per-cell features (intensity, nucleus shape, texture, spots), standardised, reduced by PCA and averaged per gene.")
+
+  @Option(help: "The cell store.")
+  var data: String
+
+  @Option(help: "Output embedding (.h5, .tsv or .h5ad).")
+  var out: String
+
+  @Option(help: "Principal components kept.")
+  var components: Int = 32
+
+  @Option(name: .customLong("batch-size"), help: "Cells read per chunk.")
+  var batchSize: Int = 512
+
+  func validate() throws {
+    guard GeneEmbedding.FileFormat(path: out) != nil else { throw ValidationError("--out \(out): the extension must be .h5, .tsv or .h5ad") }
+    guard components >= 1 else { throw ValidationError("--components must be at least 1, got \(components)") }
+    guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+  }
+
+  func run() throws {
+    try CLISupport.run {
+      let store = try CellStore(path: data)
+      var extractor = try FeatureExtractor(
+        channels: store.channels.count, height: store.height, width: store.width, genes: store.genes, components: components)
+      var start = 0
+      while start < store.count {
+        let idx = Array(start..<min(start + batchSize, store.count))
+        try extractor.add(images: try store.images(at: idx), geneIndex: idx.map { Int(store.geneOfCell[$0]) })
+        start += idx.count
+      }
+      let result = try extractor.finalize()
+      let e = result.embedding
+      try GeneEmbedding(unchecked: e.genes, values: e.values, dimension: e.dimension, source: "grape features \(data)").write(to: out)
+      print("wrote \(e.count) genes × \(e.dimension) engineered features (\(result.cellsProcessed) cells) to \(out)")
+    }
+  }
+}
+
+/// One line: mAP and k-means NMI of the embedding beside the random baseline.
+func summary(_ r: EvaluationReport) -> String {
+  func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "n/a" }
+  var line = "\(r.main.name): mAP \(f(r.main.map))"
+  if let km = r.main.kmeans { line += ", NMI \(f(km.nmi.mean)), ARI \(f(km.ari.mean)), purity \(f(km.purity.mean)) (k = \(km.k))" }
+  if let random = r.random { line += "; random mAP \(f(random.map.mean))" }
+  for b in r.baselines { line += "; \(b.name) mAP \(f(b.map))" }
+  return line
+}
