@@ -145,6 +145,19 @@ struct BadInputTests {
     #expect(r.warnings.contains { $0.contains("all-zero row") && $0.contains("B") })
   }
 
+  @Test("a single complex among the evaluated genes is flagged")
+  func singleComplex() throws {
+    let t = try ComplexAssignment(genes: ["A", "B", "C"], complexIDs: ["1", "1", "1"])
+    let e = try GeneEmbedding(
+      genes: ["A", "B", "C", "D"], values: [1, 0, 0.9, 0.1, 0, 1, 5, 5], dimension: 2)
+    let r = try Evaluator.evaluate(
+      embedding: e, complexes: t,
+      options: EvaluationOptions(restarts: 2, kRange: nil, randomDraws: 0, projections: false))
+    #expect(r.k == 1 && r.main.kmeans?.nmi.mean == 1)
+    #expect(r.main.genesNotInTable == ["D"])
+    #expect(r.warnings.contains { $0.contains("belong to 1 complex") })
+  }
+
   @Test("a baseline that does not match the table is skipped with a warning")
   func badBaseline() throws {
     let complexes = try TestData.corum()
