@@ -145,6 +145,21 @@ struct BadInputTests {
     #expect(r.warnings.contains { $0.contains("all-zero row") && $0.contains("B") })
   }
 
+  @Test("one evaluated gene: no crash, mAP null, sweep skipped")
+  func oneGene() throws {
+    let complexes = try TestData.corum()
+    let e = try GeneEmbedding(genes: ["PSMA5", "ctrl"], values: [1, 2, 3, 4, 5, 6], dimension: 3)
+    let r = try Evaluator.evaluate(
+      embedding: e, complexes: complexes, options: EvaluationOptions(restarts: 3, randomDraws: 2))
+    #expect(r.main.genes == ["PSMA5"] && r.main.map == nil && r.main.sweep.isEmpty)
+    #expect(r.main.kmeans?.k == 1)
+    let json = r.metricsJSON()
+    #expect(json["n_genes"] == .int(1) && json["map"] == .null)
+    let dir = try TestData.folder("one-gene")
+    let files = try r.write(to: dir)
+    #expect(files.count >= 2)
+  }
+
   @Test("a single complex among the evaluated genes is flagged")
   func singleComplex() throws {
     let t = try ComplexAssignment(genes: ["A", "B", "C"], complexIDs: ["1", "1", "1"])
