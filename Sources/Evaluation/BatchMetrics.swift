@@ -35,16 +35,17 @@ public struct BatchMetrics: Sendable, Equatable {
   /// Gene labels that entered the ASW.
   public let aswLabels: Int
   /// Leave-one-out kNN batch-classifier accuracy (majority vote of the nearest other cells; ties
-  /// go to the batch listed first).
-  public let knnAccuracy: Double
+  /// go to the batch listed first); `nil` with fewer than 2 cells.
+  public let knnAccuracy: Double?
   /// Chance level of that classifier: the frequency of the most common batch (what always
   /// predicting that batch scores).
   public let chance: Double
   /// `1 / number of batches present`, the chance level for balanced batches.
   public let chanceUniform: Double
   /// scIB graph connectivity: per gene label, the fraction of its cells in the largest connected
-  /// component of the kNN graph restricted to that label; mean over labels.
-  public let graphConnectivity: Double
+  /// component of the kNN graph restricted to that label; mean over labels; `nil` with fewer
+  /// than 2 cells.
+  public let graphConnectivity: Double?
   /// Classifier neighbours used.
   public let classifierNeighbors: Int
   /// Graph neighbours used.
@@ -147,11 +148,11 @@ public enum BatchEffect {
 
   /// Leave-one-out kNN classification accuracy of `batches` from the first `k` neighbours of each
   /// point (majority vote, ties to the smallest batch index, as scikit-learn's
-  /// `KNeighborsClassifier` with uniform weights).
-  public static func knnAccuracy(neighbors: NeighborLists, batches: [Int], k: Int) -> Double {
+  /// `KNeighborsClassifier` with uniform weights); `nil` without neighbours.
+  public static func knnAccuracy(neighbors: NeighborLists, batches: [Int], k: Int) -> Double? {
     let n = neighbors.count
     let kk = min(k, neighbors.k)
-    guard n > 0, kk > 0 else { return 0 }
+    guard n > 0, kk > 0 else { return nil }
     let batchCount = (batches.max() ?? 0) + 1
     var correct = 0
     var votes = [Int](repeating: 0, count: batchCount)
@@ -167,11 +168,12 @@ public enum BatchEffect {
 
   /// scIB's graph connectivity on the symmetrised graph that links every point to its first `k`
   /// neighbours: for each label, the largest connected component of the subgraph induced by the
-  /// label's points, as a fraction of those points; the mean over labels.
-  public static func graphConnectivity(neighbors: NeighborLists, labels: [Int], k: Int) -> Double {
+  /// label's points, as a fraction of those points; the mean over labels; `nil` without
+  /// neighbours.
+  public static func graphConnectivity(neighbors: NeighborLists, labels: [Int], k: Int) -> Double? {
     let n = neighbors.count
-    guard n > 0 else { return 0 }
     let kk = min(k, neighbors.k)
+    guard n > 0, kk > 0 else { return nil }
     var parent = Array(0..<n)
     func find(_ x: Int) -> Int {
       var r = x

@@ -105,6 +105,11 @@ enum CorumEvaluation {
         "\(name): no evaluated gene shares a complex with another evaluated gene; mAP is undefined (null)"
       )
     }
+    if ev.complexCount < 2 {
+      warnings.append(
+        "\(name): the evaluated genes belong to \(ev.complexCount) complex; NMI, ARI and purity cannot tell clusterings apart"
+      )
+    }
     let mainK = k ?? ev.complexCount
     let data = KMeansData(values: ev.embedding.values, count: n, dimension: d)
     let kmeansConfig = KMeans(

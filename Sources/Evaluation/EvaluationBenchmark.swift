@@ -105,8 +105,8 @@ public enum EvaluationBenchmark {
       }
       record("knn_15_neighbors", seconds(tKNN), input)
       if let lists {
-        var accuracy = 0.0
-        var connectivity = 0.0
+        var accuracy: Double?
+        var connectivity: Double?
         let tRest = clock.measure {
           accuracy = BatchEffect.knnAccuracy(neighbors: lists, batches: batches, k: 15)
           connectivity = BatchEffect.graphConnectivity(neighbors: lists, labels: genes, k: 14)

@@ -95,9 +95,9 @@ extension EvaluationReport {
 
   static func batchJSON(_ b: BatchMetrics) -> JSONValue {
     .object([
-      ("asw", .optional(b.asw)), ("knn_accuracy", .number(b.knnAccuracy)),
+      ("asw", .optional(b.asw)), ("knn_accuracy", .optional(b.knnAccuracy)),
       ("chance", .number(b.chance)),
-      ("graph_connectivity", .number(b.graphConnectivity)),
+      ("graph_connectivity", .optional(b.graphConnectivity)),
       ("chance_uniform", .number(b.chanceUniform)), ("knn_neighbors", .int(b.classifierNeighbors)),
       ("graph_neighbors", .int(b.graphNeighbors)), ("asw_labels", .int(b.aswLabels)),
       ("n_batches", .int(b.batches)), ("n_cells", .int(b.cellsTotal)),

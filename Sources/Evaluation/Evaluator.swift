@@ -156,6 +156,10 @@ public enum Evaluator {
         if b.batches < 2 {
           warnings.append("cells come from a single batch; batch metrics are not informative")
         }
+        if b.cellsUsed < 2 {
+          warnings.append(
+            "fewer than 2 cells; kNN accuracy and graph connectivity are undefined (null)")
+        }
         if b.asw == nil {
           warnings.append(
             "no gene has cells from two or more batches; batch ASW is undefined (null)")

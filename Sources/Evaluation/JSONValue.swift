@@ -43,13 +43,8 @@ public enum JSONValue: Sendable, Equatable {
     case .bool(let b): out += b ? "true" : "false"
     case .int(let i): out += String(i)
     case .number(let d):
-      if !d.isFinite {
-        out += "null"
-      } else if d == d.rounded(), abs(d) < 1e15 {
-        out += String(Int(d))
-      } else {
-        out += "\(d)"
-      }
+      // Swift's shortest round-trip form ("0.49", "1.0", "1e-05"), valid JSON.
+      out += d.isFinite ? "\(d)" : "null"
     case .string(let s): JSONValue.escape(s, into: &out)
     case .array(let items):
       if items.isEmpty {

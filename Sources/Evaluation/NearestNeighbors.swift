@@ -46,7 +46,16 @@ public enum NearestNeighbors {
     guard k > 0 else {
       return NeighborLists(k: 0, count: n, indices: [], squaredDistances: [])
     }
-    let x = LinearAlgebra.centeredFloat(values, rows: n, columns: d)
+    var x = LinearAlgebra.centeredFloat(values, rows: n, columns: d)
+    // Very large or very small magnitudes are brought near 1 by a power of two: exact, so the
+    // neighbours are unchanged, and squared norms can no longer overflow or underflow.
+    let largest = x.reduce(Float(0)) { max($0, abs($1)) }
+    var exponent = 0
+    if largest.isFinite && largest > 0 && (largest > 0x1p40 || largest < 0x1p-40) {
+      exponent = Int(largest.exponent)
+      let scale = Float(sign: .plus, exponent: -exponent, significand: 1)
+      for i in x.indices { x[i] *= scale }
+    }
     var norms = [Float](repeating: 0, count: n)
     for i in 0..<n {
       var s = 0.0
@@ -108,8 +117,9 @@ public enum NearestNeighbors {
       r0 += rows
     }
     // Keys are squared distances minus the point's own squared norm.
+    let unscale = Float(sign: .plus, exponent: 2 * exponent, significand: 1)
     for i in 0..<n {
-      for j in 0..<k { bestKey[i * k + j] = max(0, bestKey[i * k + j] + norms[i]) }
+      for j in 0..<k { bestKey[i * k + j] = max(0, bestKey[i * k + j] + norms[i]) * unscale }
     }
     return NeighborLists(k: k, count: n, indices: bestIndex, squaredDistances: bestKey)
   }

@@ -7,12 +7,12 @@ enum ParallelMap {
   /// state. The result order is the index order, whatever the thread count.
   static func map<T>(_ count: Int, costPerItem: Int, _ f: (Int) -> T) -> [T] {
     guard count > 0 else { return [] }
-    var out = [T?](repeating: nil, count: count)
-    out.withUnsafeMutableBufferPointer { buffer in
+    return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+      guard let base = buffer.baseAddress else { return }
       Parallel.forEach(count, costPerItem: costPerItem) { range in
-        for i in range { buffer[i] = f(i) }
+        for i in range { (base + i).initialize(to: f(i)) }
       }
+      initialized = count
     }
-    return out.compactMap { $0 }
   }
 }

@@ -7,8 +7,10 @@ import Foundation
 /// the perplexity on squared Euclidean distances; they are symmetrised and normalised. Gradient
 /// descent with gains (+0.2 / ×0.8, at least 0.01) runs `exaggerationIterations` steps with
 /// momentum 0.5 and early exaggeration, then momentum 0.8. The start is the first two principal
-/// components scaled to a standard deviation of 1e-4, so the result is deterministic. Cost is
-/// O(n²) per iteration: meant for at most a few thousand points.
+/// components scaled to a standard deviation of 1e-4, so the result is deterministic. Unlike
+/// scikit-learn, Q is not floored at machine epsilon (which only matters for pairs whose
+/// similarity is below 1e-16). Cost is O(n²) per iteration, over the cores: meant for at most a
+/// few thousand points.
 public struct TSNE: Sendable {
   /// Target perplexity (capped at `(n − 1) / 3`).
   public var perplexity: Double
@@ -59,36 +61,53 @@ public struct TSNE: Sendable {
     var update = [Double](repeating: 0, count: n * 2)
     var gains = [Double](repeating: 1, count: n * 2)
     var grad = [Double](repeating: 0, count: n * 2)
-    var q = [Double](repeating: 0, count: n * n)
+    // Per point: attraction Σ_j p_ij w_ij (y_i − y_j), repulsion Σ_j w_ij² (y_i − y_j) and
+    // Σ_j w_ij, with w_ij = 1 / (1 + ‖y_i − y_j‖²); the gradient is
+    // 4 (exaggeration · attraction − repulsion / Z) with Z = Σ_ij w_ij.
+    var terms = [Double](repeating: 0, count: n * 5)
     for it in 0..<iterations {
       let exaggeration = it < exaggerationIterations ? earlyExaggeration : 1
       let momentum = it < exaggerationIterations ? 0.5 : 0.8
-      // Student-t kernel and its normaliser.
-      var sum = 0.0
-      for i in 0..<n {
-        q[i * n + i] = 0
-        for j in (i + 1)..<n {
-          let dx = y[i * 2] - y[j * 2]
-          let dy = y[i * 2 + 1] - y[j * 2 + 1]
-          let w = 1 / (1 + dx * dx + dy * dy)
-          q[i * n + j] = w
-          q[j * n + i] = w
-          sum += 2 * w
+      y.withUnsafeBufferPointer { yb in
+        p.withUnsafeBufferPointer { pb in
+          terms.withUnsafeMutableBufferPointer { tb in
+            let out = tb
+            ParallelForRows.run(n, cost: n * 12) { i in
+              let yi0 = yb[i * 2]
+              let yi1 = yb[i * 2 + 1]
+              var ax = 0.0
+              var ay = 0.0
+              var rx = 0.0
+              var ry = 0.0
+              var z = 0.0
+              let row = i * n
+              for j in 0..<n where j != i {
+                let dx = yi0 - yb[j * 2]
+                let dy = yi1 - yb[j * 2 + 1]
+                let w = 1 / (1 + dx * dx + dy * dy)
+                let pw = pb[row + j] * w
+                let ww = w * w
+                ax += pw * dx
+                ay += pw * dy
+                rx += ww * dx
+                ry += ww * dy
+                z += w
+              }
+              out[i * 5] = ax
+              out[i * 5 + 1] = ay
+              out[i * 5 + 2] = rx
+              out[i * 5 + 3] = ry
+              out[i * 5 + 4] = z
+            }
+          }
         }
       }
+      var sum = 0.0
+      for i in 0..<n { sum += terms[i * 5 + 4] }
       let invSum = 1 / max(sum, Double.leastNonzeroMagnitude)
       for i in 0..<n {
-        var gx = 0.0
-        var gy = 0.0
-        for j in 0..<n where j != i {
-          let w = q[i * n + j]
-          let qij = max(w * invSum, Double.ulpOfOne)
-          let f = (exaggeration * p[i * n + j] - qij) * w
-          gx += f * (y[i * 2] - y[j * 2])
-          gy += f * (y[i * 2 + 1] - y[j * 2 + 1])
-        }
-        grad[i * 2] = 4 * gx
-        grad[i * 2 + 1] = 4 * gy
+        grad[i * 2] = 4 * (exaggeration * terms[i * 5] - terms[i * 5 + 2] * invSum)
+        grad[i * 2 + 1] = 4 * (exaggeration * terms[i * 5 + 1] - terms[i * 5 + 3] * invSum)
       }
       for k in 0..<(n * 2) {
         if update[k] * grad[k] < 0 { gains[k] += 0.2 } else { gains[k] *= 0.8 }
@@ -100,8 +119,8 @@ public struct TSNE: Sendable {
     return y
   }
 
-  /// Symmetrised joint probabilities `P = (P_{j|i} + P_{i|j}) / Σ`, floored at machine epsilon.
-  func jointProbabilities(values: [Float], count n: Int, dimension d: Int) -> [Double] {
+  /// Squared Euclidean distances between all rows, `[n, n]`.
+  func squaredDistances(values: [Float], count n: Int, dimension d: Int) -> [Double] {
     var dist = [Double](repeating: 0, count: n * n)
     for i in 0..<n {
       for j in (i + 1)..<n {
@@ -114,38 +133,70 @@ public struct TSNE: Sendable {
         dist[j * n + i] = s
       }
     }
-    let target = log(min(perplexity, Double(n - 1) / 3))
-    var p = [Double](repeating: 0, count: n * n)
+    return dist
+  }
+
+  /// `P_{j|i}` for one point: the Gaussian kernel on its squared distances whose precision is
+  /// found by binary search (at most 100 steps, entropy within 1e-5 of `log(perplexity)`), as
+  /// scikit-learn's `_binary_search_perplexity`.
+  func conditionalRow(_ dist: UnsafeBufferPointer<Double>, point i: Int, target: Double) -> [Double]
+  {
+    let n = dist.count
     var row = [Double](repeating: 0, count: n)
-    for i in 0..<n {
-      var beta = 1.0
-      var lo = -Double.infinity
-      var hi = Double.infinity
-      for _ in 0..<100 {
-        var sumP = 0.0
-        for j in 0..<n {
-          row[j] = j == i ? 0 : exp(-dist[i * n + j] * beta)
-          sumP += row[j]
-        }
-        if sumP == 0 { sumP = 1e-8 }
-        var weighted = 0.0
-        for j in 0..<n {
-          row[j] /= sumP
-          weighted += dist[i * n + j] * row[j]
-        }
-        let entropy = log(sumP) + beta * weighted
-        let diff = entropy - target
-        if abs(diff) <= 1e-5 { break }
-        if diff > 0 {
-          lo = beta
-          beta = hi == .infinity ? beta * 2 : (beta + hi) / 2
-        } else {
-          hi = beta
-          beta = lo == -.infinity ? beta / 2 : (beta + lo) / 2
-        }
+    var beta = 1.0
+    var lo = -Double.infinity
+    var hi = Double.infinity
+    for _ in 0..<100 {
+      var sumP = 0.0
+      for j in 0..<n {
+        row[j] = j == i ? 0 : exp(-dist[j] * beta)
+        sumP += row[j]
       }
-      for j in 0..<n { p[i * n + j] = row[j] }
+      if sumP == 0 { sumP = 1e-8 }
+      var weighted = 0.0
+      for j in 0..<n {
+        row[j] /= sumP
+        weighted += dist[j] * row[j]
+      }
+      let entropy = log(sumP) + beta * weighted
+      let diff = entropy - target
+      if abs(diff) <= 1e-5 { break }
+      if diff > 0 {
+        lo = beta
+        beta = hi == .infinity ? beta * 2 : (beta + hi) / 2
+      } else {
+        hi = beta
+        beta = lo == -.infinity ? beta / 2 : (beta + lo) / 2
+      }
     }
+    return row
+  }
+
+  /// The perplexity actually used for `n` points (capped at `(n − 1) / 3`).
+  func effectivePerplexity(_ n: Int) -> Double { min(perplexity, Double(n - 1) / 3) }
+
+  /// `P_{j|i}` of one point of row-major data (for checks).
+  func conditionalRow(values: [Float], count n: Int, dimension d: Int, point i: Int) -> [Double] {
+    let dist = squaredDistances(values: values, count: n, dimension: d)
+    return dist.withUnsafeBufferPointer {
+      conditionalRow(
+        UnsafeBufferPointer(rebasing: $0[(i * n)..<((i + 1) * n)]), point: i,
+        target: log(effectivePerplexity(n)))
+    }
+  }
+
+  /// Symmetrised joint probabilities `P = (P_{j|i} + P_{i|j}) / Σ`, floored at machine epsilon.
+  func jointProbabilities(values: [Float], count n: Int, dimension d: Int) -> [Double] {
+    let dist = squaredDistances(values: values, count: n, dimension: d)
+    let target = log(effectivePerplexity(n))
+    let rows: [[Double]] = dist.withUnsafeBufferPointer { db in
+      ParallelMap.map(n, costPerItem: n * 200) { i in
+        conditionalRow(
+          UnsafeBufferPointer(rebasing: db[(i * n)..<((i + 1) * n)]), point: i, target: target)
+      }
+    }
+    var p = [Double](repeating: 0, count: n * n)
+    for i in 0..<n { for j in 0..<n { p[i * n + j] = rows[i][j] } }
     var total = 0.0
     for i in 0..<n {
       for j in (i + 1)..<n {

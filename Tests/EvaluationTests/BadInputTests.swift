@@ -146,6 +146,34 @@ struct BadInputTests {
     #expect(r.warnings.contains { $0.contains("all-zero row") && $0.contains("B") })
   }
 
+  @Test("one evaluated gene: no crash, mAP null, sweep skipped")
+  func oneGene() throws {
+    let complexes = try TestData.corum()
+    let e = try GeneEmbedding(genes: ["PSMA5", "ctrl"], values: [1, 2, 3, 4, 5, 6], dimension: 3)
+    let r = try Evaluator.evaluate(
+      embedding: e, complexes: complexes, options: EvaluationOptions(restarts: 3, randomDraws: 2))
+    #expect(r.main.genes == ["PSMA5"] && r.main.map == nil && r.main.sweep.isEmpty)
+    #expect(r.main.kmeans?.k == 1)
+    let json = r.metricsJSON()
+    #expect(json["n_genes"] == .int(1) && json["map"] == .null)
+    let dir = try TestData.folder("one-gene")
+    let files = try r.write(to: dir)
+    #expect(files.count >= 2)
+  }
+
+  @Test("a single complex among the evaluated genes is flagged")
+  func singleComplex() throws {
+    let t = try ComplexAssignment(genes: ["A", "B", "C"], complexIDs: ["1", "1", "1"])
+    let e = try GeneEmbedding(
+      genes: ["A", "B", "C", "D"], values: [1, 0, 0.9, 0.1, 0, 1, 5, 5], dimension: 2)
+    let r = try Evaluator.evaluate(
+      embedding: e, complexes: t,
+      options: EvaluationOptions(restarts: 2, kRange: nil, randomDraws: 0, projections: false))
+    #expect(r.k == 1 && r.main.kmeans?.nmi.mean == 1)
+    #expect(r.main.genesNotInTable == ["D"])
+    #expect(r.warnings.contains { $0.contains("belong to 1 complex") })
+  }
+
   @Test("a baseline that does not match the table is skipped with a warning")
   func badBaseline() throws {
     let complexes = try TestData.corum()

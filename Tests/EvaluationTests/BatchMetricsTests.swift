@@ -46,9 +46,9 @@ struct BatchMetricsTests {
     #expect(m.cellsUsed == n && !m.subsampled)
     #expect(abs((m.asw ?? -1) - (try c.double("asw"))) < 1e-6)
     #expect(m.aswLabels == (try c.int("asw_labels")))
-    #expect(abs(m.knnAccuracy - (try c.double("knn_accuracy"))) < 1e-12)
+    #expect(abs((m.knnAccuracy ?? -1) - (try c.double("knn_accuracy"))) < 1e-12)
     #expect(abs(m.chance - (try c.double("chance"))) < 1e-12)
-    #expect(abs(m.graphConnectivity - (try c.double("graph_connectivity"))) < 1e-12)
+    #expect(abs((m.graphConnectivity ?? -1) - (try c.double("graph_connectivity"))) < 1e-12)
     #expect(m.batches == 3 && abs(m.chanceUniform - 1.0 / 3) < 1e-15)
   }
 
@@ -94,6 +94,25 @@ struct BatchMetricsTests {
     }
   }
 
+  @Test("huge and tiny magnitudes give the same neighbours as moderate ones")
+  func magnitudes() {
+    var rng = SplitMix(seed: 11)
+    let v = (0..<(200 * 3)).map { _ in Float(rng.next()) }
+    let reference = NearestNeighbors.compute(values: v, count: 200, dimension: 3, k: 5)
+    for factor in [Float(1e25), Float(1e15), Float(1e-15), Float(1e-25)] {
+      let scaled = NearestNeighbors.compute(
+        values: v.map { $0 * factor }, count: 200, dimension: 3, k: 5)
+      #expect(scaled.indices == reference.indices, "factor \(factor)")
+      // Squared distances scale by factor² where single precision can hold them.
+      if factor == 1e15 || factor == 1e-15 {
+        for i in 0..<50 {
+          let expected = reference.squaredDistances[i] * factor * factor
+          #expect(abs(scaled.squaredDistances[i] - expected) <= 1e-4 * expected)
+        }
+      }
+    }
+  }
+
   @Test("k is capped at n − 1 and a point is never its own neighbour")
   func smallInputs() {
     let v: [Float] = [0, 0, 1, 0, 0, 1]
@@ -129,6 +148,16 @@ struct BatchMetricsTests {
     #expect(c.knnAccuracy != a.knnAccuracy || c.asw != a.asw)
     let rows = BatchEffect.subsample(n, 200, seed: 9)
     #expect(Set(rows).count == 200 && rows == rows.sorted())
+  }
+
+  @Test("a single cell gives no kNN metrics instead of a made-up number")
+  func singleCell() throws {
+    let cells = try CellCodes(
+      values: [1, 2], dimension: 2, geneIndex: [0], geneNames: ["a"], batchIndex: [0],
+      batchNames: ["b"])
+    let m = BatchEffect.measure(cells: cells)
+    #expect(m.knnAccuracy == nil && m.graphConnectivity == nil && m.asw == nil)
+    #expect(m.cellsUsed == 1 && m.chance == 1)
   }
 
   @Test("a single batch gives no ASW")

@@ -16,7 +16,7 @@ struct OutputFormatTests {
     let compact = v.serialized(indent: 0)
     #expect(
       compact
-        == #"{"z":3,"a":0.25,"nan":null,"inf":null,"whole":2,"text":"a\"b\\c\nd\u0001é","list":[true, null],"empty":{}}"#
+        == #"{"z":3,"a":0.25,"nan":null,"inf":null,"whole":2.0,"text":"a\"b\\c\nd\u0001é","list":[true, null],"empty":{}}"#
         .replacingOccurrences(of: "[true, null]", with: "[true,null]"))
     let parsed = try #require(
       try JSONSerialization.jsonObject(with: Data(v.serialized().utf8)) as? [String: Any])
