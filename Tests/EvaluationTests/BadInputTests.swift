@@ -149,7 +149,7 @@ struct BadInputTests {
   @Test("one evaluated gene: no crash, mAP null, sweep skipped")
   func oneGene() throws {
     let complexes = try TestData.corum()
-    let e = try GeneEmbedding(genes: ["PSMA5", "ctrl"], values: [1, 2, 3, 4, 5, 6], dimension: 3)
+    let e = try GeneEmbedding(genes: ["PSMA5", "ctrl"], values: [1, 2, 3, 4, 5, 6], dimension: 3, input: "embedding")
     let r = try Evaluator.evaluate(
       embedding: e, complexes: complexes, options: EvaluationOptions(restarts: 3, randomDraws: 2))
     #expect(r.main.genes == ["PSMA5"] && r.main.map == nil && r.main.sweep.isEmpty)

@@ -152,7 +152,7 @@ struct BatchMetricsTests {
 
   @Test("a single cell gives no kNN metrics instead of a made-up number")
   func singleCell() throws {
-    let cells = try CellCodes(
+    let cells = try LabeledCodes(
       values: [1, 2], dimension: 2, geneIndex: [0], geneNames: ["a"], batchIndex: [0],
       batchNames: ["b"])
     let m = BatchEffect.measure(cells: cells)
