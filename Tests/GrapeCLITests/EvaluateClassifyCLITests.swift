@@ -1,0 +1,59 @@
+import Foundation
+import OPSData
+import Testing
+import TestSupport
+
+/// `grape features`, `evaluate` and `classify` end to end on a tiny simulated screen.
+@Suite struct EvaluateClassifyCLITests {
+  static func screen(_ dir: String) throws -> String {
+    let r = try GrapeCommand.run(["simulate", "--out", "\(dir)/s.h5", "--size", "16", "--cells-per-gene", "3", "--batches", "2", "--quiet", "--seed", "5"])
+    #expect(r.status == 0, "\(r.stderr)")
+    return "\(dir)/s.h5"
+  }
+
+  @Test func featuresThenEvaluate() throws {
+    let dir = makeTemporaryFolder("cli-eval")
+    let store = try Self.screen(dir)
+    let f = try GrapeCommand.run(["features", "--data", store, "--out", "\(dir)/feat.tsv", "--components", "8"])
+    #expect(f.status == 0, "\(f.stderr)")
+    #expect(try GeneEmbedding.read(from: "\(dir)/feat.tsv").dimension == 8)
+    let e = try GrapeCommand.run([
+      "evaluate", "--embedding", "\(dir)/feat.tsv", "--out", "\(dir)/ev", "--restarts", "5", "--k-range", "5-7", "--no-figures",
+      "--baseline", "\(dir)/feat.tsv",
+    ])
+    #expect(e.status == 0, "\(e.stderr)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/ev/metrics.json"))) as? [String: Any])
+    #expect(json["n_genes"] as? Int == 105 && json["n_complexes"] as? Int == 14)
+    #expect((json["kmeans"] as? [String: Any])?["restarts"] as? Int == 5)
+    #expect((json["k_sweep"] as? [Any])?.count == 3)
+    #expect(json["batch"] == nil)
+    #expect(FileManager.default.fileExists(atPath: "\(dir)/ev/report.md"))
+    // Exactly one of --embedding and --cells.
+    let bad = try GrapeCommand.run(["evaluate", "--out", "\(dir)/x"])
+    #expect(bad.status != 0 && bad.stderr.contains("--embedding"), "\(bad.stderr)")
+  }
+
+  @Test func classifyTrainAndEvaluate() throws {
+    let dir = makeTemporaryFolder("cli-classify")
+    let store = try Self.screen(dir)
+    let t = try GrapeCommand.run([
+      "classify", "train", "--data", store, "--run", "\(dir)/run", "--method", "abra", "--holdout-batches", "B2", "--steps", "3",
+      "--batch-size", "8",
+    ])
+    #expect(t.status == 0, "\(t.stderr)")
+    let e = try GrapeCommand.run([
+      "classify", "evaluate", "--run", "\(dir)/run", "--data", store, "--out", "\(dir)/ev", "--tta", "--tta-batch", "8", "--no-curve",
+      "--features-out", "\(dir)/feat.h5",
+    ])
+    #expect(e.status == 0, "\(e.stderr)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/ev/metrics.json"))) as? [String: Any])
+    #expect(json["method"] as? String == "abra" && json["tta"] as? Bool == true)
+    #expect((json["per_batch"] as? [String: Any])?.keys.sorted() == ["B2"])
+    let acc = try #require(json["accuracy"] as? Double)
+    #expect(acc >= 0 && acc <= 1)
+    #expect(FileManager.default.fileExists(atPath: "\(dir)/feat.h5"))
+    // An unknown held-out batch is named.
+    let bad = try GrapeCommand.run(["classify", "train", "--data", store, "--run", "\(dir)/r2", "--holdout-batches", "B9", "--steps", "1"])
+    #expect(bad.status != 0 && bad.stderr.contains("B9"), "\(bad.stderr)")
+  }
+}
