@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN := .build/release/grape
 DEMO_DIR ?= demo-output
 
-.PHONY: all deps build release test demo bench clean
+.PHONY: all deps build release test demo bench bench-compare clean
 
 all: build
 
@@ -27,6 +27,11 @@ demo: release
 
 bench: release
 	$(BIN) bench ops
+	$(BIN) bench train --preset cpu --steps 10
+
+# Grape against PyTorch CPU on the same networks and step (needs `pip install torch`).
+bench-compare: release
+	BIN=$(BIN) bash scripts/bench_compare.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)
