@@ -1,3 +1,4 @@
+import TensorCore
 /// A JSON value whose objects keep their key order, with a deterministic serialiser.
 ///
 /// Reports are written with it so that `metrics.json` lists keys in the contract's order and
@@ -90,24 +91,7 @@ public enum JSONValue: Sendable, Equatable {
   }
 
   private static func escape(_ s: String, into out: inout String) {
-    out += "\""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if scalar.value < 0x20 {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    out += "\""
+    out += jsonString(s)  // TensorCore's JSON string literal
   }
 
   /// Structural equality (objects compare keys in order; NaN equals NaN).
