@@ -213,4 +213,45 @@ func makeSmallStore(
     while try stopped.next() != nil { after += 1 }
     #expect(after <= 1)
   }
+
+  @Test(.enabled(if: Python.available(["h5py"])))
+  func h5pyReadsTheStoreAsDocumented() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = dir.path("cells.h5")
+    _ = try makeSmallStore(at: path, cells: 9)
+    let output = try Python.run(
+      """
+      import sys, json, h5py
+      with h5py.File(sys.argv[1], "r") as f:
+          a = f.attrs
+          print(json.dumps({
+              "format": a["format"], "version": int(a["version"]), "channels": [str(c) for c in a["channels"]],
+              "control": a["control"], "preprocessing": json.loads(a["preprocessing"]),
+              "shape": list(f["images"].shape), "dtype": str(f["images"].dtype), "chunks": list(f["images"].chunks),
+              "compression": f["images"].compression, "shuffle": f["images"].shuffle,
+              "genes": list(f["genes"].asstr()[...]), "batches": list(f["batches"].asstr()[...]),
+              "gene": f["obs/gene"][...].tolist(), "gene_dtype": str(f["obs/gene"].dtype),
+              "plate": list(f["obs/plate"].asstr()[...]), "pixel": int(f["images"][4, 2, 3, 1]),
+              "truth": f["truth/complex"][...].tolist()}))
+      """, arguments: [path])
+    let decoded = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+    #expect(decoded?["format"] as? String == "grape-cells")
+    #expect(decoded?["version"] as? Int == 1)
+    #expect(decoded?["channels"] as? [String] == ["DNA", "tubulin", "actin"])
+    #expect(decoded?["control"] as? String == "g0")
+    #expect((decoded?["preprocessing"] as? [String: String])?["normalize"] == "none")
+    #expect(decoded?["shape"] as? [Int] == [9, 3, 4, 5])
+    #expect(decoded?["dtype"] as? String == "uint16")
+    #expect(decoded?["chunks"] as? [Int] == [1, 3, 4, 5])
+    #expect(decoded?["compression"] as? String == "gzip")
+    #expect(decoded?["shuffle"] as? Bool == true)
+    #expect(decoded?["genes"] as? [String] == ["g0", "g1", "g2", "g3"])
+    #expect(decoded?["batches"] as? [String] == ["b0", "b1"])
+    #expect(decoded?["gene"] as? [Int] == (0..<9).map { $0 % 4 })
+    #expect(decoded?["gene_dtype"] as? String == "int32")
+    #expect(decoded?["plate"] as? [String] == (0..<9).map { "P\($0 % 2)" })
+    #expect(decoded?["pixel"] as? Int == 400 + (2 * 4 + 3) * 5 + 1)
+    #expect(decoded?["truth"] as? [Int] == [-1, 0, 0, 1])
+  }
 }
