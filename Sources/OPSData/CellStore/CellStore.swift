@@ -149,7 +149,7 @@ public final class CellStore: @unchecked Sendable {
     if let bad = indices.first(where: { $0 < 0 || $0 >= count }) {
       throw OPSDataError.invalidArgument(name: "\(path) /images", message: "cell \(bad) is outside 0..<\(count)")
     }
-    guard let codec, codec.level != nil else {
+    guard let codec else {
       try imageData.readRows(indices, into: buffer)
       return
     }
