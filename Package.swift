@@ -13,6 +13,9 @@ let systemLibraries: [Target] = [
   .systemLibrary(
     name: "CTIFF", path: "Sources/CTIFF", pkgConfig: "libtiff-4",
     providers: [.apt(["libtiff-dev"])]),
+  .systemLibrary(
+    name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+    providers: [.apt(["zlib1g-dev"])]),
 ]
 
 // Release-like optimisation for the numeric kernels even in debug test builds would change
@@ -24,7 +27,7 @@ let unsafeFlags: [SwiftSetting] = []
 let libraries: [Target] = [
   .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: unsafeFlags),
   .target(name: "NeuralNet", dependencies: ["TensorCore"]),
-  .target(name: "OPSData", dependencies: ["TensorCore", "CHDF5", "CTIFF"]),
+  .target(name: "OPSData", dependencies: ["TensorCore", "CHDF5", "CTIFF", "CZlib"]),
   .target(name: "GRAPE", dependencies: ["TensorCore", "NeuralNet", "OPSData"]),
   .target(name: "ABRA", dependencies: ["TensorCore", "NeuralNet", "OPSData", "GRAPE"]),
   .target(name: "Evaluation", dependencies: ["TensorCore", "OPSData", "CBLAS"]),

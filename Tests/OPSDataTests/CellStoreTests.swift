@@ -213,4 +213,92 @@ func makeSmallStore(
     while try stopped.next() != nil { after += 1 }
     #expect(after <= 1)
   }
+
+  @Test(.enabled(if: Python.available(["h5py"])))
+  func h5pyReadsTheStoreAsDocumented() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = dir.path("cells.h5")
+    _ = try makeSmallStore(at: path, cells: 9)
+    let output = try Python.run(
+      """
+      import sys, json, h5py
+      with h5py.File(sys.argv[1], "r") as f:
+          a = f.attrs
+          print(json.dumps({
+              "format": a["format"], "version": int(a["version"]), "channels": [str(c) for c in a["channels"]],
+              "control": a["control"], "preprocessing": json.loads(a["preprocessing"]),
+              "shape": list(f["images"].shape), "dtype": str(f["images"].dtype), "chunks": list(f["images"].chunks),
+              "compression": f["images"].compression, "shuffle": f["images"].shuffle,
+              "genes": list(f["genes"].asstr()[...]), "batches": list(f["batches"].asstr()[...]),
+              "gene": f["obs/gene"][...].tolist(), "gene_dtype": str(f["obs/gene"].dtype),
+              "plate": list(f["obs/plate"].asstr()[...]), "pixel": int(f["images"][4, 2, 3, 1]),
+              "truth": f["truth/complex"][...].tolist(), "total": int(f["images"][...].astype("int64").sum())}))
+      """, arguments: [path])
+    let decoded = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+    #expect(decoded?["format"] as? String == "grape-cells")
+    #expect(decoded?["version"] as? Int == 1)
+    #expect(decoded?["channels"] as? [String] == ["DNA", "tubulin", "actin"])
+    #expect(decoded?["control"] as? String == "g0")
+    #expect((decoded?["preprocessing"] as? [String: String])?["normalize"] == "none")
+    #expect(decoded?["shape"] as? [Int] == [9, 3, 4, 5])
+    #expect(decoded?["dtype"] as? String == "uint16")
+    #expect(decoded?["chunks"] as? [Int] == [1, 3, 4, 5])
+    #expect(decoded?["compression"] as? String == "gzip")
+    #expect(decoded?["shuffle"] as? Bool == true)
+    #expect(decoded?["genes"] as? [String] == ["g0", "g1", "g2", "g3"])
+    #expect(decoded?["batches"] as? [String] == ["b0", "b1"])
+    #expect(decoded?["gene"] as? [Int] == (0..<9).map { $0 % 4 })
+    #expect(decoded?["gene_dtype"] as? String == "int32")
+    #expect(decoded?["plate"] as? [String] == (0..<9).map { "P\($0 % 2)" })
+    #expect(decoded?["pixel"] as? Int == 400 + (2 * 4 + 3) * 5 + 1)
+    #expect(decoded?["truth"] as? [Int] == [-1, 0, 0, 1])
+    #expect(decoded?["total"] as? Int == (0..<9).reduce(0) { total, k in total + (0..<60).reduce(0) { $0 + k * 100 + $1 } })
+  }
+
+  @Test(arguments: [PixelType.uint16, .float32])
+  func chunkCodecMatchesHDF5Filters(type: PixelType) throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = dir.path("codec.h5")
+    let file = try HDF5File.create(path)
+    let elements = 3 * 5 * 7
+    let options = HDF5DatasetOptions(extendable: true, chunk: [1], deflateLevel: 1, shuffle: true)
+    let values: [Float] = (0..<(4 * elements)).map { Float(($0 * 7919) % 3001) }
+    let viaHDF5 = try file.root.createDataset("a", type: type == .uint16 ? .uint16 : .float32, shape: [0, 3, 5, 7], options: options)
+    let direct = try file.root.createDataset("b", type: type == .uint16 ? .uint16 : .float32, shape: [4, 3, 5, 7], options: options)
+    let codec = CellChunkCodec(elementSize: type.byteSize, elements: elements, level: 1)
+    if type == .uint16 {
+      let samples = values.map { UInt16($0) }
+      try viaHDF5.append(samples)
+      for cell in 0..<4 {
+        let bytes = try Array(samples[(cell * elements)..<((cell + 1) * elements)]).withUnsafeBytes { try codec.encode($0) }
+        try bytes.withUnsafeBytes { try direct.writeChunk(at: [cell, 0, 0, 0], bytes: $0) }
+      }
+    } else {
+      try viaHDF5.append(values)
+      for cell in 0..<4 {
+        let bytes = try Array(values[(cell * elements)..<((cell + 1) * elements)]).withUnsafeBytes { try codec.encode($0) }
+        try bytes.withUnsafeBytes { try direct.writeChunk(at: [cell, 0, 0, 0], bytes: $0) }
+      }
+    }
+    try file.commit()
+    let reader = try HDF5File.open(path)
+    // Chunks written by hand decode through HDF5's pipeline ...
+    #expect(try reader.dataset("b").read(as: Float.self) == values)
+    // ... and chunks written by HDF5 decode through the codec.
+    let a = try reader.dataset("a")
+    for cell in 0..<4 {
+      let (bytes, mask) = try a.readChunk(at: [cell, 0, 0, 0])
+      #expect(mask == 0)
+      var decoded = [UInt8](repeating: 0, count: codec.rawBytes)
+      #expect(decoded.withUnsafeMutableBytes { codec.decode(bytes, filterMask: mask, into: $0) })
+      let floats: [Float] = type == .uint16
+        ? decoded.withUnsafeBytes { Array($0.bindMemory(to: UInt16.self)).map(Float.init) }
+        : decoded.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+      #expect(floats == Array(values[(cell * elements)..<((cell + 1) * elements)]))
+    }
+    var garbage = [UInt8](repeating: 0, count: codec.rawBytes)
+    #expect(!garbage.withUnsafeMutableBytes { codec.decode([1, 2, 3], filterMask: 0, into: $0) })
+  }
 }

@@ -44,6 +44,11 @@ public final class CellStore: @unchecked Sendable {
   public let batchOfCell: [Int32]
 
   let imageData: HDF5Dataset
+  /// The codec for decoding one-cell chunks outside HDF5, or `nil` to read through HDF5.
+  let codec: CellChunkCodec?
+
+  /// Threads that decompress cells in parallel on reads of compressed stores (default: all cores).
+  public let decompressionThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
   /// The shape of one cell, `[C, H, W]`.
   public var cellShape: [Int] { [channels.count, height, width] }
@@ -101,6 +106,15 @@ public final class CellStore: @unchecked Sendable {
     case let other:
       throw notAStore("/images holds \(other?.rawValue ?? "an unsupported type"), expected uint16 or float32")
     }
+    // One cell per chunk with no filters or with shuffle+deflate: chunks are decoded here, in
+    // parallel; any other layout is read through HDF5's own pipeline.
+    let filters = try imageData.filters
+    if try imageData.chunkShape == [1, shape[1], shape[2], shape[3]], filters == [] || filters == ["shuffle", "deflate"] {
+      codec = CellChunkCodec(
+        elementSize: pixelType.byteSize, elements: shape[1] * shape[2] * shape[3], level: filters.isEmpty ? nil : 1)
+    } else {
+      codec = nil
+    }
     let genes = try root.dataset(CellStoreFormat.genes).readStrings()
     let batches = try root.dataset(CellStoreFormat.batches).readStrings()
     let geneOfCell = try root.dataset(CellStoreFormat.gene).read(as: Int32.self)
@@ -135,7 +149,47 @@ public final class CellStore: @unchecked Sendable {
     if let bad = indices.first(where: { $0 < 0 || $0 >= count }) {
       throw OPSDataError.invalidArgument(name: "\(path) /images", message: "cell \(bad) is outside 0..<\(count)")
     }
-    try imageData.readRows(indices, into: buffer)
+    guard let codec else {
+      try imageData.readRows(indices, into: buffer)
+      return
+    }
+    try readChunks(indices, codec: codec, into: buffer)
+  }
+
+  /// Reads the stored chunks of `indices` (serially, inside HDF5) and decodes them into floats on
+  /// several threads.
+  private func readChunks(_ indices: [Int], codec: CellChunkCodec, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+    var stored: [(bytes: [UInt8], filterMask: UInt32)] = []
+    stored.reserveCapacity(indices.count)
+    for index in indices { stored.append(try imageData.readChunk(at: [index, 0, 0, 0])) }
+    let perCell = valuesPerCell
+    let workers = max(1, min(decompressionThreads, indices.count))
+    let failed = Locked<Int?>(nil)
+    let output = UncheckedBox(buffer)
+    let chunks = stored
+    let type = pixelType
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: codec.rawBytes, alignment: 16)
+      defer { scratch.deallocate() }
+      for k in stride(from: worker, to: chunks.count, by: workers) {
+        guard let base = output.value.baseAddress else { return }
+        let slot = base + k * perCell
+        if type == .float32 {
+          let destination = UnsafeMutableRawBufferPointer(start: slot, count: perCell * 4)
+          if !codec.decode(chunks[k].bytes, filterMask: chunks[k].filterMask, into: destination) { failed.withLock { $0 = k } }
+        } else {
+          if !codec.decode(chunks[k].bytes, filterMask: chunks[k].filterMask, into: scratch) {
+            failed.withLock { $0 = k }
+            continue
+          }
+          let samples = scratch.bindMemory(to: UInt16.self)
+          for i in 0..<perCell { slot[i] = Float(samples[i]) }
+        }
+      }
+    }
+    if let k = failed.withLock({ $0 }) {
+      throw OPSDataError.hdf5(path: path, object: CellStoreFormat.images, operation: "decode cell \(indices[k])", detail: "damaged chunk")
+    }
   }
 
   /// The images of the cells at `indices` in their stored type.

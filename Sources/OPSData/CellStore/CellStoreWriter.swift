@@ -37,7 +37,11 @@ public final class CellStoreWriter {
   /// The number of cells appended so far.
   public private(set) var count = 0
 
+  /// Threads that compress cells in parallel when the store is deflated (default: all cores).
+  public var compressionThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
   private let imageData: HDF5Dataset
+  private let codec: CellChunkCodec
   private let geneData: HDF5Dataset
   private let batchData: HDF5Dataset
   private var provenanceFields: [String]?
@@ -93,6 +97,9 @@ public final class CellStoreWriter {
     self.genes = genes
     self.batches = batches
     self.control = control
+    var level: Int?
+    if case .deflate(let l) = compression { level = l }
+    codec = CellChunkCodec(elementSize: pixelType.byteSize, elements: channels.count * height * width, level: level)
     file = try HDF5File.create(path)
     let root = try file.root
     var imageOptions = HDF5DatasetOptions(extendable: true, chunk: [1, channels.count, height, width])
@@ -134,9 +141,9 @@ public final class CellStoreWriter {
     let n = try validate(imageCount: images.count, genes: genes, batches: batches, provenance: provenance)
     if n == 0 { return }
     if pixelType == .uint16 {
-      try imageData.append(images)
+      try appendImages(images, cells: n)
     } else {
-      try imageData.append(images.map { Float($0) })
+      try appendImages(images.map { Float($0) }, cells: n)
     }
     try appendObs(n: n, genes: genes, batches: batches, provenance: provenance)
   }
@@ -152,7 +159,7 @@ public final class CellStoreWriter {
         name: "\(path) /images", message: "cell \(count + bad / valuesPerCell) has a non-finite sample (\(images[bad]))")
     }
     if pixelType == .float32 {
-      try imageData.append(images)
+      try appendImages(images, cells: n)
     } else {
       var converted = [UInt16](repeating: 0, count: images.count)
       for (i, v) in images.enumerated() {
@@ -162,7 +169,7 @@ public final class CellStoreWriter {
         }
         converted[i] = UInt16(v)
       }
-      try imageData.append(converted)
+      try appendImages(converted, cells: n)
     }
     try appendObs(n: n, genes: genes, batches: batches, provenance: provenance)
   }
@@ -256,6 +263,41 @@ public final class CellStoreWriter {
       throw invalid("provenance '\(name)' has \(c) entries for \(n) cells")
     }
     return n
+  }
+
+  /// Appends `cells` images in the store's sample type: through HDF5 when uncompressed; otherwise
+  /// compressed on ``compressionThreads`` threads and written as finished chunks.
+  private func appendImages<T: HDF5Scalar>(_ values: [T], cells: Int) throws {
+    guard codec.level != nil else {
+      try imageData.append(values)
+      return
+    }
+    let encoded = Locked([[UInt8]](repeating: [], count: cells))
+    let failure = Locked<Error?>(nil)
+    let workers = max(1, min(compressionThreads, cells))
+    let codec = self.codec
+    try values.withUnsafeBytes { raw in
+      let source = UncheckedBox(raw)
+      DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        for cell in stride(from: worker, to: cells, by: workers) {
+          let start = cell * codec.rawBytes
+          do {
+            let bytes = try codec.encode(UnsafeRawBufferPointer(rebasing: source.value[start..<(start + codec.rawBytes)]))
+            encoded.withLock { $0[cell] = bytes }
+          } catch {
+            failure.withLock { $0 = error }
+          }
+        }
+      }
+      if let error = failure.withLock({ $0 }) {
+        throw OPSDataError.io(path: path, message: "cannot compress cells: \(error)")
+      }
+    }
+    try imageData.resize(rows: count + cells)
+    let chunks = encoded.withLock { $0 }
+    for (k, bytes) in chunks.enumerated() {
+      try bytes.withUnsafeBytes { try imageData.writeChunk(at: [count + k, 0, 0, 0], bytes: $0) }
+    }
   }
 
   private func appendObs(n: Int, genes: [Int32], batches: [Int32], provenance: CellProvenance?) throws {

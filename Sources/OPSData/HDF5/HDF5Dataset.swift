@@ -343,8 +343,8 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     _ = try check(H5Dwrite(id, memType, memSpace.id, fileSpace.id, 0, raw.baseAddress), "write rows \(start)..<\(start + rows)")
   }
 
-  /// Reads rows in any order: sorted runs of consecutive rows are read in one call each (batched
-  /// into union selections), then scattered to their output positions.
+  /// Reads rows in any order: sorted runs of consecutive rows are read in one call each, then
+  /// scattered to their output positions.
   private func readRowsRaw(
     _ indices: [Int], shape: [Int], memType: hid_t, elementSize: Int, into output: UnsafeMutableRawPointer
   ) throws {
@@ -383,35 +383,19 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     defer { scratch?.deallocate() }
     let target = scratch ?? output
 
-    // Group distinct rows into runs, and runs into batches of at most `maxRuns` selections.
-    let maxRuns = 512
+    // One read per run of consecutive rows: a single regular hyperslab each, which HDF5 maps to
+    // chunks quickly (a union of many hyperslabs falls back to element-by-element mapping).
     var runStart = 0
-    var batchFirstDistinct = 0
-    var runsInBatch: [(start: Int, count: Int)] = []
-    func flush(upTo endDistinct: Int) throws {
-      guard !runsInBatch.isEmpty else { return }
-      _ = try check(H5Sselect_none(fileSpace.id), "clear selection")
-      for run in runsInBatch {
-        var offset = [hsize_t](repeating: 0, count: shape.count)
-        offset[0] = hsize_t(run.start)
-        var counts = shape.map { hsize_t($0) }
-        counts[0] = hsize_t(run.count)
-        _ = try check(H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_OR, &offset, nil, &counts, nil), "select rows")
-      }
-      var memDims = shape.map { hsize_t($0) }
-      memDims[0] = hsize_t(endDistinct - batchFirstDistinct)
-      let memSpace = ScopedID(H5Screate_simple(Int32(memDims.count), &memDims, nil), .dataspace)
+    for k in 1...distinctRows.count where k == distinctRows.count || distinctRows[k] != distinctRows[k - 1] + 1 {
+      var offset = [hsize_t](repeating: 0, count: shape.count)
+      offset[0] = hsize_t(distinctRows[runStart])
+      var counts = shape.map { hsize_t($0) }
+      counts[0] = hsize_t(k - runStart)
+      _ = try check(H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, &offset, nil, &counts, nil), "select rows")
+      let memSpace = ScopedID(H5Screate_simple(Int32(counts.count), &counts, nil), .dataspace)
       _ = try check(memSpace.id, "create memory dataspace")
-      _ = try check(H5Dread(id, memType, memSpace.id, fileSpace.id, 0, target + batchFirstDistinct * rowBytes), "read rows")
-      runsInBatch.removeAll(keepingCapacity: true)
-      batchFirstDistinct = endDistinct
-    }
-    for k in 1...distinctRows.count {
-      if k == distinctRows.count || distinctRows[k] != distinctRows[k - 1] + 1 {
-        runsInBatch.append((start: distinctRows[runStart], count: k - runStart))
-        runStart = k
-        if runsInBatch.count == maxRuns || k == distinctRows.count { try flush(upTo: k) }
-      }
+      _ = try check(H5Dread(id, memType, memSpace.id, fileSpace.id, 0, target + runStart * rowBytes), "read rows")
+      runStart = k
     }
 
     if let scratch {

@@ -56,7 +56,10 @@ public final class HDF5File: @unchecked Sendable {
           path: path, object: "", operation: "open", detail: "not an HDF5 file")
       }
       let flags = writable ? grape_h5f_acc_rdwr() : grape_h5f_acc_rdonly()
-      let id = H5Fopen(path, flags, 0)
+      let fapl = ScopedID(H5Pcreate(grape_h5p_file_access()), .propertyList)
+      try HDF5Library.check(fapl.id, path: path, object: "", "create file-access properties")
+      try disableFileLocking(fapl.id, path: path)
+      let id = H5Fopen(path, flags, fapl.id)
       try HDF5Library.check(id, path: path, object: "", "open")
       return HDF5File(path: path, writable: writable, id: id, temporaryPath: nil)
     }
@@ -84,6 +87,7 @@ public final class HDF5File: @unchecked Sendable {
       // A created file has a unique temporary name, so closing it may close all its objects.
       try HDF5Library.check(
         H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), path: path, object: "", "set close degree")
+      try disableFileLocking(fapl.id, path: path)
       let id = H5Fcreate(temporary, grape_h5f_acc_excl(), 0, fapl.id)
       try HDF5Library.check(id, path: path, object: "", "create")
       return HDF5File(path: path, writable: true, id: id, temporaryPath: temporary)
@@ -163,6 +167,16 @@ public final class HDF5File: @unchecked Sendable {
   public var isOpen: Bool { HDF5Library.sync { handle.isOpen } }
 
   // MARK: - Internal bookkeeping
+
+  /// Turns off HDF5's advisory file locks (`flock`) for a file-access property list.
+  ///
+  /// HDF5 opens files without close-on-exec, so a child process started by any thread inherits the
+  /// descriptor and with it the lock, which then makes later opens of the same file fail with
+  /// "unable to lock file" for as long as the child runs. Created files have unique temporary
+  /// names, and readers do not need the lock, so it is not used.
+  private static func disableFileLocking(_ fapl: hid_t, path: String) throws {
+    try HDF5Library.check(H5Pset_file_locking(fapl, false, true), path: path, object: "", "disable file locking")
+  }
 
   /// Records a child object so that closing the file closes it first.
   func register(_ child: HDF5Handle) {

@@ -1,0 +1,4 @@
+#ifndef GRAPE_CZLIB_SHIM_H
+#define GRAPE_CZLIB_SHIM_H
+#include <zlib.h>
+#endif
