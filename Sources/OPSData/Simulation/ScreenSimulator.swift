@@ -115,8 +115,9 @@ public struct ScreenSimulator: Sendable {
       geneBatchCounts: layout.geneBatchCounts, config: config)
   }
 
-  /// The default number of rendering threads: the machine's active cores.
-  public static var defaultThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+  /// The default number of rendering threads: TensorCore's `Parallel.threads` (the active cores,
+  /// or `GRAPE_THREADS` when set).
+  public static var defaultThreads: Int { max(1, Parallel.threads) }
 
   /// Renders the whole screen into `sink`, `chunkSize` cells at a time.
   ///
