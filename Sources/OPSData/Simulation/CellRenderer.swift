@@ -268,7 +268,8 @@ enum CellRenderer {
   ///
   /// The direction is carried as a unit vector and turned by each step's small change of angle
   /// (`curvature · step` plus the change of the sinusoidal wiggle, itself advanced by a rotation
-  /// recurrence), so no trigonometric function is called per step.
+  /// recurrence), so no trigonometric function is called per step. A fibre that has left the crop
+  /// and heads further away is not followed (neighbours' fibres mostly lie outside the crop).
   static func march(
     _ f: Fibre, _ p: UnsafeMutablePointer<Float>, _ s: Int, within cell: Outline,
     dimmedBy bodies: [Outline], reach bodyReach: [Float]
@@ -293,7 +294,15 @@ enum CellRenderer {
         // The outline is tested every other step; with the 1-pixel margin a fibre still stops
         // inside its cell.
         if steps & 1 == 0 && !cell.contains(x, y, margin: 1) { break }
-        if x > -1 && y > -1 && x < limit && y < limit {
+        let insideCrop = x > -1 && y > -1 && x < limit && y < limit
+        if !insideCrop {
+          // Outside the crop and heading away from it: nothing more of this fibre can show.
+          if (x <= -1 && dx < 0) || (x >= limit && dx > 0) || (y <= -1 && dy < 0)
+            || (y >= limit && dy > 0)
+          {
+            break
+          }
+        } else {
           var amount = f.deposit * step
           // Ends taper so that fibres fade rather than stop.
           if length < 2 { amount *= 0.5 + 0.25 * length }
