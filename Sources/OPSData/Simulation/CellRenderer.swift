@@ -362,7 +362,8 @@ enum CellRenderer {
   ) {
     let s = ws.size
     let area = s * s
-    let sigma = c.blurSigma * Float(s) / 96
+    // A blur wider than the crop is cut at the crop's size (edges are replicated anyway).
+    let sigma = min(c.blurSigma * Float(s) / 96, Float(s) / 3)
     if sigma >= 0.2 {
       let kernel = gaussianKernel(sigma)
       for ch in 0..<ws.channels { blur(ws.plane(ch), ws.scratch, s, kernel) }
