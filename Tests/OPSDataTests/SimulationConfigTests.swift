@@ -96,3 +96,53 @@ import Testing
     #expect(try JSONDecoder().decode(SimulationConfig.self, from: data) == c)
   }
 }
+
+/// The extremes of every range render quickly and sanely.
+@Suite struct SimulationExtremeSettingsTests {
+  @Test(arguments: [16, 17, 128])
+  func everyCropSizeRendersACentredCell(size: Int) throws {
+    var c = SimFixtures.smallConfig(size: size, cellsPerGene: 1)
+    c.controls = 1
+    c.batches = 1
+    c.platesPerBatch = 1
+    let sim = try ScreenSimulator(
+      config: c, complexes: SimFixtures.smallTable(complexes: 1, genes: 1))
+    let chunk = try sim.render(cells: 0..<sim.cellCount, threads: 1)
+    #expect(chunk.count == 2 && chunk.pixels.count == 2 * 4 * size * size)
+    for i in 0..<chunk.count {
+      let area = size * size
+      let dna = chunk.crop(i).prefix(area).map(Double.init)
+      var total = 0.0
+      var cx = 0.0
+      var cy = 0.0
+      let floor = dna.min() ?? 0
+      for k in 0..<area {
+        let v = dna[k] - floor
+        total += v
+        cx += v * (Double(k % size) + 0.5)
+        cy += v * (Double(k / size) + 0.5)
+      }
+      // The DNA stain is centred (neighbours and debris may pull it a little).
+      #expect(abs(cx / total - Double(size) / 2) < 0.2 * Double(size))
+      #expect(abs(cy / total - Double(size) / 2) < 0.2 * Double(size))
+    }
+  }
+
+  @Test func maximalStrengthsStayDrawable() throws {
+    var c = SimFixtures.smallConfig(size: 24, cellsPerGene: 3, seed: 5)
+    c.batchEffect = SimulationConfig.maximumStrength
+    c.phenotypeStrength = SimulationConfig.maximumStrength
+    c.batches = 4
+    let sim = try ScreenSimulator(config: c, complexes: SimFixtures.smallTable())
+    #expect(sim.plateConditions.allSatisfy { $0.blurSigma <= ImagingConditions.maximumBlur })
+    #expect(sim.plateConditions.allSatisfy { $0.debrisRate <= 0.5 && $0.vignetteStrength <= 0.8 })
+    let start = Date()
+    let sink = try SimFixtures.collect(sim, chunkSize: 16, threads: 2)
+    #expect(Date().timeIntervalSince(start) < 30)
+    #expect(sink.count == sim.cellCount)
+    // Extreme gains saturate some pixels but never all of them.
+    let saturated = sink.pixels.filter { $0 == UInt16.max }.count
+    #expect(saturated < sink.pixels.count / 2)
+    #expect(sink.chunks.flatMap(\.traits).allSatisfy { $0.isFinite })
+  }
+}

@@ -124,3 +124,24 @@ import Testing
     }
   }
 }
+
+/// Guards the reproducibility contract across builds and platforms: a fixed small screen must
+/// keep its exact bytes. The checksum changes only when the rendering is changed on purpose; then
+/// update it here and regenerate the figures of Evaluation/simulator.md.
+@Suite struct SimulationGoldenTests {
+  @Test func aFixedScreenKeepsItsBytes() throws {
+    let sim = try ScreenSimulator(
+      config: SimFixtures.smallConfig(size: 24, cellsPerGene: 2, seed: 2024),
+      complexes: SimFixtures.smallTable())
+    let sink = try SimFixtures.collect(sim, chunkSize: 5, threads: 2)
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(sink.pixels.count * 2)
+    for v in sink.pixels { bytes += [UInt8(v & 0xFF), UInt8(v >> 8)] }
+    let labels =
+      sink.gene.map { UInt8(truncatingIfNeeded: $0) }
+      + sink.batch.map { UInt8(truncatingIfNeeded: $0) }
+    #expect(sink.count == 22)
+    #expect(PNGWriter.crc32(labels) == 0xC17C_8F1D)
+    #expect(PNGWriter.crc32(bytes) == 0x87A6_0885)
+  }
+}

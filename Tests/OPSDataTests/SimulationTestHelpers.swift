@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import OPSData
@@ -6,11 +7,7 @@ import Testing
 /// Shared fixtures for the simulator tests.
 enum SimFixtures {
   /// The repository's bundled complexes table.
-  static var bundledTableURL: URL {
-    URL(fileURLWithPath: #filePath)
-      .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-      .appendingPathComponent("Data/corum_complexes.tsv")
-  }
+  static var bundledTableURL: URL { RepositoryFiles.corumComplexes }
 
   /// A small table: `complexes` complexes of `genes` genes each, named C<k>G<j>.
   static func smallTable(complexes: Int = 3, genes: Int = 3) throws -> ComplexTable {

@@ -79,6 +79,9 @@ struct CellModel: Sendable {
   static let actinCounts: Float = 450
   static let cortexCounts: Float = 1800
   static let stressFibreDeposit96: Float = 1200
+  /// Bound on trait values when drawing, in standard deviations (a liability beyond it changes
+  /// nothing the image could show).
+  static let traitLimit: Float = 6
   /// Diffuse out-of-focus background added to every channel before the imaging step.
   static let backgroundCounts: Float = 40
 
@@ -106,7 +109,8 @@ struct CellModel: Sendable {
     var tubulinRNG = rng.split()
     var actinRNG = rng.split()
     var stageRNG = rng.split()
-    func trait(_ p: P) -> Float { t[p.rawValue] }
+    // Traits are bounded to ±traitLimit so that extreme settings stay drawable.
+    func trait(_ p: P) -> Float { min(traitLimit, max(-traitLimit, t[p.rawValue])) }
     func lognormal(_ s: Float, _ g: inout RandomGenerator) -> Float {
       Foundation.exp(s * Float(g.normal()))
     }
@@ -127,7 +131,7 @@ struct CellModel: Sendable {
     var damage = damageCounts * lognormal(0.2, &levelRNG)
     var tubulin =
       tubulinCounts * Foundation.exp(0.2 * trait(.tubulinIntensity)) * lognormal(0.08, &levelRNG)
-    let mtCount = microtubuleCount * Foundation.exp(0.35 * trait(.microtubuleDensity))
+    let mtCount = min(400, microtubuleCount * Foundation.exp(0.35 * trait(.microtubuleDensity)))
     var sfMean = 6 * Foundation.exp(0.45 * trait(.actinFibres))
     let sfSpread = 0.45 * Foundation.exp(-0.5 * trait(.actinAlignment))
     var cortex =

@@ -8,7 +8,7 @@ import TensorCore
 /// 1. Each complex `k` gets a unit direction `d_k` over the `PhenotypeParameter` traits: a Gaussian
 ///    vector in which 3–6 randomly chosen traits keep full weight and the others are scaled by
 ///    0.2, so each complex changes a few traits clearly and the rest a little.
-/// 2. Complex strengths `s_k` are stratified on a log scale over [0.25, 2.0] trait standard
+/// 2. Complex strengths `s_k` are stratified on a log scale over [0.35, 3.0] trait standard
 ///    deviations (shuffled over complexes), so effects range from strong to barely visible.
 /// 3. Gene `g` of complex `k` has `v_g = strength · s_k · f_g · (d_k + ε_g)`, with a gene factor
 ///    `f_g ~ LogNormal(0, 0.3)` and gene noise `ε_g ~ N(0, 0.45² / P)` per trait (within-complex
@@ -33,7 +33,7 @@ public struct GenePhenotypes: Sendable, Equatable {
   /// Probability that a gene has no effect at all.
   static let nullGeneRate = 0.06
   /// Range of complex strengths, in trait standard deviations.
-  static let strengthRange: (Double, Double) = (0.25, 2.0)
+  static let strengthRange: (Double, Double) = (0.35, 3.0)
   /// Standard deviation of the gene noise vector's norm.
   static let geneNoise: Float = 0.45
 

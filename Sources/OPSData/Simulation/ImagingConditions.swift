@@ -89,7 +89,7 @@ public struct ImagingConditions: Sendable, Codable, Equatable {
   /// | offset (per channel) | + 30 z counts |
   /// | vignette strength | × exp(0.5 z), at most 0.8 |
   /// | vignette centre | + 0.12 z field widths (each axis) |
-  /// | blur σ | × exp(0.4 z) |
+  /// | blur σ | × exp(0.4 z), at most 12 |
   /// | read noise | × exp(0.35 z) |
   /// | photon gain | × exp(0.3 z) |
   /// | neighbour density | × exp(0.45 z) |
@@ -100,6 +100,9 @@ public struct ImagingConditions: Sendable, Codable, Equatable {
     blur: Float(0.4), readNoise: Float(0.35), photonGain: Float(0.3), density: Float(0.45),
     size: Float(0.07), debris: Float(0.6)
   )
+
+  /// Largest blur σ a batch or plate can draw (pixels of a 96-pixel crop).
+  static let maximumBlur: Float = 12
 
   /// Fraction of the between-batch spread by which a plate deviates from its batch.
   static let plateFraction: Float = 0.3
@@ -114,7 +117,7 @@ public struct ImagingConditions: Sendable, Codable, Equatable {
     c.vignetteStrength = min(0.8, vignetteStrength * Foundation.exp(s.vignette * z()))
     c.vignetteCentreX = vignetteCentreX + s.centre * z()
     c.vignetteCentreY = vignetteCentreY + s.centre * z()
-    c.blurSigma = blurSigma * Foundation.exp(s.blur * z())
+    c.blurSigma = min(Self.maximumBlur, blurSigma * Foundation.exp(s.blur * z()))
     c.readNoise = readNoise * Foundation.exp(s.readNoise * z())
     c.photonGain = photonGain * Foundation.exp(s.photonGain * z())
     c.neighbourDensity = neighbourDensity * Foundation.exp(s.density * z())

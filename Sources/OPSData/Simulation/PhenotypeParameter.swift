@@ -6,7 +6,8 @@ import TensorCore
 /// a cell's trait value is `z + shift`, where `z ~ N(0, 1)` is natural variation (with a shared
 /// cell-size/cell-cycle factor correlating size and DNA content) and `shift` is the gene's
 /// phenotype vector entry when the cell is affected. A shift of 1 therefore moves the trait by one
-/// control standard deviation. How the trait value `t` becomes pixels:
+/// control standard deviation. How the trait value `t` (bounded to ±6 when drawing) becomes
+/// pixels:
 ///
 /// | trait | rendering |
 /// |---|---|
@@ -21,7 +22,7 @@ import TensorCore
 /// | `cell_area` | cell-body radius × exp(0.11 t) |
 /// | `cell_eccentricity` | cell axis ratio 1 + 0.4 exp(0.45 t) |
 /// | `tubulin_intensity` | microtubule stain level × exp(0.2 t) |
-/// | `microtubule_density` | number of microtubules drawn, 60 exp(0.35 t) |
+/// | `microtubule_density` | number of microtubules drawn, 60 exp(0.35 t), at most 400 |
 /// | `actin_fibres` | mean number of stress fibres, 6 exp(0.45 t) (Poisson) |
 /// | `actin_alignment` | spread of stress-fibre angles around the long axis, 0.45 exp(−0.5 t) rad |
 /// | `cortical_actin` | brightness of the actin cortex at the cell edge × exp(0.3 t) |

@@ -115,15 +115,16 @@ public struct ScreenSimulator: Sendable {
       geneBatchCounts: layout.geneBatchCounts, config: config)
   }
 
-  /// The default number of rendering threads: the machine's active cores.
-  public static var defaultThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+  /// The default number of rendering threads: TensorCore's `Parallel.threads` (the active cores,
+  /// or `GRAPE_THREADS` when set).
+  public static var defaultThreads: Int { max(1, Parallel.threads) }
 
   /// Renders the whole screen into `sink`, `chunkSize` cells at a time.
   ///
   /// - Parameters:
   ///   - sink: receives the chunks in order.
   ///   - chunkSize: cells per chunk (at least 1); memory use is about `chunkSize × 8 × size²` bytes.
-  ///   - threads: rendering threads (at least 1).
+  ///   - threads: rendering threads (at least 1); at most this many cores are used.
   ///   - progress: called after each chunk with the number of cells done and the total.
   /// - Throws: `SimulationError.invalidArgument` for a chunk size or thread count below 1, and
   ///   whatever the sink throws.
@@ -186,20 +187,24 @@ public struct ScreenSimulator: Sendable {
                     affected: aff.baseAddress, mitotic: mit.baseAddress,
                     foci: foc.baseAddress, traits: tr.baseAddress)
                   let blocks = (n + Self.blockSize - 1) / Self.blockSize
-                  let work: @Sendable (Int) -> Void = { block in
+                  let workers = min(threads, blocks)
+                  // Worker w renders blocks w, w + workers, …; each cell's bytes depend only on
+                  // its index, so the split does not change the result.
+                  let work: @Sendable (Int) -> Void = { w in
                     let ws = RenderWorkspace(size: s, channels: c)
-                    let lo = block * Self.blockSize
-                    for j in lo..<min(n, lo + Self.blockSize) {
-                      self.renderCell(
-                        index: cells.lowerBound + j, workspace: ws, slot: j, stride: stride,
-                        into: out)
+                    for block in Swift.stride(from: w, to: blocks, by: workers) {
+                      let lo = block * Self.blockSize
+                      for j in lo..<min(n, lo + Self.blockSize) {
+                        self.renderCell(
+                          index: cells.lowerBound + j, workspace: ws, slot: j, stride: stride,
+                          into: out)
+                      }
                     }
                   }
-                  if threads == 1 || blocks == 1 {
-                    for block in 0..<blocks { work(block) }
+                  if workers == 1 {
+                    work(0)
                   } else {
-                    // Blocks are handed out dynamically; each cell's bytes depend only on its index.
-                    DispatchQueue.concurrentPerform(iterations: blocks) { block in work(block) }
+                    DispatchQueue.concurrentPerform(iterations: workers) { w in work(w) }
                   }
                 }
               }
