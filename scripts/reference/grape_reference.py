@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Golden values for the GRAPE networks and one training iteration, from the PyTorch reference
+"""Golden values for the GRAPE networks and two training iterations, from the PyTorch reference
 (Evaluation/scripts/grape_torch.py) at the `tiny` preset with 5 genes.
 
 Writes, under Tests/GRAPETests/Fixtures/:
@@ -16,7 +16,11 @@ Run from the repository root: python3 scripts/reference/grape_reference.py
 Not run in CI; the files it writes are committed. Everything is computed in float64 from the
 float32 weights and inputs and rounded to float32 when stored; the script then reloads the files
 into a fresh float32 model and reports how far float32 PyTorch lands from the stored values
-(recorded in the manifest as `float32_torch_max_abs_diff`, a guide for test tolerances).
+(recorded in the manifest as `float32_torch_vs_reference`, a guide for test tolerances).
+
+The weights are He-initialised as in training, then every bias and every InstanceNorm affine
+parameter is drawn at random (zero biases and unit scales would let a missing bias or scale go
+unnoticed, and would leave the Adam update of the generator's gradient-free biases undetermined).
 """
 import copy
 import json
@@ -45,12 +49,14 @@ N, C, S = cfg.batch_size, cfg.in_channels, cfg.img_size
 
 # ---- random draws, in this order --------------------------------------------------------------
 RANDOM_DRAWS = [
-    f"torch.manual_seed({SEED}); GRAPE(cfg): gene_embedding N(0,1), then He init of mapping_network, generator, "
-    "style_encoder, discriminator (module construction order)",
+    f"torch.manual_seed({SEED}); GRAPE(cfg): the constructors' default initialisers in the order gene_embedding "
+    "(N(0,1)), mapping_network, generator, style_encoder, discriminator, then he_init over mapping_network, "
+    "generator, style_encoder, discriminator",
     f"gen = torch.Generator().manual_seed({SEED + 1}); for every parameter in state_dict order: names ending in "
     "'.bias' <- N(0, 0.1); InstanceNorm affine weights (generator.encode.*.norm{1,2}.weight, "
     "generator.to_rgb.0.weight) <- 1 + N(0, 0.1); others unchanged",
-    "block inputs from gen, float32 N(0,1), in the order the cases are listed in `cases`",
+    "case inputs from gen, float32 N(0,1), in the order the cases are listed in `cases` and, within a case, in "
+    "the order of its `inputs` (a VJP case draws its cotangent last); `mapping` and the gene indices draw nothing",
     "step inputs from gen: step.x, then step2.x, float32 N(0,1)",
 ]
 torch.manual_seed(SEED)
