@@ -135,13 +135,13 @@ import Testing
   static func cells(
     _ sim: ScreenSimulator, _ p: PhenotypeParameter?, _ value: Float, n: Int = 10,
     conditions: ImagingConditions = quiet
-  ) -> [Crop] {
-    (0..<n).map { i in
+  ) throws -> [Crop] {
+    try (0..<n).map { i in
       var rng = RandomGenerator(seed: UInt64(500 + i))
       var traits = PhenotypeParameter.drawNatural(&rng).map { $0 * 0.5 }
       traits[PhenotypeParameter.mitoticFraction.rawValue] = -2
       if let p { traits[p.rawValue] = value }
-      let r = sim.renderCrop(traits: traits, conditions: conditions, rng: &rng)
+      let r = try sim.renderCrop(traits: traits, conditions: conditions, rng: &rng)
       return Crop(r.pixels, size: sim.config.size, mitotic: r.mitotic, foci: r.foci)
     }
   }
@@ -153,7 +153,7 @@ import Testing
   @Test func dnaSitsInTheCentreInsideTheCellBody() throws {
     let sim = try Self.simulator()
     let s = Self.size
-    for crop in Self.cells(sim, nil, 0, n: 12) {
+    for crop in try Self.cells(sim, nil, 0, n: 12) {
       // The DNA centroid is the crop centre (crops are cut around nuclei).
       var total = 0.0
       var cx = 0.0
@@ -198,7 +198,7 @@ import Testing
 
   @Test func fociInTheImageFollowTheFociTrait() throws {
     let sim = try Self.simulator(size: 64)
-    let crops = Self.cells(sim, .fociCount, 1.5, n: 16)
+    let crops = try Self.cells(sim, .fociCount, 1.5, n: 16)
     let truth = crops.map { Double($0.foci) }
     let seen = crops.map { Double($0.peaks(1, height: 400)) }
     // Pearson correlation between drawn and visible foci.
@@ -213,14 +213,14 @@ import Testing
       syy += (b - ms) * (b - ms)
     }
     #expect(sxy / (sxx * syy).squareRoot() > 0.7)
-    let few = Self.cells(sim, .fociCount, -2, n: 16)
+    let few = try Self.cells(sim, .fociCount, -2, n: 16)
     #expect(Self.mean(crops) { Double($0.foci) } > 3 * Self.mean(few) { Double($0.foci) })
   }
 
   @Test func mitoticCellsHaveCondensedBrightChromatin() throws {
     let sim = try Self.simulator()
-    let interphase = Self.cells(sim, .mitoticFraction, -3, n: 12)
-    let mitotic = Self.cells(sim, .mitoticFraction, 3, n: 12)
+    let interphase = try Self.cells(sim, .mitoticFraction, -3, n: 12)
+    let mitotic = try Self.cells(sim, .mitoticFraction, 3, n: 12)
     #expect(interphase.allSatisfy { !$0.mitotic })
     #expect(mitotic.allSatisfy { $0.mitotic })
     let peak = { (c: Crop) in c.planes[0].max() ?? 0 }
@@ -253,8 +253,8 @@ import Testing
   func eachTraitMovesWhatItNames(_ k: Int) throws {
     let (trait, readout) = Self.readouts[k]
     let sim = try Self.simulator()
-    let low = Self.mean(Self.cells(sim, trait, -2), readout)
-    let high = Self.mean(Self.cells(sim, trait, 2), readout)
+    let low = Self.mean(try Self.cells(sim, trait, -2), readout)
+    let high = Self.mean(try Self.cells(sim, trait, 2), readout)
     #expect(high > 1.1 * low, "\(trait.name): \(low) → \(high)")
   }
 }

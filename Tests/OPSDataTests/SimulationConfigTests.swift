@@ -136,6 +136,12 @@ import Testing
     let sim = try ScreenSimulator(config: c, complexes: SimFixtures.smallTable())
     #expect(sim.plateConditions.allSatisfy { $0.blurSigma <= ImagingConditions.maximumBlur })
     #expect(sim.plateConditions.allSatisfy { $0.debrisRate <= 0.5 && $0.vignetteStrength <= 0.8 })
+    for plate in sim.plateConditions { try plate.validate(channels: 4) }
+    // The example grids render under such conditions too.
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "grape-extreme-\(getpid())")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    #expect(try sim.renderExampleGrids(outDir: dir).count == 4)
     let start = Date()
     let sink = try SimFixtures.collect(sim, chunkSize: 16, threads: 2)
     #expect(Date().timeIntervalSince(start) < 30)

@@ -15,12 +15,12 @@ import Testing
 
   /// Renders `n` control-like cells (same seeds for every call) under `conditions`.
   static func crops(_ sim: ScreenSimulator, _ conditions: ImagingConditions, n: Int = 12)
-    -> [[UInt16]]
+    throws -> [[UInt16]]
   {
-    (0..<n).map { i in
+    try (0..<n).map { i in
       var rng = RandomGenerator(seed: UInt64(1000 + i))
       let traits = PhenotypeParameter.drawNatural(&rng)
-      return sim.renderCrop(traits: traits, conditions: conditions, rng: &rng).pixels
+      return try sim.renderCrop(traits: traits, conditions: conditions, rng: &rng).pixels
     }
   }
 
@@ -53,8 +53,8 @@ import Testing
     let base = ImagingConditions.ideal()
     var doubled = base
     doubled.gain[2] = 2
-    let a = Self.crops(sim, base)
-    let b = Self.crops(sim, doubled)
+    let a = try Self.crops(sim, base)
+    let b = try Self.crops(sim, doubled)
     #expect(abs(Self.mean(b, channel: 2) / Self.mean(a, channel: 2) - 2) < 0.01)
     for c in [0, 1, 3] { #expect(Self.mean(a, channel: c) == Self.mean(b, channel: c)) }
     // With noise, the same draws scale with the signal: the ratio stays close to 2.
@@ -63,8 +63,8 @@ import Testing
     noisy.offset = [0, 0, 0, 0]
     var noisyDoubled = noisy
     noisyDoubled.gain[0] = 2
-    let na = Self.crops(sim, noisy)
-    let nb = Self.crops(sim, noisyDoubled)
+    let na = try Self.crops(sim, noisy)
+    let nb = try Self.crops(sim, noisyDoubled)
     #expect(abs(Self.mean(nb, channel: 0) / Self.mean(na, channel: 0) - 2) < 0.03)
   }
 
@@ -73,8 +73,8 @@ import Testing
     let base = ImagingConditions.ideal()
     var shifted = base
     shifted.offset = [250, 0, 0, 40]
-    let a = Self.crops(sim, base)
-    let b = Self.crops(sim, shifted)
+    let a = try Self.crops(sim, base)
+    let b = try Self.crops(sim, shifted)
     #expect(abs(Self.mean(b, channel: 0) - Self.mean(a, channel: 0) - 250) < 0.01)
     #expect(abs(Self.mean(b, channel: 3) - Self.mean(a, channel: 3) - 40) < 0.01)
     #expect(Self.mean(b, channel: 1) == Self.mean(a, channel: 1))
@@ -87,9 +87,9 @@ import Testing
     soft.blurSigma = 4  // 4 px at 96 px, 1.33 px here
     var softer = sharp
     softer.blurSigma = 8
-    let a = Self.crops(sim, sharp)
-    let b = Self.crops(sim, soft)
-    let c = Self.crops(sim, softer)
+    let a = try Self.crops(sim, sharp)
+    let b = try Self.crops(sim, soft)
+    let c = try Self.crops(sim, softer)
     for ch in 0..<4 {
       let (ea, eb, ec) = (
         Self.gradientEnergy(a, channel: ch), Self.gradientEnergy(b, channel: ch),
@@ -200,8 +200,8 @@ import Testing
       }
       return total / Double(n)
     }
-    let a = borderActin(Self.crops(sim, sparse, n: 20))
-    let b = borderActin(Self.crops(sim, dense, n: 20))
+    let a = borderActin(try Self.crops(sim, sparse, n: 20))
+    let b = borderActin(try Self.crops(sim, dense, n: 20))
     #expect(b > 3 * a)
   }
 
@@ -217,8 +217,8 @@ import Testing
       let counts = crops.map { crop in (0..<area).filter { crop[2 * area + $0] > 200 }.count }
       return Double(counts.reduce(0, +)) / Double(crops.count)
     }
-    let a = cellArea(Self.crops(sim, small))
-    let b = cellArea(Self.crops(sim, large))
+    let a = cellArea(try Self.crops(sim, small))
+    let b = cellArea(try Self.crops(sim, large))
     // Radii grow by e^0.4 ≈ 1.49, areas by about 2.2 (less where cells reach the crop edge).
     #expect(b > 1.5 * a)
   }
@@ -228,8 +228,8 @@ import Testing
     let clean = ImagingConditions.ideal()
     var dirty = clean
     dirty.debrisRate = 1
-    let a = Self.crops(sim, clean)
-    let b = Self.crops(sim, dirty)
+    let a = try Self.crops(sim, clean)
+    let b = try Self.crops(sim, dirty)
     for (x, y) in zip(a, b) {
       // Debris only adds light, in a few hundred counts or more.
       #expect(zip(x, y).allSatisfy { $0 <= $1 })
@@ -239,9 +239,50 @@ import Testing
     // At the baseline rate about 2 % of crops hold debris.
     var some = clean
     some.debrisRate = 0.25
-    let c = Self.crops(sim, some, n: 40)
-    let a40 = Self.crops(sim, clean, n: 40)
+    let c = try Self.crops(sim, some, n: 40)
+    let a40 = try Self.crops(sim, clean, n: 40)
     let dirtyCount = zip(a40, c).filter { $0 != $1 }.count
     #expect((4...18).contains(dirtyCount))
+  }
+
+  @Test func theRendererRefusesValuesItCannotDraw() throws {
+    let sim = try Self.simulator()
+    var rng = RandomGenerator(seed: 1)
+    let traits = PhenotypeParameter.drawNatural(&rng)
+    #expect(throws: SimulationError.self) {
+      try sim.renderCrop(traits: Array(traits.dropLast()), conditions: .ideal(), rng: &rng)
+    }
+    var bad = traits
+    bad[3] = .nan
+    #expect(throws: SimulationError.self) {
+      try sim.renderCrop(traits: bad, conditions: .ideal(), rng: &rng)
+    }
+    let cases: [(String, (inout ImagingConditions) -> Void)] = [
+      ("gain", { $0.gain = [1, 1, 1] }),
+      ("offset", { $0.offset = [0, 0, 0, -5] }),
+      ("blurSigma", { $0.blurSigma = -1 }),
+      ("readNoise", { $0.readNoise = .infinity }),
+      ("vignetteStrength", { $0.vignetteStrength = 1.5 }),
+      ("debrisRate", { $0.debrisRate = -0.1 }),
+      ("cellSizeShift", { $0.cellSizeShift = .nan }),
+    ]
+    for (field, mutate) in cases {
+      var c = ImagingConditions.baseline()
+      mutate(&c)
+      let error = #expect(throws: SimulationError.self) {
+        try sim.renderCrop(traits: traits, conditions: c, rng: &rng)
+      }
+      guard case .invalidConditions(let named, _)? = error else {
+        Issue.record("expected .invalidConditions for \(field), got \(String(describing: error))")
+        continue
+      }
+      #expect(named == field)
+    }
+    try ImagingConditions.baseline().validate(channels: 4)
+    try ImagingConditions.ideal().validate(channels: 4)
+    for plate in sim.plateConditions { try plate.validate(channels: 4) }
+    #expect(throws: SimulationError.invalidArgument(name: "gene index", value: sim.geneCount)) {
+      try sim.drawTraits(gene: sim.geneCount, rng: &rng)
+    }
   }
 }

@@ -88,12 +88,12 @@ public struct ImagingConditions: Sendable, Codable, Equatable {
   /// | gain (per channel) | × exp(0.3 z) |
   /// | offset (per channel) | + 30 z counts |
   /// | vignette strength | × exp(0.5 z), at most 0.8 |
-  /// | vignette centre | + 0.12 z field widths (each axis) |
+  /// | vignette centre | + 0.12 z field widths (each axis), within ±1 |
   /// | blur σ | × exp(0.4 z), at most 12 |
   /// | read noise | × exp(0.35 z) |
   /// | photon gain | × exp(0.3 z) |
   /// | neighbour density | × exp(0.45 z) |
-  /// | cell size shift | + 0.07 z |
+  /// | cell size shift | + 0.07 z, within ±2 |
   /// | debris rate | × exp(0.6 z), at most 0.5 |
   static let spreads = (
     gain: Float(0.3), offset: Float(30), vignette: Float(0.5), centre: Float(0.12),
@@ -115,15 +115,52 @@ public struct ImagingConditions: Sendable, Codable, Equatable {
     c.gain = gain.map { $0 * Foundation.exp(s.gain * z()) }
     c.offset = offset.map { max(0, $0 + s.offset * z()) }
     c.vignetteStrength = min(0.8, vignetteStrength * Foundation.exp(s.vignette * z()))
-    c.vignetteCentreX = vignetteCentreX + s.centre * z()
-    c.vignetteCentreY = vignetteCentreY + s.centre * z()
+    c.vignetteCentreX = min(1, max(-1, vignetteCentreX + s.centre * z()))
+    c.vignetteCentreY = min(1, max(-1, vignetteCentreY + s.centre * z()))
     c.blurSigma = min(Self.maximumBlur, blurSigma * Foundation.exp(s.blur * z()))
     c.readNoise = readNoise * Foundation.exp(s.readNoise * z())
     c.photonGain = photonGain * Foundation.exp(s.photonGain * z())
     c.neighbourDensity = neighbourDensity * Foundation.exp(s.density * z())
-    c.cellSizeShift = cellSizeShift + s.size * z()
+    c.cellSizeShift = min(2, max(-2, cellSizeShift + s.size * z()))
     c.debrisRate = min(0.5, debrisRate * Foundation.exp(s.debris * z()))
     return c
+  }
+
+  /// Checks that the conditions can be drawn for `channels` channels.
+  ///
+  /// - Throws: `SimulationError.invalidConditions` naming the first field that is non-finite,
+  ///   negative where it must not be, out of range, or of the wrong length.
+  public func validate(channels: Int) throws(SimulationError) {
+    func check(_ ok: Bool, _ field: String, _ reason: String) throws(SimulationError) {
+      if !ok { throw .invalidConditions(field: field, reason: reason) }
+    }
+    try check(gain.count == channels, "gain", "expected \(channels) values, got \(gain.count)")
+    try check(
+      offset.count == channels, "offset", "expected \(channels) values, got \(offset.count)")
+    try check(gain.allSatisfy { $0.isFinite && $0 >= 0 }, "gain", "values must be finite and ≥ 0")
+    try check(
+      offset.allSatisfy { $0.isFinite && $0 >= 0 }, "offset", "values must be finite and ≥ 0")
+    let nonNegative: [(String, Float)] = [
+      ("blurSigma", blurSigma), ("readNoise", readNoise), ("photonGain", photonGain),
+      ("neighbourDensity", neighbourDensity),
+    ]
+    for (name, value) in nonNegative {
+      try check(value.isFinite && value >= 0, name, "must be finite and ≥ 0, got \(value)")
+    }
+    try check(
+      vignetteStrength.isFinite && (0...1).contains(vignetteStrength), "vignetteStrength",
+      "must be in 0...1, got \(vignetteStrength)")
+    try check(
+      debrisRate.isFinite && (0...1).contains(debrisRate), "debrisRate",
+      "must be in 0...1, got \(debrisRate)")
+    for (name, value) in [
+      ("vignetteCentreX", vignetteCentreX), ("vignetteCentreY", vignetteCentreY),
+    ] {
+      try check(value.isFinite, name, "must be finite, got \(value)")
+    }
+    try check(
+      cellSizeShift.isFinite && abs(cellSizeShift) <= 3, "cellSizeShift",
+      "must be finite and within ±3, got \(cellSizeShift)")
   }
 
   /// The parameter names of `vector`, given the channel names.

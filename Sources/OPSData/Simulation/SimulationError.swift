@@ -11,6 +11,10 @@ public enum SimulationError: Error, CustomStringConvertible, Equatable, Sendable
   case noGenes(source: String)
   /// A chunk size or thread count passed to the simulator is not positive.
   case invalidArgument(name: String, value: Int)
+  /// A trait vector passed to the renderer has the wrong length or non-finite values.
+  case invalidTraits(reason: String)
+  /// Imaging conditions passed to the renderer are inconsistent or out of range.
+  case invalidConditions(field: String, reason: String)
   /// A requested range of cells leaves the screen's `0..<count`.
   case cellRange(lower: Int, upper: Int, count: Int)
 
@@ -24,6 +28,10 @@ public enum SimulationError: Error, CustomStringConvertible, Equatable, Sendable
         "\(source): the control label \"\(name)\" is also a gene of the complexes table; choose another control name"
     case .noGenes(let source):
       return "\(source): the complexes table has no genes to simulate"
+    case .invalidTraits(let reason):
+      return "simulator: traits: \(reason)"
+    case .invalidConditions(let field, let reason):
+      return "simulator: imaging conditions, \(field): \(reason)"
     case .cellRange(let lower, let upper, let count):
       return "simulator: cells \(lower)..<\(upper) are outside the screen's 0..<\(count)"
     case .invalidArgument(let name, let value):

@@ -9,9 +9,16 @@ extension ScreenSimulator {
   ///   - conditions: imaging conditions (`ImagingConditions.baseline()`, a plate's, `.ideal()`).
   ///   - rng: the generator every draw of this crop comes from.
   /// - Returns: the crop, [C, size, size], and whether the cell came out mitotic and its foci count.
+  /// - Throws: `SimulationError.invalidTraits` or `.invalidConditions` for values the renderer
+  ///   cannot draw (wrong counts, non-finite or out-of-range values).
   public func renderCrop(
     traits: [Float], conditions: ImagingConditions, rng: inout RandomGenerator
-  ) -> (pixels: [UInt16], mitotic: Bool, foci: Int) {
+  ) throws(SimulationError) -> (pixels: [UInt16], mitotic: Bool, foci: Int) {
+    guard traits.count == PhenotypeParameter.count, traits.allSatisfy(\.isFinite) else {
+      throw .invalidTraits(
+        reason: "expected \(PhenotypeParameter.count) finite values, got \(traits.count)")
+    }
+    try conditions.validate(channels: channelCount)
     let s = config.size
     let ws = RenderWorkspace(size: s, channels: channelCount)
     var pixels = [UInt16](repeating: 0, count: channelCount * s * s)
@@ -26,8 +33,12 @@ extension ScreenSimulator {
 
   /// Draws the traits of a cell of gene `g` (natural variation plus, by penetrance, the gene's
   /// phenotype), as the screen does.
-  public func drawTraits(gene g: Int, rng: inout RandomGenerator) -> [Float] {
-    cellTraits(gene: g, rng: &rng).traits
+  ///
+  /// - Throws: `SimulationError.invalidArgument` when `g` is not a gene index.
+  public func drawTraits(gene g: Int, rng: inout RandomGenerator) throws(SimulationError) -> [Float]
+  {
+    guard (0..<geneCount).contains(g) else { throw .invalidArgument(name: "gene index", value: g) }
+    return cellTraits(gene: g, rng: &rng).traits
   }
 
   /// Writes example grids of the screen as PNG files into `outDir` (created if missing).
@@ -69,8 +80,8 @@ extension ScreenSimulator {
     for genes in groups {
       for k in 0..<columns {
         let g = genes[k % genes.count]
-        let traits = drawTraits(gene: g, rng: &rng)
-        crops += renderCrop(traits: traits, conditions: firstPlate, rng: &rng).pixels
+        let traits = try drawTraits(gene: g, rng: &rng)
+        crops += try renderCrop(traits: traits, conditions: firstPlate, rng: &rng).pixels
       }
     }
     try save(
@@ -84,8 +95,8 @@ extension ScreenSimulator {
     for b in 0..<shownBatches {
       let conditions = plateConditions[b * config.platesPerBatch]
       for _ in 0..<columns {
-        let traits = drawTraits(gene: controlIndex, rng: &rng)
-        crops += renderCrop(traits: traits, conditions: conditions, rng: &rng).pixels
+        let traits = try drawTraits(gene: controlIndex, rng: &rng)
+        crops += try renderCrop(traits: traits, conditions: conditions, rng: &rng).pixels
       }
     }
     try save(
@@ -107,7 +118,7 @@ extension ScreenSimulator {
         var traits = base
         traits[p.rawValue] = level
         var cellRNG = RandomGenerator(seed: cellSeed)
-        crops += renderCrop(traits: traits, conditions: quiet, rng: &cellRNG).pixels
+        crops += try renderCrop(traits: traits, conditions: quiet, rng: &cellRNG).pixels
       }
     }
     try save(
@@ -121,8 +132,8 @@ extension ScreenSimulator {
     var attempts = 0
     while (cells.count < 4 || mitoticCells.count < 2) && attempts < 2000 {
       attempts += 1
-      let traits = drawTraits(gene: controlIndex, rng: &rng)
-      let crop = renderCrop(traits: traits, conditions: firstPlate, rng: &rng)
+      let traits = try drawTraits(gene: controlIndex, rng: &rng)
+      let crop = try renderCrop(traits: traits, conditions: firstPlate, rng: &rng)
       if crop.mitotic {
         if mitoticCells.count < 2 { mitoticCells.append(crop.pixels) }
       } else if cells.count < 4 {
