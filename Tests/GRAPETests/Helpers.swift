@@ -1,5 +1,6 @@
 import Foundation
 import GRAPE
+import TestSupport
 import TensorCore
 
 /// Cycles through cells in a fixed shuffled order; state is the position and generator.
@@ -62,8 +63,4 @@ func tinyConfig(genes: Int = 3, steps: Int = 4) throws -> GRAPEConfig {
   return c
 }
 
-func temporaryDirectory(_ tag: String) -> String {
-  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("grape-\(tag)-\(UUID().uuidString)").path
-  try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-  return dir
-}
+func temporaryDirectory(_ tag: String) -> String { makeTemporaryFolder(tag) }

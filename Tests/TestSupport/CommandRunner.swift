@@ -50,9 +50,7 @@ public enum GrapeCommand {
   }
 }
 
-/// A fresh temporary folder.
+/// A fresh temporary folder (see ``TemporaryDirectory``), as a path.
 public func makeTemporaryFolder(_ tag: String) -> String {
-  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("grape-\(tag)-\(UUID().uuidString)").path
-  try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-  return dir
+  (try? TemporaryDirectory(prefix: "grape-\(tag)"))?.url.path ?? FileManager.default.temporaryDirectory.path
 }
