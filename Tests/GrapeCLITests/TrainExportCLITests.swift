@@ -61,6 +61,10 @@ import TestSupport
     #expect(tr.status == 0, "\(tr.stderr)")
     let f = try HDF5File.open("\(dir)/moved.h5")
     #expect(try f.dataset("images").shape == [5, 4, 16, 16])
+    let png = try GrapeCommand.run(["transfer", "--run", run, "--data", store, "--gene", "GENE_A", "--out", "\(dir)/moved.png", "--limit", "4"])
+    #expect(png.status == 0, "\(png.stderr)")
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/moved.png"))
+    #expect(bytes.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
   }
 
   @Test func badInputGetsOneClearLineAndNoOutput() throws {

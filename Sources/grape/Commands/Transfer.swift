@@ -7,7 +7,8 @@ import TensorCore
 /// `grape transfer`: cells as if they carried another gene.
 struct Transfer: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Translate cells to a gene with the generator: G(x, F(M[gene])). Writes /images [N, C, H, W] (HDF5).")
+    abstract: "Translate cells to a gene with the generator: G(x, F(M[gene])).",
+    discussion: "FILE.h5 gets /images [N, C, H, W] (and /inputs); FILE.png a grid: input cells on the top row, their translations below.")
 
   @Option(name: .customLong("run"), help: "The run folder.")
   var runPath: String
@@ -18,7 +19,7 @@ struct Transfer: ParsableCommand {
   @Option(help: "The target gene (a name in the model's gene list).")
   var gene: String
 
-  @Option(help: "Output file (.h5).")
+  @Option(help: "Output file (.h5 or .png).")
   var out: String
 
   @Option(help: "Translate at most this many cells (the first ones of the store).")
@@ -29,7 +30,9 @@ struct Transfer: ParsableCommand {
 
   func validate() throws {
     guard limit >= 1 else { throw ValidationError("--limit must be at least 1, got \(limit)") }
-    guard out.hasSuffix(".h5") || out.hasSuffix(".hdf5") else { throw ValidationError("--out \(out): the extension must be .h5") }
+    guard out.hasSuffix(".h5") || out.hasSuffix(".hdf5") || out.hasSuffix(".png") else {
+      throw ValidationError("--out \(out): the extension must be .h5 or .png")
+    }
   }
 
   func run() throws {
@@ -43,10 +46,20 @@ struct Transfer: ParsableCommand {
       let indices = Array(0..<min(limit, cells.cellCount))
       let transform = config.inputTransform ?? .identity
       let moved = try GRAPEInference.transfer(nets, source: cells, transform: transform, indices: indices, gene: target)
+      let inputs = transform.apply(try cells.pixels(indices), shape: [indices.count] + cells.imageShape)
+      if out.hasSuffix(".png") {
+        let (c, h, w) = (cells.imageShape[0], cells.imageShape[1], cells.imageShape[2])
+        let grid = try CropMontage.compose(
+          crops: inputs.scalars + moved.scalars, channels: c, height: h, width: w, columns: indices.count, rows: 2,
+          scale: max(1, 96 / max(h, 1)))
+        try PNGWriter.write(grid, to: URL(fileURLWithPath: out))
+        print("wrote \(indices.count) cells and their translations to \(gene) to \(out)")
+        return
+      }
       let file = try HDF5File.create(out)
       let root = try file.root
       try root.write("images", moved.scalars, shape: moved.shape)
-      try root.write("inputs", transform.apply(try cells.pixels(indices), shape: [indices.count] + cells.imageShape).scalars, shape: moved.shape)
+      try root.write("inputs", inputs.scalars, shape: moved.shape)
       try root.write("obs/gene", indices.map { cells.store.geneOfCell[$0] })
       try root.writeStrings("genes", cells.geneNames)
       try root.writeString("target_gene", gene)
