@@ -37,7 +37,8 @@ func makeSmallStore(
   }
   try writer.writeArray("/truth/complex", [-1, 0, 0, 1] as [Int32])
   try writer.writeArray("/truth/phenotype", (0..<8).map { Float($0) }, shape: [4, 2])
-  try writer.writeStrings("/truth/complex_names", ["A", "B"])
+  try writer.writeGroupArray("/truth/complex_names", strings: ["A", "B"])
+  try writer.writeGroupArray("/truth/effects", [0.5, 1.5] as [Double], shape: [1, 2])
   try writer.setAttribute("seed", 42.0, at: "/truth")
   try writer.finish()
   return (genes, batches)
@@ -74,6 +75,8 @@ func makeSmallStore(
     #expect(try store.array("/truth/complex", as: Int32.self).values == [-1, 0, 0, 1])
     #expect(try store.array("/truth/phenotype", as: Float.self).shape == [4, 2])
     #expect(try store.strings("/truth/complex_names") == ["A", "B"])
+    #expect(try store.array("/truth/effects", as: Double.self).values == [0.5, 1.5])
+    #expect(try store.array("/truth/effects", as: Double.self).shape == [1, 2])
     #expect(try store.file.group("/truth").attributes.double("seed") == 42)
     let imageData = try store.file.dataset("/images")
     #expect(try imageData.chunkShape == [1, 3, 4, 5])

@@ -192,6 +192,16 @@ public final class CellStoreWriter {
     try file.root.writeStrings(full, values)
   }
 
+  /// Writes a numeric array at `path`; the same as ``writeArray(_:_:shape:)``.
+  public func writeGroupArray<T: HDF5Scalar>(_ path: String, _ values: [T], shape: [Int]? = nil) throws {
+    try writeArray(path, values, shape: shape)
+  }
+
+  /// Writes a string array at `path`; the same as ``writeStrings(_:_:)``.
+  public func writeGroupArray(_ path: String, strings values: [String]) throws {
+    try writeStrings(path, values)
+  }
+
   /// Sets an attribute on the object at `objectPath` (default the root).
   public func setAttribute(_ name: String, _ value: String, at objectPath: String = "/") throws {
     try object(objectPath).attributes.set(name, value)
