@@ -143,4 +143,30 @@ private func sampleEmbedding() throws -> GeneEmbedding {
     #expect(throws: OPSDataError.self) { try CellCodes.read(from: other, dataset: "styles") }
     #expect(throws: OPSDataError.self) { try CellCodes.read(from: Fixtures.path("embedding/tiny.h5ad")) }
   }
+
+  @Test func inspectorRecognisesEachKind() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try GeneEmbedding(genes: ["A", "B", "C"], values: [1, 0, 0, 2, 3, 4], dimension: 2).write(to: dir.path("e.tsv"))
+    #expect(try FileInspector.kind(of: dir.path("e.tsv")) == .embedding)
+    let text = try FileInspector.describe(dir.path("e.tsv"))
+    #expect(text.contains("format      tsv"))
+    #expect(text.contains("genes       3"))
+    #expect(text.contains("row norms   min 1.0000, median 2.0000, max 5.0000"))
+    let codes = try CellCodes(values: [1, 2, 3, 4], dimension: 2, geneOfCell: [0, 1], batchOfCell: [0, 0], genes: ["x", "y"], batches: ["p"])
+    try codes.write(to: dir.path("codes.h5"))
+    #expect(try FileInspector.kind(of: dir.path("codes.h5")) == .cellCodes)
+    #expect(try FileInspector.describe(dir.path("codes.h5")).contains("dataset     /styles [2, 2]"))
+    _ = try makeSmallStore(at: dir.path("store.h5"), cells: 4)
+    #expect(try FileInspector.kind(of: dir.path("store.h5")) == .cellStore)
+    let summary = try CellStoreSummary(store: CellStore(path: dir.path("store.h5")), sampleSize: 2)
+    #expect(summary.sampledCells == [0, 2])
+    // Cells 0 and 2, channel 0: samples k*100 + 0..<20.
+    let channel0 = (0..<20).map { Double($0) } + (0..<20).map { Double(200 + $0) }
+    #expect(summary.statistics[0].min == 0 && summary.statistics[0].max == 219)
+    #expect(abs(summary.statistics[0].mean - channel0.reduce(0, +) / 40) < 1e-9)
+    #expect(summary.genes.map(\.cells) == [1, 1, 1, 1])
+    #expect(summary.extras == ["truth"])
+    #expect(throws: OPSDataError.self) { try FileInspector.kind(of: dir.url.path) }
+  }
 }

@@ -200,4 +200,28 @@ import TestSupport
     #expect(throws: OPSDataError.self) { try dataset.read(as: Float.self) }
     #expect(throws: OPSDataError.self) { try file.commit() }
   }
+
+  @Test func concurrentReadersGetTheirOwnRows() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = dir.path("shared.h5")
+    let file = try HDF5File.create(path)
+    let rows = 500
+    try file.root.write("m", (0..<(rows * 8)).map { Int32($0) }, shape: [rows, 8], options: .extendable(chunkRows: 16, deflateLevel: 1))
+    try file.commit()
+    let dataset = try HDF5File.open(path).dataset("m")
+    let mismatches = Locked(0)
+    DispatchQueue.concurrentPerform(iterations: 4) { worker in
+      for step in 0..<50 {
+        let indices = (0..<20).map { ($0 * 37 + step * 11 + worker * 101) % rows }
+        guard let values = try? dataset.readRows(indices, as: Int32.self) else {
+          mismatches.withLock { $0 += 1 }
+          continue
+        }
+        let expected = indices.flatMap { row in (0..<8).map { Int32(row * 8 + $0) } }
+        if values != expected { mismatches.withLock { $0 += 1 } }
+      }
+    }
+    #expect(mismatches.withLock { $0 } == 0)
+  }
 }

@@ -254,4 +254,47 @@ private func expectClose(_ actual: [Float], _ expected: [Float], sourceLocation:
     }
     #expect(failure(dir, table: "tiles.csv", geneColumn: "gene_symbol_0") == "\(table): the table has column 'y' but not 'x'; centroids need both")
   }
+
+  @Test func eightBitInputBecomesUInt16OrExactPercentiles() throws {
+    let dir = try TemporaryDirectory(prefix: "grape-import")
+    defer { dir.remove() }
+    var table = "image,gene,batch\n"
+    var all: [[Double]] = [[], []]
+    var raw: [[UInt8]] = []
+    for k in 0..<6 {
+      let pixels = (0..<(2 * 36)).map { UInt8(($0 * 37 + k * 101) % 251) }
+      raw.append(pixels)
+      for c in 0..<2 { all[c] += pixels[(c * 36)..<((c + 1) * 36)].map(Double.init) }
+      try TIFFWriter.write(TIFFImage(width: 6, height: 6, channels: 2, pixels: .uint8(pixels)), to: dir.path("c\(k).tif"))
+      table += "c\(k).tif,\(k < 2 ? "nontargeting" : "G\(k % 2)"),b\n"
+    }
+    try table.write(toFile: dir.path("t.csv"), atomically: true, encoding: .utf8)
+    let plain = dir.path("plain.h5")
+    _ = try CellImporter.run(CellImportOptions(tablePath: dir.path("t.csv"), imagesDirectory: dir.url.path, outputPath: plain))
+    let store = try CellStore(path: plain)
+    #expect(store.pixelType == .uint16)
+    #expect(try store.rawImages(at: [3]) == .uint16(raw[3].map(UInt16.init)))
+
+    let scaled = dir.path("scaled.h5")
+    _ = try CellImporter.run(CellImportOptions(
+      tablePath: dir.path("t.csv"), imagesDirectory: dir.url.path, outputPath: scaled, normalization: .percentile))
+    // numpy's linear percentile, computed naively here.
+    func percentile(_ values: [Double], _ q: Double) -> Double {
+      let sorted = values.sorted()
+      let position = q * Double(sorted.count - 1)
+      let lower = Int(position.rounded(.down))
+      return sorted[lower] + (sorted[min(lower + 1, sorted.count - 1)] - sorted[lower]) * (position - Double(lower))
+    }
+    let ranges = all.map { (percentile($0, 0.001), percentile($0, 0.999)) }
+    let images = try CellStore(path: scaled).images(at: Array(0..<6))
+    var expected: [Float] = []
+    for k in 0..<6 {
+      for c in 0..<2 {
+        for v in raw[k][(c * 36)..<((c + 1) * 36)] {
+          expected.append(Float(min(max((Double(v) - ranges[c].0) / (ranges[c].1 - ranges[c].0), 0), 1)))
+        }
+      }
+    }
+    expectClose(images, expected)
+  }
 }

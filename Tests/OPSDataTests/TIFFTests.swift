@@ -49,6 +49,8 @@ private func sampleImage(_ type: PixelType, channels: Int = 3, height: Int = 37,
     ("u16_pages.tif", 3, false, false),
     ("u16_contig_deflate_be.tif", 1, false, false),
     ("u16_planar_tiled.tif", 1, true, true),
+    ("u16_bigtiff.tif", 3, false, false),
+    ("u16_mixed_pages.tif", 2, false, false),
   ])
   func readsSixteenBitFixturesFromAnotherWriter(name: String, pages: Int, planar: Bool, tiled: Bool) throws {
     let path = Fixtures.path("tiff/" + name)
