@@ -30,8 +30,9 @@ public enum OPSDataError: Error, CustomStringConvertible, Equatable, Sendable {
     case .fileNotFound(let path):
       return "\(path): file not found"
     case .hdf5(let path, let object, let operation, let detail):
-      let where_ = object.isEmpty ? path : "\(path) \(object)"
-      return detail.isEmpty ? "\(where_): \(operation) failed" : "\(where_): \(operation) failed (\(detail))"
+      let location = object.isEmpty ? path : "\(path) \(object)"
+      return detail.isEmpty
+        ? "\(location): \(operation) failed" : "\(location): \(operation) failed (\(detail))"
     case .tiff(let path, let reason):
       return "\(path): \(reason)"
     case .unsupportedTIFF(let path, let reason):

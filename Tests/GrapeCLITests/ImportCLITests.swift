@@ -1,7 +1,7 @@
 import Foundation
 import OPSData
-import Testing
 import TestSupport
+import Testing
 
 /// Runs the built `grape` executable (found next to the test bundle) and captures its output.
 private struct GrapeRun {
@@ -10,7 +10,8 @@ private struct GrapeRun {
   let stderr: String
 
   static var executable: URL {
-    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("grape")
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+      .appendingPathComponent("grape")
   }
 
   init(_ arguments: [String], in directory: URL) throws {
@@ -45,11 +46,17 @@ struct ImportCLITests {
     defer { dir.remove() }
     try FileManager.default.copyItem(atPath: fixture("tiles"), toPath: dir.path("tiles"))
     let run = try GrapeRun(
-      ["import", "--table", "tiles/tiles.csv", "--images", "tiles", "--out", "cells.h5", "--crop", "16",
-       "--gene-column", "gene_symbol_0", "--batch-columns", "plate,well", "--channel-names", "DNA,tubulin,actin",
-       "--channels", "actin,DNA", "--normalize", "controls"], in: dir.url)
+      [
+        "import", "--table", "tiles/tiles.csv", "--images", "tiles", "--out", "cells.h5", "--crop",
+        "16",
+        "--gene-column", "gene_symbol_0", "--batch-columns", "plate,well", "--channel-names",
+        "DNA,tubulin,actin",
+        "--channels", "actin,DNA", "--normalize", "controls",
+      ], in: dir.url)
     #expect(run.status == 0, "\(run.stderr)")
-    #expect(run.stdout.hasPrefix("wrote cells.h5: 9 cells, 3 genes, 2 batches, 2×16×16 float32, 4 skipped at the border"))
+    #expect(
+      run.stdout.hasPrefix(
+        "wrote cells.h5: 9 cells, 3 genes, 2 batches, 2×16×16 float32, 4 skipped at the border"))
     #expect(run.stderr.contains("import: pass 2/2 writing: 9 cells in"))
     let store = try CellStore(path: dir.path("cells.h5"))
     #expect(store.channels == ["actin", "DNA"] && store.batches == ["P1_A1", "P2_B1"])
@@ -62,7 +69,8 @@ struct ImportCLITests {
     #expect(inspect.stdout.contains("P1_A1 4, P2_B1 5"))
     #expect(inspect.stdout.contains("\"normalize\":\"controls\""))
 
-    let timed = try GrapeRun(["inspect", "cells.h5", "--time-reads", "2,4", "--time-batches", "3"], in: dir.url)
+    let timed = try GrapeRun(
+      ["inspect", "cells.h5", "--time-reads", "2,4", "--time-batches", "3"], in: dir.url)
     #expect(timed.status == 0)
     #expect(timed.stdout.contains("random reads, batch 4:"))
   }
@@ -72,16 +80,25 @@ struct ImportCLITests {
     defer { dir.remove() }
     try FileManager.default.copyItem(atPath: fixture("crops"), toPath: dir.path("crops"))
     try FileManager.default.removeItem(atPath: dir.path("crops/img/cell_05.tif"))
-    let run = try GrapeRun(["import", "--table", "crops/crops.csv", "--images", "crops", "--out", "cells.h5", "--quiet"], in: dir.url)
+    let run = try GrapeRun(
+      [
+        "import", "--table", "crops/crops.csv", "--images", "crops", "--out", "cells.h5", "--quiet",
+      ], in: dir.url)
     #expect(run.status != 0)
     #expect(run.stdout.isEmpty)
     #expect(run.stderr == "error: crops/crops.csv row 7: image 'img/cell_05.tif' not found\n")
     #expect(!FileManager.default.fileExists(atPath: dir.path("cells.h5")))
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["crops"])
 
-    let badFlag = try GrapeRun(["import", "--table", "crops/crops.csv", "--images", "crops", "--out", "c.h5", "--normalize", "zscore"], in: dir.url)
+    let badFlag = try GrapeRun(
+      [
+        "import", "--table", "crops/crops.csv", "--images", "crops", "--out", "c.h5", "--normalize",
+        "zscore",
+      ], in: dir.url)
     #expect(badFlag.status != 0)
-    #expect(badFlag.stderr.contains("--normalize: 'zscore' is not one of none, percentile, controls, percentile+controls"))
+    #expect(
+      badFlag.stderr.contains(
+        "--normalize: 'zscore' is not one of none, percentile, controls, percentile+controls"))
 
     let plain = dir.path("plain.h5")
     let file = try HDF5File.create(plain)
@@ -89,13 +106,17 @@ struct ImportCLITests {
     try file.commit()
     let notAStore = try GrapeRun(["inspect", "plain.h5"], in: dir.url)
     #expect(notAStore.status != 0)
-    #expect(notAStore.stderr == "error: plain.h5: not a cell store, embedding, per-cell code file or run folder (root holds: values)\n")
+    #expect(
+      notAStore.stderr
+        == "error: plain.h5: not a cell store, embedding, per-cell code file or run folder (root holds: values)\n"
+    )
   }
 
   @Test func inspectEmbeddingsAndRuns() throws {
     let dir = try TemporaryDirectory(prefix: "grape-cli")
     defer { dir.remove() }
-    try GeneEmbedding(genes: ["A", "B"], values: [3, 4, 0, 1], dimension: 2, source: "style-mean").write(to: dir.path("e.h5ad"))
+    try GeneEmbedding(genes: ["A", "B"], values: [3, 4, 0, 1], dimension: 2, source: "style-mean")
+      .write(to: dir.path("e.h5ad"))
     let embedding = try GrapeRun(["inspect", "e.h5ad"], in: dir.url)
     #expect(embedding.status == 0)
     #expect(embedding.stdout.contains("genes       2"))
@@ -104,18 +125,24 @@ struct ImportCLITests {
     #expect(embedding.stdout.contains("row norms   min 1.0000, median 5.0000, max 5.0000"))
 
     let run = dir.path("run")
-    try FileManager.default.createDirectory(atPath: run + "/checkpoints/step-00000200", withIntermediateDirectories: true)
-    try #"{"img_size": 32, "in_channels": 4, "style_dim": 64, "latent_dim": 500, "genes": ["a", "b"], "abra": true, "lr": 0.0001}"#
+    try FileManager.default.createDirectory(
+      atPath: run + "/checkpoints/step-00000200", withIntermediateDirectories: true)
+    try
+      #"{"img_size": 32, "in_channels": 4, "style_dim": 64, "latent_dim": 500, "genes": ["a", "b"], "abra": true, "lr": 0.0001}"#
       .write(toFile: run + "/config.json", atomically: true, encoding: .utf8)
-    try "step-00000200\n".write(toFile: run + "/checkpoints/latest", atomically: true, encoding: .utf8)
-    try #"{"step": 200}"#.write(toFile: run + "/checkpoints/step-00000200/state.json", atomically: true, encoding: .utf8)
-    try Data().write(to: URL(fileURLWithPath: run + "/checkpoints/step-00000200/weights.safetensors"))
+    try "step-00000200\n".write(
+      toFile: run + "/checkpoints/latest", atomically: true, encoding: .utf8)
+    try #"{"step": 200}"#.write(
+      toFile: run + "/checkpoints/step-00000200/state.json", atomically: true, encoding: .utf8)
+    try Data().write(
+      to: URL(fileURLWithPath: run + "/checkpoints/step-00000200/weights.safetensors"))
     let inspect = try GrapeRun(["inspect", "run"], in: dir.url)
     #expect(inspect.status == 0, "\(inspect.stderr)")
     #expect(inspect.stdout.contains("img_size       32"))
     #expect(inspect.stdout.contains("genes          a, b"))
     #expect(inspect.stdout.contains("abra           true"))
-    #expect(inspect.stdout.contains("latest         step-00000200 (weights.safetensors, state.json)"))
+    #expect(
+      inspect.stdout.contains("latest         step-00000200 (weights.safetensors, state.json)"))
     #expect(inspect.stdout.contains("step           200"))
     #expect(inspect.stdout.contains("other keys     lr"))
     let missing = try GrapeRun(["inspect", "nothing.h5"], in: dir.url)

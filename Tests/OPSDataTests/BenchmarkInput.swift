@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TensorCore
+import Testing
 
 @testable import OPSData
 
@@ -16,8 +16,12 @@ import TensorCore
   func writeBenchmarkInput() throws {
     guard let directory = Self.directory else { return }
     let tiles = Int(ProcessInfo.processInfo.environment["GRAPE_IMPORT_BENCH_TILES"] ?? "") ?? 230
-    let size = 2048, channels = 4, patch = 96, spacing = 64
-    try FileManager.default.createDirectory(atPath: directory + "/tiles", withIntermediateDirectories: true)
+    let size = 2048
+    let channels = 4
+    let patch = 96
+    let spacing = 64
+    try FileManager.default.createDirectory(
+      atPath: directory + "/tiles", withIntermediateDirectories: true)
     var generator = RandomGenerator(seed: 2024)
 
     // A background of noise (low bits random, as camera noise), shared by all tiles with an offset.
@@ -35,10 +39,16 @@ import TensorCore
         let level = 1500 + generator.uniform() * 8000
         for y in 0..<patch {
           for x in 0..<patch {
-            let r = ((Double(y) - cy) * (Double(y) - cy) + (Double(x) - cx) * (Double(x) - cx)).squareRoot()
+            let r = ((Double(y) - cy) * (Double(y) - cy) + (Double(x) - cx) * (Double(x) - cx))
+              .squareRoot()
             var v = 0.0
-            if c == 0 { v = r < nucleus ? level : 0 } else { v = r < radius ? level * (0.5 + 0.5 * (1 - r / radius)) : 0 }
-            cell[(c * patch + y) * patch + x] = UInt16(min(60000, v + Double(generator.next() & 255)))
+            if c == 0 {
+              v = r < nucleus ? level : 0
+            } else {
+              v = r < radius ? level * (0.5 + 0.5 * (1 - r / radius)) : 0
+            }
+            cell[(c * patch + y) * patch + x] = UInt16(
+              min(60000, v + Double(generator.next() & 255)))
           }
         }
       }
@@ -62,7 +72,8 @@ import TensorCore
           let y = 40 + gy * spacing + generator.int(below: 21) - 10
           let x = 40 + gx * spacing + generator.int(below: 21) - 10
           let template = templates[generator.int(below: templates.count)]
-          let top = y - patch / 2, left = x - patch / 2
+          let top = y - patch / 2
+          let left = x - patch / 2
           for c in 0..<channels {
             for py in 0..<patch where top + py >= 0 && top + py < size {
               for px in 0..<patch where left + px >= 0 && left + px < size {
@@ -78,7 +89,8 @@ import TensorCore
       }
       try TIFFWriter.write(
         TIFFImage(width: size, height: size, channels: channels, pixels: .uint16(pixels)),
-        to: "\(directory)/tiles/t\(t).tif", options: TIFFWriteOptions(compression: .lzw, predictor: true))
+        to: "\(directory)/tiles/t\(t).tif",
+        options: TIFFWriteOptions(compression: .lzw, predictor: true))
     }
     try table.write(toFile: directory + "/cells.csv", atomically: true, encoding: .utf8)
   }

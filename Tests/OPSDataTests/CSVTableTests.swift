@@ -18,7 +18,8 @@ import Testing
   }
 
   @Test func quotedFieldsLineEndingsAndRowNumbers() throws {
-    let table = try parse("\u{FEFF}a,b,c\r\n1,\"x, y\",\"say \"\"hi\"\"\"\r\n\n2,\"two\nlines\",\n3,,\"\"\n")
+    let table = try parse(
+      "\u{FEFF}a,b,c\r\n1,\"x, y\",\"say \"\"hi\"\"\"\r\n\n2,\"two\nlines\",\n3,,\"\"\n")
     #expect(table.header == ["a", "b", "c"])
     #expect(table.rows == [["1", "x, y", "say \"hi\""], ["2", "two\nlines", ""], ["3", "", ""]])
     #expect(table.rowNumbers == [2, 4, 6], "rows start on lines 2, 4 (after a blank line) and 6")

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import OPSData
 
@@ -23,13 +23,17 @@ func makeSmallStore(
     let g = ids.map { Int32($0 % 4) }
     let b = ids.map { Int32(($0 / 3) % 2) }
     let images = ids.flatMap { k in (0..<perCell).map { UInt16(k * 100 + $0) } }
-    let prov = provenance
-      ? CellProvenance(plate: ids.map { "P\($0 % 2)" }, tile: ids.map { Int32($0) }, y: ids.map { Float($0) + 0.5 }, x: ids.map { Float($0) * 2 })
+    let prov =
+      provenance
+      ? CellProvenance(
+        plate: ids.map { "P\($0 % 2)" }, tile: ids.map { Int32($0) },
+        y: ids.map { Float($0) + 0.5 }, x: ids.map { Float($0) * 2 })
       : nil
     if pixelType == .uint16 {
       try writer.append(images: images, genes: g, batches: b, provenance: prov)
     } else {
-      try writer.append(images: images.map { Float($0) / 4 }, genes: g, batches: b, provenance: prov)
+      try writer.append(
+        images: images.map { Float($0) / 4 }, genes: g, batches: b, provenance: prov)
     }
     genes += g
     batches += b
@@ -37,7 +41,8 @@ func makeSmallStore(
   }
   try writer.writeArray("/truth/complex", [-1, 0, 0, 1] as [Int32])
   try writer.writeArray("/truth/phenotype", (0..<8).map { Float($0) }, shape: [4, 2])
-  try writer.writeStrings("/truth/complex_names", ["A", "B"])
+  try writer.writeGroupArray("/truth/complex_names", strings: ["A", "B"])
+  try writer.writeGroupArray("/truth/effects", [0.5, 1.5] as [Double], shape: [1, 2])
   try writer.setAttribute("seed", 42.0, at: "/truth")
   try writer.finish()
   return (genes, batches)
@@ -64,7 +69,8 @@ func makeSmallStore(
     let images = try store.images(at: order)
     #expect(images.count == order.count * 60)
     for (row, cell) in order.enumerated() {
-      #expect(Array(images[(row * 60)..<(row * 60 + 60)]) == (0..<60).map { Float(cell * 100 + $0) })
+      #expect(
+        Array(images[(row * 60)..<(row * 60 + 60)]) == (0..<60).map { Float(cell * 100 + $0) })
     }
     #expect(try store.rawImages(at: [2]) == .uint16((0..<60).map { UInt16(200 + $0) }))
     #expect(try store.provenanceFields() == ["plate", "tile", "x", "y"])
@@ -74,6 +80,8 @@ func makeSmallStore(
     #expect(try store.array("/truth/complex", as: Int32.self).values == [-1, 0, 0, 1])
     #expect(try store.array("/truth/phenotype", as: Float.self).shape == [4, 2])
     #expect(try store.strings("/truth/complex_names") == ["A", "B"])
+    #expect(try store.array("/truth/effects", as: Double.self).values == [0.5, 1.5])
+    #expect(try store.array("/truth/effects", as: Double.self).shape == [1, 2])
     #expect(try store.file.group("/truth").attributes.double("seed") == 42)
     let imageData = try store.file.dataset("/images")
     #expect(try imageData.chunkShape == [1, 3, 4, 5])
@@ -95,9 +103,13 @@ func makeSmallStore(
   @Test func writerRejectsInconsistentInput() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    func make(_ genes: [String] = ["a", "b"], control: String = "a", channels: [String] = ["c"], type: PixelType = .uint16, preprocessing: String = "{}") throws -> CellStoreWriter {
-      try CellStoreWriter(path: dir.path("w.h5"), channels: channels, height: 2, width: 2, pixelType: type,
-                          genes: genes, batches: ["b"], control: control, preprocessing: preprocessing)
+    func make(
+      _ genes: [String] = ["a", "b"], control: String = "a", channels: [String] = ["c"],
+      type: PixelType = .uint16, preprocessing: String = "{}"
+    ) throws -> CellStoreWriter {
+      try CellStoreWriter(
+        path: dir.path("w.h5"), channels: channels, height: 2, width: 2, pixelType: type,
+        genes: genes, batches: ["b"], control: control, preprocessing: preprocessing)
     }
     #expect(throws: OPSDataError.self) { try make(control: "zzz") }
     #expect(throws: OPSDataError.self) { try make(["a", "a"]) }
@@ -105,15 +117,33 @@ func makeSmallStore(
     #expect(throws: OPSDataError.self) { try make(type: .uint8) }
     #expect(throws: OPSDataError.self) { try make(preprocessing: "{not json") }
     let writer = try make()
-    #expect(throws: OPSDataError.self) { try writer.append(images: [UInt16](repeating: 0, count: 7), genes: [0, 1], batches: [0, 0]) }
-    #expect(throws: OPSDataError.self) { try writer.append(images: [UInt16](repeating: 0, count: 8), genes: [0, 2], batches: [0, 0]) }
-    #expect(throws: OPSDataError.self) { try writer.append(images: [UInt16](repeating: 0, count: 8), genes: [0, 1], batches: [0, 1]) }
-    #expect(throws: OPSDataError.self) { try writer.append(images: [Float](repeating: .nan, count: 4), genes: [0], batches: [0]) }
-    #expect(throws: OPSDataError.self) { try writer.append(images: [Float](repeating: 1.5, count: 4), genes: [0], batches: [0]) }
+    #expect(throws: OPSDataError.self) {
+      try writer.append(images: [UInt16](repeating: 0, count: 7), genes: [0, 1], batches: [0, 0])
+    }
+    #expect(throws: OPSDataError.self) {
+      try writer.append(images: [UInt16](repeating: 0, count: 8), genes: [0, 2], batches: [0, 0])
+    }
+    #expect(throws: OPSDataError.self) {
+      try writer.append(images: [UInt16](repeating: 0, count: 8), genes: [0, 1], batches: [0, 1])
+    }
+    #expect(throws: OPSDataError.self) {
+      try writer.append(images: [Float](repeating: .nan, count: 4), genes: [0], batches: [0])
+    }
+    #expect(throws: OPSDataError.self) {
+      try writer.append(images: [Float](repeating: 1.5, count: 4), genes: [0], batches: [0])
+    }
     #expect(throws: OPSDataError.self) { try writer.finish() }  // no cells
-    try writer.append(images: [Float](repeating: 3, count: 4), genes: [0], batches: [0], provenance: CellProvenance(tile: [1]))
-    #expect(throws: OPSDataError.self) { try writer.append(images: [UInt16](repeating: 0, count: 4), genes: [1], batches: [0]) }
-    #expect(throws: OPSDataError.self) { try writer.append(images: [UInt16](repeating: 0, count: 4), genes: [1], batches: [0], provenance: CellProvenance(tile: [1, 2])) }
+    try writer.append(
+      images: [Float](repeating: 3, count: 4), genes: [0], batches: [0],
+      provenance: CellProvenance(tile: [1]))
+    #expect(throws: OPSDataError.self) {
+      try writer.append(images: [UInt16](repeating: 0, count: 4), genes: [1], batches: [0])
+    }
+    #expect(throws: OPSDataError.self) {
+      try writer.append(
+        images: [UInt16](repeating: 0, count: 4), genes: [1], batches: [0],
+        provenance: CellProvenance(tile: [1, 2]))
+    }
     #expect(throws: OPSDataError.self) { try writer.writeArray("/obs/gene", [1] as [Int32]) }
     try writer.writeArray("/extra", [1] as [Int32])
     #expect(throws: OPSDataError.self) { try writer.writeArray("extra", [1] as [Int32]) }
@@ -125,8 +155,9 @@ func makeSmallStore(
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     do {
-      let writer = try CellStoreWriter(path: dir.path("w.h5"), channels: ["c"], height: 2, width: 2, pixelType: .uint16,
-                                       genes: ["a"], batches: ["b"], control: "a")
+      let writer = try CellStoreWriter(
+        path: dir.path("w.h5"), channels: ["c"], height: 2, width: 2, pixelType: .uint16,
+        genes: ["a"], batches: ["b"], control: "a")
       try writer.append(images: [UInt16](repeating: 1, count: 4), genes: [0], batches: [0])
     }
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).isEmpty)
@@ -147,20 +178,28 @@ func makeSmallStore(
     let file = try HDF5File.create(plain)
     try file.root.write("embedding", [1, 2] as [Float], shape: [1, 2])
     try file.commit()
-    #expect(reason(plain) == "\(plain): not a cell store: no 'format' attribute (expected 'grape-cells') (it looks like an embedding file)")
+    #expect(
+      reason(plain)
+        == "\(plain): not a cell store: no 'format' attribute (expected 'grape-cells') (it looks like an embedding file)"
+    )
 
     let wrongVersion = dir.path("v2.h5")
     _ = try makeSmallStore(at: wrongVersion, cells: 2)
     let editable = try HDF5File.open(wrongVersion, writable: true)
     try editable.root.attributes.set("version", 2)
     editable.close()
-    #expect(reason(wrongVersion) == "\(wrongVersion): not a cell store: version 2 is not supported (this reader handles version 1)")
+    #expect(
+      reason(wrongVersion)
+        == "\(wrongVersion): not a cell store: version 2 is not supported (this reader handles version 1)"
+    )
 
     let other = dir.path("other.h5")
     let f2 = try HDF5File.create(other)
     try f2.root.attributes.set("format", "something-else")
     try f2.commit()
-    #expect(reason(other) == "\(other): not a cell store: format is 'something-else', expected 'grape-cells'")
+    #expect(
+      reason(other)
+        == "\(other): not a cell store: format is 'something-else', expected 'grape-cells'")
 
     let broken = dir.path("broken.h5")
     _ = try makeSmallStore(at: broken, cells: 2)
@@ -178,7 +217,8 @@ func makeSmallStore(
     _ = try makeSmallStore(at: path)
     let store = try CellStore(path: path)
     let lists = [[3, 1], [22], [0, 0, 7], [9, 8, 7, 6]]
-    let loader = CellBatchLoader(store: store, sampler: IndexListSampler(lists), prefetch: 2) { images, _ in
+    let loader = CellBatchLoader(store: store, sampler: IndexListSampler(lists), prefetch: 2) {
+      images, _ in
       for i in images.indices { images[i] /= 100 }
     }
     var served: [[Int]] = []
@@ -253,7 +293,9 @@ func makeSmallStore(
     #expect(decoded?["plate"] as? [String] == (0..<9).map { "P\($0 % 2)" })
     #expect(decoded?["pixel"] as? Int == 400 + (2 * 4 + 3) * 5 + 1)
     #expect(decoded?["truth"] as? [Int] == [-1, 0, 0, 1])
-    #expect(decoded?["total"] as? Int == (0..<9).reduce(0) { total, k in total + (0..<60).reduce(0) { $0 + k * 100 + $1 } })
+    #expect(
+      decoded?["total"] as? Int
+        == (0..<9).reduce(0) { total, k in total + (0..<60).reduce(0) { $0 + k * 100 + $1 } })
   }
 
   @Test(arguments: [PixelType.uint16, .float32])
@@ -265,20 +307,25 @@ func makeSmallStore(
     let elements = 3 * 5 * 7
     let options = HDF5DatasetOptions(extendable: true, chunk: [1], deflateLevel: 1, shuffle: true)
     let values: [Float] = (0..<(4 * elements)).map { Float(($0 * 7919) % 3001) }
-    let viaHDF5 = try file.root.createDataset("a", type: type == .uint16 ? .uint16 : .float32, shape: [0, 3, 5, 7], options: options)
-    let direct = try file.root.createDataset("b", type: type == .uint16 ? .uint16 : .float32, shape: [4, 3, 5, 7], options: options)
+    let viaHDF5 = try file.root.createDataset(
+      "a", type: type == .uint16 ? .uint16 : .float32, shape: [0, 3, 5, 7], options: options)
+    let direct = try file.root.createDataset(
+      "b", type: type == .uint16 ? .uint16 : .float32, shape: [4, 3, 5, 7], options: options)
     let codec = CellChunkCodec(elementSize: type.byteSize, elements: elements, level: 1)
     if type == .uint16 {
       let samples = values.map { UInt16($0) }
       try viaHDF5.append(samples)
       for cell in 0..<4 {
-        let bytes = try Array(samples[(cell * elements)..<((cell + 1) * elements)]).withUnsafeBytes { try codec.encode($0) }
+        let bytes = try Array(samples[(cell * elements)..<((cell + 1) * elements)]).withUnsafeBytes
+        { try codec.encode($0) }
         try bytes.withUnsafeBytes { try direct.writeChunk(at: [cell, 0, 0, 0], bytes: $0) }
       }
     } else {
       try viaHDF5.append(values)
       for cell in 0..<4 {
-        let bytes = try Array(values[(cell * elements)..<((cell + 1) * elements)]).withUnsafeBytes { try codec.encode($0) }
+        let bytes = try Array(values[(cell * elements)..<((cell + 1) * elements)]).withUnsafeBytes {
+          try codec.encode($0)
+        }
         try bytes.withUnsafeBytes { try direct.writeChunk(at: [cell, 0, 0, 0], bytes: $0) }
       }
     }
@@ -293,7 +340,8 @@ func makeSmallStore(
       #expect(mask == 0)
       var decoded = [UInt8](repeating: 0, count: codec.rawBytes)
       #expect(decoded.withUnsafeMutableBytes { codec.decode(bytes, filterMask: mask, into: $0) })
-      let floats: [Float] = type == .uint16
+      let floats: [Float] =
+        type == .uint16
         ? decoded.withUnsafeBytes { Array($0.bindMemory(to: UInt16.self)).map(Float.init) }
         : decoded.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
       #expect(floats == Array(values[(cell * elements)..<((cell + 1) * elements)]))

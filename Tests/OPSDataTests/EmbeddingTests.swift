@@ -1,12 +1,13 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import OPSData
 
 private func sampleEmbedding() throws -> GeneEmbedding {
   try GeneEmbedding(
-    genes: ["TP53", "BRCA1", "nontargeting", "Ünï"], values: (0..<12).map { Float($0) * 0.1 - 0.35 + 1e-7 },
+    genes: ["TP53", "BRCA1", "nontargeting", "Ünï"],
+    values: (0..<12).map { Float($0) * 0.1 - 0.35 + 1e-7 },
     dimension: 3, source: "embedding")
 }
 
@@ -31,8 +32,11 @@ private func sampleEmbedding() throws -> GeneEmbedding {
     defer { dir.remove() }
     let path = dir.path("e.tsv")
     try GeneEmbedding(genes: ["A", "B"], values: [1, 0.5, -2, 3], dimension: 2).write(to: path)
-    #expect(try String(contentsOfFile: path, encoding: .utf8) == "gene\tdim_0\tdim_1\nA\t1.0\t0.5\nB\t-2.0\t3.0\n")
-    try "gene\tx\ty\r\nA\t1\t2\r\nB\t3\t4e-1\r\n\r\n".write(toFile: path, atomically: true, encoding: .utf8)
+    #expect(
+      try String(contentsOfFile: path, encoding: .utf8)
+        == "gene\tdim_0\tdim_1\nA\t1.0\t0.5\nB\t-2.0\t3.0\n")
+    try "gene\tx\ty\r\nA\t1\t2\r\nB\t3\t4e-1\r\n\r\n".write(
+      toFile: path, atomically: true, encoding: .utf8)
     let read = try GeneEmbedding.read(from: path)
     #expect(read.values == [1, 2, 3, 0.4] && read.genes == ["A", "B"])
     for (text, message) in [
@@ -90,7 +94,9 @@ private func sampleEmbedding() throws -> GeneEmbedding {
   @Test func malformedFilesAreReported() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    #expect(throws: OPSDataError.fileNotFound(path: dir.path("none.h5"))) { try GeneEmbedding.read(from: dir.path("none.h5")) }
+    #expect(throws: OPSDataError.fileNotFound(path: dir.path("none.h5"))) {
+      try GeneEmbedding.read(from: dir.path("none.h5"))
+    }
     #expect(throws: OPSDataError.self) { try GeneEmbedding.read(from: dir.path("x.csv")) }
     let store = dir.path("store.h5")
     _ = try makeSmallStore(at: store, cells: 2)
@@ -111,14 +117,17 @@ private func sampleEmbedding() throws -> GeneEmbedding {
     } catch let error as OPSDataError {
       #expect(error.description == "\(mismatched): /genes has 2 names for 3 rows of /embedding")
     }
-    #expect(throws: OPSDataError.self) { try GeneEmbedding(genes: ["a"], values: [1, 2, 3], dimension: 2) }
+    #expect(throws: OPSDataError.self) {
+      try GeneEmbedding(genes: ["a"], values: [1, 2, 3], dimension: 2)
+    }
   }
 
   @Test func cellCodesRoundTripAndAverage() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let codes = try CellCodes(
-      values: [1, 2, 3, 4, 5, 6, 7, 8], dimension: 2, geneOfCell: [0, 2, 0, 2], batchOfCell: [0, 0, 1, 1],
+      values: [1, 2, 3, 4, 5, 6, 7, 8], dimension: 2, geneOfCell: [0, 2, 0, 2],
+      batchOfCell: [0, 0, 1, 1],
       genes: ["a", "b", "c"], batches: ["p1", "p2"])
     let path = dir.path("codes.h5")
     try codes.write(to: path)
@@ -141,6 +150,37 @@ private func sampleEmbedding() throws -> GeneEmbedding {
     #expect(try CellCodes.read(from: other).name == "features")
     #expect(try CellCodes.read(from: other, dataset: "/features").values == [0.5, 0.5, 0.5, 0.5])
     #expect(throws: OPSDataError.self) { try CellCodes.read(from: other, dataset: "styles") }
-    #expect(throws: OPSDataError.self) { try CellCodes.read(from: Fixtures.path("embedding/tiny.h5ad")) }
+    #expect(throws: OPSDataError.self) {
+      try CellCodes.read(from: Fixtures.path("embedding/tiny.h5ad"))
+    }
+  }
+
+  @Test func inspectorRecognisesEachKind() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try GeneEmbedding(genes: ["A", "B", "C"], values: [1, 0, 0, 2, 3, 4], dimension: 2).write(
+      to: dir.path("e.tsv"))
+    #expect(try FileInspector.kind(of: dir.path("e.tsv")) == .embedding)
+    let text = try FileInspector.describe(dir.path("e.tsv"))
+    #expect(text.contains("format      tsv"))
+    #expect(text.contains("genes       3"))
+    #expect(text.contains("row norms   min 1.0000, median 2.0000, max 5.0000"))
+    let codes = try CellCodes(
+      values: [1, 2, 3, 4], dimension: 2, geneOfCell: [0, 1], batchOfCell: [0, 0],
+      genes: ["x", "y"], batches: ["p"])
+    try codes.write(to: dir.path("codes.h5"))
+    #expect(try FileInspector.kind(of: dir.path("codes.h5")) == .cellCodes)
+    #expect(try FileInspector.describe(dir.path("codes.h5")).contains("dataset     /styles [2, 2]"))
+    _ = try makeSmallStore(at: dir.path("store.h5"), cells: 4)
+    #expect(try FileInspector.kind(of: dir.path("store.h5")) == .cellStore)
+    let summary = try CellStoreSummary(store: CellStore(path: dir.path("store.h5")), sampleSize: 2)
+    #expect(summary.sampledCells == [0, 2])
+    // Cells 0 and 2, channel 0: samples k*100 + 0..<20.
+    let channel0 = (0..<20).map { Double($0) } + (0..<20).map { Double(200 + $0) }
+    #expect(summary.statistics[0].min == 0 && summary.statistics[0].max == 219)
+    #expect(abs(summary.statistics[0].mean - channel0.reduce(0, +) / 40) < 1e-9)
+    #expect(summary.genes.map(\.cells) == [1, 1, 1, 1])
+    #expect(summary.extras == ["truth"])
+    #expect(throws: OPSDataError.self) { try FileInspector.kind(of: dir.url.path) }
   }
 }

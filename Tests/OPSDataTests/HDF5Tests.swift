@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import OPSData
 
@@ -30,7 +30,8 @@ import TestSupport
     #expect(try reader.dataset("i32").read(as: Int32.self) == [Int32.min, 0, Int32.max])
     #expect(try reader.dataset("i64").read(as: Int64.self) == [Int64.min, 1, Int64.max])
     #expect(try reader.dataset("u16").read(as: UInt16.self) == [0, 1, 65535])
-    #expect(try reader.dataset("u16").read(as: Float.self) == [0, 1, 65535], "HDF5 converts on read")
+    #expect(
+      try reader.dataset("u16").read(as: Float.self) == [0, 1, 65535], "HDF5 converts on read")
     #expect(try reader.dataset("u8").read(as: UInt8.self) == [0, 128, 255])
     #expect(try reader.dataset("/g/nested/deep").read(as: Int32.self) == [7])
     #expect(try reader.dataset("u16").elementType == .uint16)
@@ -126,8 +127,12 @@ import TestSupport
     try file.root.write("m", values, shape: [rows, 3], options: .extendable(chunkRows: 4))
     try file.commit()
     let dataset = try HDF5File.open(path).dataset("m")
-    func expected(_ indices: [Int]) -> [Float] { indices.flatMap { Array(values[($0 * 3)..<($0 * 3 + 3)]) } }
-    for indices in [[0, 1, 2], [39, 0, 17, 18, 19, 3], [5, 5, 2, 5], [], [7], Array((0..<40).reversed())] {
+    func expected(_ indices: [Int]) -> [Float] {
+      indices.flatMap { Array(values[($0 * 3)..<($0 * 3 + 3)]) }
+    }
+    for indices in [
+      [0, 1, 2], [39, 0, 17, 18, 19, 3], [5, 5, 2, 5], [], [7], Array((0..<40).reversed()),
+    ] {
       #expect(try dataset.readRows(indices, as: Float.self) == expected(indices))
       #expect(try dataset.readRows(indices, as: Double.self) == expected(indices).map(Double.init))
     }
@@ -145,7 +150,9 @@ import TestSupport
   @Test func errorsNameTheFileAndObject() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    #expect(throws: OPSDataError.fileNotFound(path: dir.path("none.h5"))) { try HDF5File.open(dir.path("none.h5")) }
+    #expect(throws: OPSDataError.fileNotFound(path: dir.path("none.h5"))) {
+      try HDF5File.open(dir.path("none.h5"))
+    }
     let text = dir.path("text.h5")
     try "not hdf5".write(toFile: text, atomically: true, encoding: .utf8)
     do {
@@ -173,7 +180,9 @@ import TestSupport
       #expect(error.description.contains("read-only"))
     }
     #expect(throws: OPSDataError.self) { try reader.dataset("x").readStrings() }
-    #expect(throws: OPSDataError.self) { try reader.root.write("y", [1, 2, 3] as [Float], shape: [2]) }
+    #expect(throws: OPSDataError.self) {
+      try reader.root.write("y", [1, 2, 3] as [Float], shape: [2])
+    }
   }
 
   @Test func uncommittedFilesLeaveNothingBehind() throws {
@@ -199,5 +208,31 @@ import TestSupport
     try file.commit()
     #expect(throws: OPSDataError.self) { try dataset.read(as: Float.self) }
     #expect(throws: OPSDataError.self) { try file.commit() }
+  }
+
+  @Test func concurrentReadersGetTheirOwnRows() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = dir.path("shared.h5")
+    let file = try HDF5File.create(path)
+    let rows = 500
+    try file.root.write(
+      "m", (0..<(rows * 8)).map { Int32($0) }, shape: [rows, 8],
+      options: .extendable(chunkRows: 16, deflateLevel: 1))
+    try file.commit()
+    let dataset = try HDF5File.open(path).dataset("m")
+    let mismatches = Locked(0)
+    DispatchQueue.concurrentPerform(iterations: 4) { worker in
+      for step in 0..<50 {
+        let indices = (0..<20).map { ($0 * 37 + step * 11 + worker * 101) % rows }
+        guard let values = try? dataset.readRows(indices, as: Int32.self) else {
+          mismatches.withLock { $0 += 1 }
+          continue
+        }
+        let expected = indices.flatMap { row in (0..<8).map { Int32(row * 8 + $0) } }
+        if values != expected { mismatches.withLock { $0 += 1 } }
+      }
+    }
+    #expect(mismatches.withLock { $0 } == 0)
   }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import OPSData
 
@@ -32,15 +32,20 @@ private func copyFixture(_ name: String) throws -> TemporaryDirectory {
   let dir = try TemporaryDirectory(prefix: "grape-import")
   let source = Fixtures.path("import/" + name)
   for item in try FileManager.default.contentsOfDirectory(atPath: source) {
-    try FileManager.default.copyItem(atPath: (source as NSString).appendingPathComponent(item), toPath: dir.path(item))
+    try FileManager.default.copyItem(
+      atPath: (source as NSString).appendingPathComponent(item), toPath: dir.path(item))
   }
   return dir
 }
 
-private func expectClose(_ actual: [Float], _ expected: [Float], sourceLocation: SourceLocation = #_sourceLocation) {
+private func expectClose(
+  _ actual: [Float], _ expected: [Float], sourceLocation: SourceLocation = #_sourceLocation
+) {
   #expect(actual.count == expected.count, sourceLocation: sourceLocation)
   var worst = 0.0
-  for (a, e) in zip(actual, expected) { worst = max(worst, Double(abs(a - e)) / max(1, Double(abs(e)))) }
+  for (a, e) in zip(actual, expected) {
+    worst = max(worst, Double(abs(a - e)) / max(1, Double(abs(e))))
+  }
   #expect(worst <= 2e-6, "largest relative difference \(worst)", sourceLocation: sourceLocation)
 }
 
@@ -50,8 +55,10 @@ private func expectClose(_ actual: [Float], _ expected: [Float], sourceLocation:
     let dir = try copyFixture("crops")
     defer { dir.remove() }
     let out = dir.path("cells.h5")
-    let summary = try CellImporter.run(CellImportOptions(
-      tablePath: dir.path("crops.csv"), imagesDirectory: dir.url.path, outputPath: out, normalization: mode))
+    let summary = try CellImporter.run(
+      CellImportOptions(
+        tablePath: dir.path("crops.csv"), imagesDirectory: dir.url.path, outputPath: out,
+        normalization: mode))
     let expected = try ExpectedImport("crops", mode)
     let store = try CellStore(path: out)
     #expect(summary.cells == 14 && store.count == 14)
@@ -64,11 +71,16 @@ private func expectClose(_ actual: [Float], _ expected: [Float], sourceLocation:
     #expect(try store.obsStrings("well")[4] == "A,1", "a quoted field with a comma")
     #expect(try store.obsStrings("plate")[3] == "P1")
     expectClose(try store.images(at: Array(0..<14)), expected.images)
-    let preprocessing = try JSONSerialization.jsonObject(with: Data(store.preprocessing.utf8)) as? [String: Any]
+    let preprocessing =
+      try JSONSerialization.jsonObject(with: Data(store.preprocessing.utf8)) as? [String: Any]
     #expect(preprocessing?["normalize"] as? String == mode.rawValue)
     #expect(preprocessing?["mode"] as? String == "crops")
-    #expect((preprocessing?["percentiles"] != nil) == (mode == .percentile || mode == .percentileControls))
-    #expect((preprocessing?["control_statistics"] != nil) == (mode == .controls || mode == .percentileControls))
+    #expect(
+      (preprocessing?["percentiles"] != nil) == (mode == .percentile || mode == .percentileControls)
+    )
+    #expect(
+      (preprocessing?["control_statistics"] != nil)
+        == (mode == .controls || mode == .percentileControls))
   }
 
   @Test(arguments: CellNormalization.allCases)
@@ -80,7 +92,8 @@ private func expectClose(_ actual: [Float], _ expected: [Float], sourceLocation:
     let summary = try CellImporter.run(
       CellImportOptions(
         tablePath: dir.path("tiles.csv"), imagesDirectory: dir.url.path, outputPath: out, crop: 16,
-        geneColumn: "gene_symbol_0", batchColumns: ["plate", "well"], normalization: mode, threads: 2),
+        geneColumn: "gene_symbol_0", batchColumns: ["plate", "well"], normalization: mode,
+        threads: 2),
       progress: { line in lines.withLock { $0.append(line) } })
     let expected = try ExpectedImport("tiles", mode)
     #expect(summary.skippedAtBorder == expected.skipped && expected.skipped == 4)
@@ -90,9 +103,12 @@ private func expectClose(_ actual: [Float], _ expected: [Float], sourceLocation:
     #expect(store.batches == ["P1_A1", "P2_B1"])
     #expect(store.geneOfCell == expected.gene && store.batchOfCell == expected.batch)
     #expect(try store.obs("row", as: Int64.self) == expected.row)
-    #expect(try store.obs("tile", as: Int32.self) == expected.row.map { [1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0][Int($0)] })
+    #expect(
+      try store.obs("tile", as: Int32.self)
+        == expected.row.map { [1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0][Int($0)] })
     // Storage order: tile_1's rows (0, 2, 7, 9), then tile_0's (1, 4, 8, 10, 12).
-    #expect(try store.obs("y", as: Float.self)[0] == 20 && store.obs("x", as: Float.self)[2] == 30.7)
+    #expect(
+      try store.obs("y", as: Float.self)[0] == 20 && store.obs("x", as: Float.self)[2] == 30.7)
     expectClose(try store.images(at: Array(0..<9)), expected.images)
     let log = lines.withLock { $0 }
     #expect(log.contains { $0.contains("4 skipped at the border") })
@@ -104,8 +120,10 @@ private func expectClose(_ actual: [Float], _ expected: [Float], sourceLocation:
     let dir = try copyFixture("floats")
     defer { dir.remove() }
     let out = dir.path("cells.h5")
-    _ = try CellImporter.run(CellImportOptions(
-      tablePath: dir.path("floats.csv"), imagesDirectory: dir.url.path, outputPath: out, normalization: mode))
+    _ = try CellImporter.run(
+      CellImportOptions(
+        tablePath: dir.path("floats.csv"), imagesDirectory: dir.url.path, outputPath: out,
+        normalization: mode))
     let expected = try ExpectedImport("floats", mode)
     let store = try CellStore(path: out)
     #expect(store.pixelType == .float32)
@@ -119,18 +137,21 @@ private func expectClose(_ actual: [Float], _ expected: [Float], sourceLocation:
     let expected = try ExpectedImport("crops", .none)
     for selection in [["actin"], ["1"]] {
       let out = dir.path("sel.h5")
-      _ = try CellImporter.run(CellImportOptions(
-        tablePath: dir.path("crops.csv"), imagesDirectory: dir.url.path, outputPath: out, channels: selection,
-        channelNames: ["DNA", "actin"]))
+      _ = try CellImporter.run(
+        CellImportOptions(
+          tablePath: dir.path("crops.csv"), imagesDirectory: dir.url.path, outputPath: out,
+          channels: selection,
+          channelNames: ["DNA", "actin"]))
       let store = try CellStore(path: out)
       #expect(store.channels == ["actin"])
       let images = try store.images(at: [5])
       #expect(images == Array(expected.images[(5 * 128 + 64)..<(5 * 128 + 128)]))
     }
     let out = dir.path("both.h5")
-    _ = try CellImporter.run(CellImportOptions(
-      tablePath: dir.path("crops.csv"), imagesDirectory: dir.url.path, outputPath: out, crop: 4,
-      channels: ["ch1", "ch0"], compression: .none))
+    _ = try CellImporter.run(
+      CellImportOptions(
+        tablePath: dir.path("crops.csv"), imagesDirectory: dir.url.path, outputPath: out, crop: 4,
+        channels: ["ch1", "ch0"], compression: .none))
     let store = try CellStore(path: out)
     #expect(store.channels == ["ch1", "ch0"] && store.height == 4 && store.width == 4)
     #expect(try store.file.dataset("/images").filters == [])
@@ -144,87 +165,130 @@ private func expectClose(_ actual: [Float], _ expected: [Float], sourceLocation:
 
   /// Runs an import expected to fail; returns the error text and checks no output is left.
   private func failure(
-    _ dir: TemporaryDirectory, table: String, crop: Int? = nil, channels: [String]? = nil, channelNames: [String]? = nil,
+    _ dir: TemporaryDirectory, table: String, crop: Int? = nil, channels: [String]? = nil,
+    channelNames: [String]? = nil,
     geneColumn: String = "gene", batchColumns: [String]? = nil, control: String = "nontargeting",
     normalization: CellNormalization = .none, sourceLocation: SourceLocation = #_sourceLocation
   ) -> String {
     let before = Set((try? FileManager.default.contentsOfDirectory(atPath: dir.url.path)) ?? [])
     var text = "succeeded"
     do {
-      _ = try CellImporter.run(CellImportOptions(
-        tablePath: dir.path(table), imagesDirectory: dir.url.path, outputPath: dir.path("out.h5"), crop: crop,
-        channels: channels, channelNames: channelNames, geneColumn: geneColumn, batchColumns: batchColumns,
-        control: control, normalization: normalization))
+      _ = try CellImporter.run(
+        CellImportOptions(
+          tablePath: dir.path(table), imagesDirectory: dir.url.path, outputPath: dir.path("out.h5"),
+          crop: crop,
+          channels: channels, channelNames: channelNames, geneColumn: geneColumn,
+          batchColumns: batchColumns,
+          control: control, normalization: normalization))
     } catch {
       text = "\(error)"
     }
     let after = Set((try? FileManager.default.contentsOfDirectory(atPath: dir.url.path)) ?? [])
-    #expect(after == before, "files left behind: \(after.subtracting(before))", sourceLocation: sourceLocation)
+    #expect(
+      after == before, "files left behind: \(after.subtracting(before))",
+      sourceLocation: sourceLocation)
     return text
   }
 
-  private func rewriteTable(_ dir: TemporaryDirectory, _ name: String, _ edit: (inout [String]) -> Void) throws {
-    var lines = try String(contentsOfFile: dir.path(name), encoding: .utf8).replacingOccurrences(of: "\r\n", with: "\n")
-      .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+  private func rewriteTable(
+    _ dir: TemporaryDirectory, _ name: String, _ edit: (inout [String]) -> Void
+  ) throws {
+    var lines = try String(contentsOfFile: dir.path(name), encoding: .utf8).replacingOccurrences(
+      of: "\r\n", with: "\n"
+    )
+    .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     edit(&lines)
-    try lines.joined(separator: "\n").write(toFile: dir.path(name), atomically: true, encoding: .utf8)
+    try lines.joined(separator: "\n").write(
+      toFile: dir.path(name), atomically: true, encoding: .utf8)
   }
 
   @Test func badTablesAreReportedWithFileAndRow() throws {
     let dir = try copyFixture("crops")
     defer { dir.remove() }
     let table = dir.path("crops.csv")
-    #expect(failure(dir, table: "crops.csv", geneColumn: "gene_symbol_0")
-      == "\(table): no column 'gene_symbol_0' (set --gene-column; columns: image, gene, batch, plate, well)")
-    #expect(failure(dir, table: "crops.csv", batchColumns: ["plate", "lane"]).hasPrefix("\(table): no column 'lane'"))
-    #expect(failure(dir, table: "crops.csv", control: "NTC") == "--control: gene 'NTC' does not occur in column 'gene' of \(table)")
+    #expect(
+      failure(dir, table: "crops.csv", geneColumn: "gene_symbol_0")
+        == "\(table): no column 'gene_symbol_0' (set --gene-column; columns: image, gene, batch, plate, well)"
+    )
+    #expect(
+      failure(dir, table: "crops.csv", batchColumns: ["plate", "lane"]).hasPrefix(
+        "\(table): no column 'lane'"))
+    #expect(
+      failure(dir, table: "crops.csv", control: "NTC")
+        == "--control: gene 'NTC' does not occur in column 'gene' of \(table)")
     #expect(failure(dir, table: "missing.csv") == "\(dir.path("missing.csv")): file not found")
 
     try rewriteTable(dir, "crops.csv") { $0.insert("img/cell_15.tif,G1,B2,P1,A2", at: 15) }
-    #expect(failure(dir, table: "crops.csv") == "\(table) row 16: image 'img/cell_15.tif' not found")
+    #expect(
+      failure(dir, table: "crops.csv") == "\(table) row 16: image 'img/cell_15.tif' not found")
     try rewriteTable(dir, "crops.csv") { $0[15] = "img/cell_00.tif,,B2,P1,A2" }
     #expect(failure(dir, table: "crops.csv") == "\(table) row 16: empty gene (column 'gene')")
     try rewriteTable(dir, "crops.csv") { $0[15] = "img/cell_00.tif,G1,B2" }
-    #expect(failure(dir, table: "crops.csv") == "\(table) row 16: 3 fields, but the header has 5 columns")
+    #expect(
+      failure(dir, table: "crops.csv") == "\(table) row 16: 3 fields, but the header has 5 columns")
     try rewriteTable(dir, "crops.csv") { $0[15] = "" }
-    #expect(failure(dir, table: "crops.csv", channelNames: ["a", "b", "c"]) == "--channel-names: names 3 channels, but the images have 2")
-    #expect(failure(dir, table: "crops.csv", channels: ["DNA"]).hasPrefix("--channels: unknown channel 'DNA' (channels: ch0, ch1"))
-    #expect(failure(dir, table: "crops.csv", crop: 9) == "\(table) row 2: image 'img/cell_00.tif' is 8×8 pixels, smaller than the crop 9×9")
+    #expect(
+      failure(dir, table: "crops.csv", channelNames: ["a", "b", "c"])
+        == "--channel-names: names 3 channels, but the images have 2")
+    #expect(
+      failure(dir, table: "crops.csv", channels: ["DNA"]).hasPrefix(
+        "--channels: unknown channel 'DNA' (channels: ch0, ch1"))
+    #expect(
+      failure(dir, table: "crops.csv", crop: 9)
+        == "\(table) row 2: image 'img/cell_00.tif' is 8×8 pixels, smaller than the crop 9×9")
 
     // Controls missing from one batch.
     try rewriteTable(dir, "crops.csv") { lines in
       for k in 8...10 { lines[k] = lines[k].replacingOccurrences(of: "nontargeting", with: "G1") }
     }
-    #expect(failure(dir, table: "crops.csv", normalization: .controls)
-      == "--normalize controls: batch 'B2' has no control cells ('nontargeting'); z-scoring needs them in every batch")
+    #expect(
+      failure(dir, table: "crops.csv", normalization: .controls)
+        == "--normalize controls: batch 'B2' has no control cells ('nontargeting'); z-scoring needs them in every batch"
+    )
   }
 
   @Test func badImagesAreReportedWithFileAndRow() throws {
     let dir = try copyFixture("crops")
     defer { dir.remove() }
     let table = dir.path("crops.csv")
-    let three = TIFFImage(width: 8, height: 8, channels: 3, pixels: .uint16([UInt16](repeating: 5, count: 192)))
+    let three = TIFFImage(
+      width: 8, height: 8, channels: 3, pixels: .uint16([UInt16](repeating: 5, count: 192)))
     try TIFFWriter.write(three, to: dir.path("img/cell_06.tif"))
-    #expect(failure(dir, table: "crops.csv") == "\(table) row 8: image 'img/cell_06.tif' has 3 channels, but 'img/cell_00.tif' (row 2) has 2")
+    #expect(
+      failure(dir, table: "crops.csv")
+        == "\(table) row 8: image 'img/cell_06.tif' has 3 channels, but 'img/cell_00.tif' (row 2) has 2"
+    )
 
-    let bigger = TIFFImage(width: 10, height: 9, channels: 2, pixels: .uint16([UInt16](repeating: 5, count: 180)))
+    let bigger = TIFFImage(
+      width: 10, height: 9, channels: 2, pixels: .uint16([UInt16](repeating: 5, count: 180)))
     try TIFFWriter.write(bigger, to: dir.path("img/cell_06.tif"))
-    #expect(failure(dir, table: "crops.csv").hasPrefix("\(table) row 8: image 'img/cell_06.tif' is 9×10 pixels, but 'img/cell_00.tif' (row 2) is 8×8"))
+    #expect(
+      failure(dir, table: "crops.csv").hasPrefix(
+        "\(table) row 8: image 'img/cell_06.tif' is 9×10 pixels, but 'img/cell_00.tif' (row 2) is 8×8"
+      ))
 
-    let floats = TIFFImage(width: 8, height: 8, channels: 2, pixels: .float32([Float](repeating: 5, count: 128)))
+    let floats = TIFFImage(
+      width: 8, height: 8, channels: 2, pixels: .float32([Float](repeating: 5, count: 128)))
     try TIFFWriter.write(floats, to: dir.path("img/cell_06.tif"))
-    #expect(failure(dir, table: "crops.csv") == "\(table) row 8: image 'img/cell_06.tif' holds float32 samples, but 'img/cell_00.tif' (row 2) holds uint16")
+    #expect(
+      failure(dir, table: "crops.csv")
+        == "\(table) row 8: image 'img/cell_06.tif' holds float32 samples, but 'img/cell_00.tif' (row 2) holds uint16"
+    )
 
     // A file cut short: the header survives, the pixel data does not.
-    let large = TIFFImage(width: 8, height: 8, channels: 2, pixels: .uint16((0..<128).map { UInt16($0) }))
-    try TIFFWriter.write(large, to: dir.path("img/cell_06.tif"), options: TIFFWriteOptions(layout: .contiguous))
+    let large = TIFFImage(
+      width: 8, height: 8, channels: 2, pixels: .uint16((0..<128).map { UInt16($0) }))
+    try TIFFWriter.write(
+      large, to: dir.path("img/cell_06.tif"), options: TIFFWriteOptions(layout: .contiguous))
     let data = try Data(contentsOf: URL(fileURLWithPath: dir.path("img/cell_06.tif")))
     try data.prefix(data.count - 40).write(to: URL(fileURLWithPath: dir.path("img/cell_06.tif")))
     let truncated = failure(dir, table: "crops.csv")
     #expect(truncated.hasPrefix("\(table) row 8: image 'img/cell_06.tif': "), "\(truncated)")
 
     try "not a tiff".write(toFile: dir.path("img/cell_06.tif"), atomically: true, encoding: .utf8)
-    #expect(failure(dir, table: "crops.csv").hasPrefix("\(table) row 8: image 'img/cell_06.tif': not a readable TIFF file"))
+    #expect(
+      failure(dir, table: "crops.csv").hasPrefix(
+        "\(table) row 8: image 'img/cell_06.tif': not a readable TIFF file"))
   }
 
   @Test func nonFinitePixelsAreRejected() throws {
@@ -232,26 +296,92 @@ private func expectClose(_ actual: [Float], _ expected: [Float], sourceLocation:
     defer { dir.remove() }
     var values = [Float](repeating: 1, count: 64)
     values[37] = .nan
-    try TIFFWriter.write(TIFFImage(width: 8, height: 8, channels: 1, pixels: .float32(values)), to: dir.path("f3.tif"))
+    try TIFFWriter.write(
+      TIFFImage(width: 8, height: 8, channels: 1, pixels: .float32(values)), to: dir.path("f3.tif"))
     let table = dir.path("floats.csv")
     for mode in CellNormalization.allCases {
-      #expect(failure(dir, table: "floats.csv", normalization: mode) == "\(table) row 5: image 'f3.tif' has a non-finite pixel (nan) in channel 'ch0'")
+      #expect(
+        failure(dir, table: "floats.csv", normalization: mode)
+          == "\(table) row 5: image 'f3.tif' has a non-finite pixel (nan) in channel 'ch0'")
     }
     values[37] = .infinity
-    try TIFFWriter.write(TIFFImage(width: 8, height: 8, channels: 1, pixels: .float32(values)), to: dir.path("f3.tif"))
-    #expect(failure(dir, table: "floats.csv") == "\(table) row 5: image 'f3.tif' has a non-finite pixel (inf) in channel 'ch0'")
+    try TIFFWriter.write(
+      TIFFImage(width: 8, height: 8, channels: 1, pixels: .float32(values)), to: dir.path("f3.tif"))
+    #expect(
+      failure(dir, table: "floats.csv")
+        == "\(table) row 5: image 'f3.tif' has a non-finite pixel (inf) in channel 'ch0'")
   }
 
   @Test func centroidTablesAreChecked() throws {
     let dir = try copyFixture("tiles")
     defer { dir.remove() }
     let table = dir.path("tiles.csv")
-    #expect(failure(dir, table: "tiles.csv", crop: 48, geneColumn: "gene_symbol_0") == "\(table): all 13 cells are closer than half a crop (24 px) to their image's border")
+    #expect(
+      failure(dir, table: "tiles.csv", crop: 48, geneColumn: "gene_symbol_0")
+        == "\(table): all 13 cells are closer than half a crop (24 px) to their image's border")
     try rewriteTable(dir, "tiles.csv") { $0[3] = "tile_1.tif,G1,P1,A1,1,eight,8.0" }
-    #expect(failure(dir, table: "tiles.csv", crop: 16, geneColumn: "gene_symbol_0") == "\(table) row 4: y 'eight' is not a number")
+    #expect(
+      failure(dir, table: "tiles.csv", crop: 16, geneColumn: "gene_symbol_0")
+        == "\(table) row 4: y 'eight' is not a number")
     try rewriteTable(dir, "tiles.csv") { lines in
-      lines = lines.map { line in line.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",") }
+      lines = lines.map { line in
+        line.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(
+          separator: ",")
+      }
     }
-    #expect(failure(dir, table: "tiles.csv", geneColumn: "gene_symbol_0") == "\(table): the table has column 'y' but not 'x'; centroids need both")
+    #expect(
+      failure(dir, table: "tiles.csv", geneColumn: "gene_symbol_0")
+        == "\(table): the table has column 'y' but not 'x'; centroids need both")
+  }
+
+  @Test func eightBitInputBecomesUInt16OrExactPercentiles() throws {
+    let dir = try TemporaryDirectory(prefix: "grape-import")
+    defer { dir.remove() }
+    var table = "image,gene,batch\n"
+    var all: [[Double]] = [[], []]
+    var raw: [[UInt8]] = []
+    for k in 0..<6 {
+      let pixels = (0..<(2 * 36)).map { UInt8(($0 * 37 + k * 101) % 251) }
+      raw.append(pixels)
+      for c in 0..<2 { all[c] += pixels[(c * 36)..<((c + 1) * 36)].map(Double.init) }
+      try TIFFWriter.write(
+        TIFFImage(width: 6, height: 6, channels: 2, pixels: .uint8(pixels)),
+        to: dir.path("c\(k).tif"))
+      table += "c\(k).tif,\(k < 2 ? "nontargeting" : "G\(k % 2)"),b\n"
+    }
+    try table.write(toFile: dir.path("t.csv"), atomically: true, encoding: .utf8)
+    let plain = dir.path("plain.h5")
+    _ = try CellImporter.run(
+      CellImportOptions(
+        tablePath: dir.path("t.csv"), imagesDirectory: dir.url.path, outputPath: plain))
+    let store = try CellStore(path: plain)
+    #expect(store.pixelType == .uint16)
+    #expect(try store.rawImages(at: [3]) == .uint16(raw[3].map(UInt16.init)))
+
+    let scaled = dir.path("scaled.h5")
+    _ = try CellImporter.run(
+      CellImportOptions(
+        tablePath: dir.path("t.csv"), imagesDirectory: dir.url.path, outputPath: scaled,
+        normalization: .percentile))
+    // numpy's linear percentile, computed naively here.
+    func percentile(_ values: [Double], _ q: Double) -> Double {
+      let sorted = values.sorted()
+      let position = q * Double(sorted.count - 1)
+      let lower = Int(position.rounded(.down))
+      return sorted[lower] + (sorted[min(lower + 1, sorted.count - 1)] - sorted[lower])
+        * (position - Double(lower))
+    }
+    let ranges = all.map { (percentile($0, 0.001), percentile($0, 0.999)) }
+    let images = try CellStore(path: scaled).images(at: Array(0..<6))
+    var expected: [Float] = []
+    for k in 0..<6 {
+      for c in 0..<2 {
+        for v in raw[k][(c * 36)..<((c + 1) * 36)] {
+          expected.append(
+            Float(min(max((Double(v) - ranges[c].0) / (ranges[c].1 - ranges[c].0), 0), 1)))
+        }
+      }
+    }
+    expectClose(images, expected)
   }
 }

@@ -1,5 +1,5 @@
-import Testing
 import TensorCore
+import Testing
 
 @testable import OPSData
 
@@ -15,7 +15,9 @@ private func naivePercentile(_ values: [Double], _ q: Double) -> Double {
 @Suite struct PixelStatisticsTests {
   @Test func integerQuantilesAreExact() {
     var generator = RandomGenerator(seed: 4)
-    let values = (0..<10_007).map { _ in UInt16(generator.int(below: 3000) + (generator.uniform() < 0.01 ? 60000 : 0)) }
+    let values = (0..<10_007).map { _ in
+      UInt16(generator.int(below: 3000) + (generator.uniform() < 0.01 ? 60000 : 0))
+    }
     var counter = ChannelQuantiles(pixelType: .uint16)
     var other = ChannelQuantiles(pixelType: .uint16)
     values[..<5000].withUnsafeBufferPointer { counter.add($0) }
@@ -46,10 +48,16 @@ private func naivePercentile(_ values: [Double], _ q: Double) -> Double {
   }
 
   @Test func sortableKeysPreserveOrder() {
-    let values: [Float] = [-.infinity, -1e30, -2, -1, -1e-40, -0.0, 0, 1e-40, 1, 2, 1e30, .infinity]
+    let values: [Float] = [
+      -.infinity, -1e30, -2, -1, -Float.leastNonzeroMagnitude, -0.0, 0, Float.leastNonzeroMagnitude,
+      1, 2, 1e30, .infinity,
+    ]
     let keys = values.map(ChannelQuantiles.key)
     #expect(keys == keys.sorted())
-    #expect(values.allSatisfy { ChannelQuantiles.float(fromKey: ChannelQuantiles.key($0)).bitPattern == $0.bitPattern })
+    #expect(
+      values.allSatisfy {
+        ChannelQuantiles.float(fromKey: ChannelQuantiles.key($0)).bitPattern == $0.bitPattern
+      })
   }
 
   @Test func runningMomentsMatchTwoPassFormulas() {
@@ -61,7 +69,8 @@ private func naivePercentile(_ values: [Double], _ q: Double) -> Double {
     other.add(values[1234...])
     moments.merge(other)
     let mean = values.reduce(0, +) / Double(values.count)
-    let std = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)).squareRoot()
+    let std = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count))
+      .squareRoot()
     #expect(abs(moments.mean - mean) < 1e-9)
     #expect(abs(moments.standardDeviation - std) < 1e-9)
     #expect(moments.count == 5000)

@@ -17,7 +17,9 @@ private func labels(_ sizes: [Int] = [1, 3, 10, 50, 7]) -> (genes: [Int32], batc
 }
 
 /// The next batch of an endless sampler (fails the test if it ends).
-private func take<S: CellSampler>(_ sampler: inout S, sourceLocation: SourceLocation = #_sourceLocation) throws -> [Int] {
+private func take<S: CellSampler>(
+  _ sampler: inout S, sourceLocation: SourceLocation = #_sourceLocation
+) throws -> [Int] {
   let batch = sampler.next()
   return try #require(batch, sourceLocation: sourceLocation)
 }
@@ -29,7 +31,8 @@ private func roundTrip<T: Codable>(_ value: T) throws -> T {
 @Suite struct SamplerTests {
   @Test func classBalancedDrawsEveryGeneEquallyOften() throws {
     let (genes, batches) = labels()
-    var sampler = try ClassBalancedSampler(geneOfCell: genes, batchOfCell: batches, batchSize: 3, seed: 7)
+    var sampler = try ClassBalancedSampler(
+      geneOfCell: genes, batchOfCell: batches, batchSize: 3, seed: 7)
     var draws: [Int] = []
     for _ in 0..<100 { draws += try take(&sampler) }
     #expect(draws.count == 300)
@@ -54,9 +57,12 @@ private func roundTrip<T: Codable>(_ value: T) throws -> T {
 
   @Test func classBalancedIsDeterministicAndResumable() throws {
     let (genes, batches) = labels()
-    var a = try ClassBalancedSampler(geneOfCell: genes, batchOfCell: batches, batchSize: 4, seed: 11)
-    var b = try ClassBalancedSampler(geneOfCell: genes, batchOfCell: batches, batchSize: 4, seed: 11)
-    var c = try ClassBalancedSampler(geneOfCell: genes, batchOfCell: batches, batchSize: 4, seed: 12)
+    var a = try ClassBalancedSampler(
+      geneOfCell: genes, batchOfCell: batches, batchSize: 4, seed: 11)
+    var b = try ClassBalancedSampler(
+      geneOfCell: genes, batchOfCell: batches, batchSize: 4, seed: 11)
+    var c = try ClassBalancedSampler(
+      geneOfCell: genes, batchOfCell: batches, batchSize: 4, seed: 12)
     var first: [[Int]] = []
     var other: [[Int]] = []
     for _ in 0..<37 {
@@ -68,7 +74,8 @@ private func roundTrip<T: Codable>(_ value: T) throws -> T {
     #expect(first != other)
     let saved = try roundTrip(a.state)
     #expect(saved.batchesServed == 37)
-    var resumed = try ClassBalancedSampler(geneOfCell: genes, batchOfCell: batches, restoring: saved)
+    var resumed = try ClassBalancedSampler(
+      geneOfCell: genes, batchOfCell: batches, restoring: saved)
     for _ in 0..<80 { #expect(resumed.next() == a.next()) }
     #expect(resumed.state == a.state)
     let json = String(decoding: try JSONEncoder().encode(saved), as: UTF8.self)
@@ -83,7 +90,8 @@ private func roundTrip<T: Codable>(_ value: T) throws -> T {
 
   @Test func classBalancedExcludesHeldOutBatches() throws {
     let (genes, batches) = labels([1, 3, 10, 50, 7])
-    var sampler = try ClassBalancedSampler(geneOfCell: genes, batchOfCell: batches, batchSize: 5, seed: 1, excludedBatches: [0])
+    var sampler = try ClassBalancedSampler(
+      geneOfCell: genes, batchOfCell: batches, batchSize: 5, seed: 1, excludedBatches: [0])
     // Gene 0 has one cell, in batch 0: it disappears.
     #expect(sampler.genes == [1, 2, 3, 4])
     for _ in 0..<50 {
@@ -91,14 +99,18 @@ private func roundTrip<T: Codable>(_ value: T) throws -> T {
       #expect(batch.allSatisfy { batches[$0] != 0 })
     }
     #expect(throws: OPSDataError.self) {
-      try ClassBalancedSampler(geneOfCell: genes, batchOfCell: batches, batchSize: 5, seed: 1, excludedBatches: [0, 1, 2])
+      try ClassBalancedSampler(
+        geneOfCell: genes, batchOfCell: batches, batchSize: 5, seed: 1, excludedBatches: [0, 1, 2])
     }
-    #expect(throws: OPSDataError.self) { try ClassBalancedSampler(geneOfCell: genes, batchOfCell: batches, batchSize: 0, seed: 1) }
+    #expect(throws: OPSDataError.self) {
+      try ClassBalancedSampler(geneOfCell: genes, batchOfCell: batches, batchSize: 0, seed: 1)
+    }
   }
 
   @Test func plateConsistentBatchesComeFromOneBatchAndBalanceGenes() throws {
     let (genes, batches) = labels([4, 9, 12, 30, 6])
-    var sampler = try PlateConsistentSampler(geneOfCell: genes, batchOfCell: batches, batchSize: 5, seed: 5, excludedBatches: [2])
+    var sampler = try PlateConsistentSampler(
+      geneOfCell: genes, batchOfCell: batches, batchSize: 5, seed: 5, excludedBatches: [2])
     #expect(sampler.batches == [0, 1])
     var perBatch: [Int: Int] = [:]
     var genesPerBatch: [Int: [Int: Int]] = [:]
@@ -120,16 +132,21 @@ private func roundTrip<T: Codable>(_ value: T) throws -> T {
 
   @Test func plateConsistentIsResumable() throws {
     let (genes, batches) = labels()
-    var a = try PlateConsistentSampler(geneOfCell: genes, batchOfCell: batches, batchSize: 3, seed: 9)
+    var a = try PlateConsistentSampler(
+      geneOfCell: genes, batchOfCell: batches, batchSize: 3, seed: 9)
     for _ in 0..<13 { _ = a.next() }
     let saved = try roundTrip(a.state)
-    var resumed = try PlateConsistentSampler(geneOfCell: genes, batchOfCell: batches, restoring: saved)
+    var resumed = try PlateConsistentSampler(
+      geneOfCell: genes, batchOfCell: batches, restoring: saved)
     for _ in 0..<40 { #expect(resumed.next() == a.next()) }
-    var fresh = try PlateConsistentSampler(geneOfCell: genes, batchOfCell: batches, batchSize: 3, seed: 9)
-    var again = try PlateConsistentSampler(geneOfCell: genes, batchOfCell: batches, batchSize: 3, seed: 9)
+    var fresh = try PlateConsistentSampler(
+      geneOfCell: genes, batchOfCell: batches, batchSize: 3, seed: 9)
+    var again = try PlateConsistentSampler(
+      geneOfCell: genes, batchOfCell: batches, batchSize: 3, seed: 9)
     for _ in 0..<20 { #expect(fresh.next() == again.next()) }
     #expect(throws: OPSDataError.self) {
-      try PlateConsistentSampler(geneOfCell: genes, batchOfCell: batches, excludedBatches: [1], restoring: saved)
+      try PlateConsistentSampler(
+        geneOfCell: genes, batchOfCell: batches, excludedBatches: [1], restoring: saved)
     }
   }
 

@@ -1,7 +1,7 @@
 import CTIFF
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import OPSData
 
@@ -11,29 +11,43 @@ private enum Expected {
   static func index(_ c: Int, _ y: Int, _ x: Int) -> Int { (c * height + y) * width + x }
   static var uint16: [UInt16] {
     var v = [UInt16](repeating: 0, count: channels * height * width)
-    for c in 0..<channels { for y in 0..<height { for x in 0..<width {
-      v[index(c, y, x)] = UInt16(1000 * c + 37 * y + x + (c == 1 ? 60000 : 0))
-    } } }
+    for c in 0..<channels {
+      for y in 0..<height {
+        for x in 0..<width {
+          v[index(c, y, x)] = UInt16(1000 * c + 37 * y + x + (c == 1 ? 60000 : 0))
+        }
+      }
+    }
     return v
   }
   static var uint8: [UInt8] {
     var v = [UInt8](repeating: 0, count: channels * height * width)
-    for c in 0..<channels { for y in 0..<height { for x in 0..<width {
-      v[index(c, y, x)] = UInt8((50 * c + 7 * y + 3 * x) % 256)
-    } } }
+    for c in 0..<channels {
+      for y in 0..<height {
+        for x in 0..<width {
+          v[index(c, y, x)] = UInt8((50 * c + 7 * y + 3 * x) % 256)
+        }
+      }
+    }
     return v
   }
   static var float32: [Float] {
     var v = [Float](repeating: 0, count: channels * height * width)
-    for c in 0..<channels { for y in 0..<height { for x in 0..<width {
-      v[index(c, y, x)] = Float(c) - 0.5 * Float(y) + 0.25 * Float(x)
-    } } }
+    for c in 0..<channels {
+      for y in 0..<height {
+        for x in 0..<width {
+          v[index(c, y, x)] = Float(c) - 0.5 * Float(y) + 0.25 * Float(x)
+        }
+      }
+    }
     return v
   }
 }
 
 /// A small test image whose samples are all different.
-private func sampleImage(_ type: PixelType, channels: Int = 3, height: Int = 37, width: Int = 29) -> TIFFImage {
+private func sampleImage(_ type: PixelType, channels: Int = 3, height: Int = 37, width: Int = 29)
+  -> TIFFImage
+{
   let n = channels * height * width
   let pixels: PixelBuffer
   switch type {
@@ -49,8 +63,12 @@ private func sampleImage(_ type: PixelType, channels: Int = 3, height: Int = 37,
     ("u16_pages.tif", 3, false, false),
     ("u16_contig_deflate_be.tif", 1, false, false),
     ("u16_planar_tiled.tif", 1, true, true),
+    ("u16_bigtiff.tif", 3, false, false),
+    ("u16_mixed_pages.tif", 2, false, false),
   ])
-  func readsSixteenBitFixturesFromAnotherWriter(name: String, pages: Int, planar: Bool, tiled: Bool) throws {
+  func readsSixteenBitFixturesFromAnotherWriter(name: String, pages: Int, planar: Bool, tiled: Bool)
+    throws
+  {
     let path = Fixtures.path("tiff/" + name)
     let info = try TIFFReader.info(path)
     #expect(info.width == Expected.width && info.height == Expected.height && info.channels == 3)
@@ -65,9 +83,15 @@ private func sampleImage(_ type: PixelType, channels: Int = 3, height: Int = 37,
   }
 
   @Test func readsEightBitAndFloatFixtures() throws {
-    #expect(try TIFFReader.read(Fixtures.path("tiff/u8_contig_tiled.tif")).pixels == .uint8(Expected.uint8))
-    #expect(try TIFFReader.read(Fixtures.path("tiff/f32_pages_deflate.tif")).pixels == .float32(Expected.float32))
-    #expect(try TIFFReader.read(Fixtures.path("tiff/f32_planar.tif")).pixels == .float32(Expected.float32))
+    #expect(
+      try TIFFReader.read(Fixtures.path("tiff/u8_contig_tiled.tif")).pixels
+        == .uint8(Expected.uint8))
+    #expect(
+      try TIFFReader.read(Fixtures.path("tiff/f32_pages_deflate.tif")).pixels
+        == .float32(Expected.float32))
+    #expect(
+      try TIFFReader.read(Fixtures.path("tiff/f32_planar.tif")).pixels == .float32(Expected.float32)
+    )
     let info = try TIFFReader.info(Fixtures.path("tiff/u8_contig_tiled.tif"))
     #expect(info.compression == 5 && info.samplesPerPixel == 3 && !info.isPlanar)
   }
@@ -95,7 +119,8 @@ private func sampleImage(_ type: PixelType, channels: Int = 3, height: Int = 37,
       #expect(info.isPlanar == (options.layout == .planar))
       #expect(try TIFFReader.read(path) == image, "\(options)")
     }
-    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).count == layouts.count)
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: dir.url.path).count == layouts.count)
   }
 
   /// A file written with libtiff directly (not through TIFFWriter): 16-bit, 2 samples interleaved,
@@ -104,12 +129,15 @@ private func sampleImage(_ type: PixelType, channels: Int = 3, height: Int = 37,
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let path = dir.path("direct.tif")
-    let width = 10, height = 7
+    let width = 10
+    let height = 7
     guard let tif = TIFFOpen(path, "w") else {
       Issue.record("cannot create test file")
       return
     }
-    func set(_ tag: Int32, _ value: UInt32) { _ = withVaList([value]) { TIFFVSetField(tif, UInt32(tag), $0) } }
+    func set(_ tag: Int32, _ value: UInt32) {
+      _ = withVaList([value]) { TIFFVSetField(tif, UInt32(tag), $0) }
+    }
     set(TIFFTAG_IMAGEWIDTH, UInt32(width))
     set(TIFFTAG_IMAGELENGTH, UInt32(height))
     set(TIFFTAG_BITSPERSAMPLE, 16)
@@ -194,11 +222,19 @@ private func sampleImage(_ type: PixelType, channels: Int = 3, height: Int = 37,
       _ = try TIFFReader.read(Fixtures.path("tiff/i16.tif"))
       Issue.record("expected an error")
     } catch let error as OPSDataError {
-      #expect(error.description.contains("unsupported TIFF: page 0 has 16-bit signed integer samples"))
+      #expect(
+        error.description.contains("unsupported TIFF: page 0 has 16-bit signed integer samples"))
     }
-    #expect(throws: OPSDataError.self) { try TIFFReader.read(Fixtures.path("tiff/u16_pages.tif"), channels: [3]) }
-    #expect(throws: OPSDataError.self) { try TIFFWriter.write(sampleImage(.uint8), to: dir.path("x.tif"), options: TIFFWriteOptions(tileSize: 20)) }
-    #expect(throws: OPSDataError.self) { try TIFFWriter.write(sampleImage(.uint8), to: dir.path("no/such/dir/x.tif")) }
+    #expect(throws: OPSDataError.self) {
+      try TIFFReader.read(Fixtures.path("tiff/u16_pages.tif"), channels: [3])
+    }
+    #expect(throws: OPSDataError.self) {
+      try TIFFWriter.write(
+        sampleImage(.uint8), to: dir.path("x.tif"), options: TIFFWriteOptions(tileSize: 20))
+    }
+    #expect(throws: OPSDataError.self) {
+      try TIFFWriter.write(sampleImage(.uint8), to: dir.path("no/such/dir/x.tif"))
+    }
   }
 
   @Test func pagesOfDifferentSizesAreRejected() throws {
@@ -206,7 +242,9 @@ private func sampleImage(_ type: PixelType, channels: Int = 3, height: Int = 37,
     defer { dir.remove() }
     let path = dir.path("mixed.tif")
     guard let tif = TIFFOpen(path, "w") else { return }
-    func set(_ tag: Int32, _ value: UInt32) { _ = withVaList([value]) { TIFFVSetField(tif, UInt32(tag), $0) } }
+    func set(_ tag: Int32, _ value: UInt32) {
+      _ = withVaList([value]) { TIFFVSetField(tif, UInt32(tag), $0) }
+    }
     for size in [4, 5] {
       set(TIFFTAG_IMAGEWIDTH, UInt32(size))
       set(TIFFTAG_IMAGELENGTH, UInt32(size))
@@ -215,7 +253,9 @@ private func sampleImage(_ type: PixelType, channels: Int = 3, height: Int = 37,
       set(TIFFTAG_ROWSPERSTRIP, UInt32(size))
       set(TIFFTAG_PHOTOMETRIC, UInt32(PHOTOMETRIC_MINISBLACK))
       var pixels = [UInt8](repeating: 7, count: size * size)
-      _ = pixels.withUnsafeMutableBytes { TIFFWriteEncodedStrip(tif, 0, $0.baseAddress, tmsize_t(size * size)) }
+      _ = pixels.withUnsafeMutableBytes {
+        TIFFWriteEncodedStrip(tif, 0, $0.baseAddress, tmsize_t(size * size))
+      }
       _ = TIFFWriteDirectory(tif)
     }
     TIFFClose(tif)

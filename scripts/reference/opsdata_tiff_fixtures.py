@@ -48,6 +48,14 @@ with tifffile.TiffWriter(os.path.join(out, "f32_pages_deflate.tif")) as tif:
         tif.write(f32[ch], photometric="minisblack", compression="zlib", predictor=3)
 # float32, separate planes, strips.
 write("f32_planar.tif", f32, planarconfig="separate", rowsperstrip=7)
+# BigTIFF (64-bit offsets), one page per channel, deflate.
+with tifffile.TiffWriter(os.path.join(out, "u16_bigtiff.tif"), bigtiff=True) as tif:
+    for ch in range(C):
+        tif.write(u16[ch], photometric="minisblack", compression="zlib")
+# Pages with different sample counts: channels 0-1 interleaved on page 0, channel 2 on page 1.
+with tifffile.TiffWriter(os.path.join(out, "u16_mixed_pages.tif")) as tif:
+    tif.write(np.moveaxis(u16[:2], 0, -1), photometric="minisblack", planarconfig="contig")
+    tif.write(u16[2], photometric="minisblack")
 # Unsupported: signed 16-bit samples.
 write("i16.tif", u16[0].astype(np.int16))
 print("wrote", sorted(os.listdir(out)))

@@ -37,7 +37,10 @@ public final class CellBatchLoader<Sampler: CellSampler>: @unchecked Sendable {
   ///   - limit: the number of batches to serve (`nil`: until the sampler is exhausted).
   ///   - prefetch: how many finished batches may wait in the queue (at least 1).
   ///   - transform: applied to each batch's images before it is queued.
-  public init(store: CellStore, sampler: Sampler, limit: Int? = nil, prefetch: Int = 4, transform: Transform? = nil) {
+  public init(
+    store: CellStore, sampler: Sampler, limit: Int? = nil, prefetch: Int = 4,
+    transform: Transform? = nil
+  ) {
     let pipeline = Pipeline(capacity: max(1, prefetch))
     self.pipeline = pipeline
     let thread = Thread {
@@ -51,9 +54,10 @@ public final class CellBatchLoader<Sampler: CellSampler>: @unchecked Sendable {
         do {
           var images = try store.images(at: indices)
           transform?(&images, indices.count)
-          item = .success(CellBatch(
-            indices: indices, images: images, genes: indices.map { store.geneOfCell[$0] },
-            batches: indices.map { store.batchOfCell[$0] }, samplerState: sampler.state))
+          item = .success(
+            CellBatch(
+              indices: indices, images: images, genes: indices.map { store.geneOfCell[$0] },
+              batches: indices.map { store.batchOfCell[$0] }, samplerState: sampler.state))
         } catch {
           item = .failure(error)
         }

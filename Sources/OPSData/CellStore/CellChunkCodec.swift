@@ -26,7 +26,9 @@ struct CellChunkCodec: Sendable {
     var capacity = compressBound(uLong(rawBytes))
     var out = [UInt8](repeating: 0, count: Int(capacity))
     let status = out.withUnsafeMutableBufferPointer { destination in
-      compress2(destination.baseAddress, &capacity, shuffled.baseAddress?.assumingMemoryBound(to: Bytef.self), uLong(rawBytes), Int32(level))
+      compress2(
+        destination.baseAddress, &capacity,
+        shuffled.baseAddress?.assumingMemoryBound(to: Bytef.self), uLong(rawBytes), Int32(level))
     }
     guard status == Z_OK else {
       throw OPSDataError.io(path: "", message: "deflate failed with zlib status \(status)")
@@ -39,7 +41,9 @@ struct CellChunkCodec: Sendable {
   ///
   /// Bit 0 of the mask set: not shuffled; bit 1 set: not deflated. Empty `stored` bytes (a chunk
   /// never written) decode to zeros.
-  func decode(_ stored: [UInt8], filterMask: UInt32, into destination: UnsafeMutableRawBufferPointer) -> Bool {
+  func decode(
+    _ stored: [UInt8], filterMask: UInt32, into destination: UnsafeMutableRawBufferPointer
+  ) -> Bool {
     if stored.isEmpty {
       destination.initializeMemory(as: UInt8.self, repeating: 0)
       return true
@@ -52,7 +56,9 @@ struct CellChunkCodec: Sendable {
     if deflated {
       var length = uLong(rawBytes)
       let status = stored.withUnsafeBufferPointer { source in
-        uncompress(plain.baseAddress?.assumingMemoryBound(to: Bytef.self), &length, source.baseAddress, uLong(stored.count))
+        uncompress(
+          plain.baseAddress?.assumingMemoryBound(to: Bytef.self), &length, source.baseAddress,
+          uLong(stored.count))
       }
       guard status == Z_OK, Int(length) == rawBytes else { return false }
     } else {
@@ -72,7 +78,8 @@ struct CellChunkCodec: Sendable {
   }
 
   /// The inverse of ``shuffle(_:into:)``.
-  func unshuffle(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) {
+  func unshuffle(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer)
+  {
     let n = elements
     for b in 0..<elementSize {
       for i in 0..<n { destination[i * elementSize + b] = source[b * n + i] }

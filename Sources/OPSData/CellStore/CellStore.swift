@@ -62,23 +62,33 @@ public final class CellStore: @unchecked Sendable {
   public init(path: String) throws {
     self.path = path
     file = try HDF5File.open(path)
-    func notAStore(_ reason: String) -> OPSDataError { OPSDataError.notACellStore(path: path, reason: reason) }
+    func notAStore(_ reason: String) -> OPSDataError {
+      OPSDataError.notACellStore(path: path, reason: reason)
+    }
     let root = try file.root
     let attributes = root.attributes
     guard attributes.contains("format") else {
       var hint = ""
-      if file.contains("/embedding") { hint = " (it looks like an embedding file)" } else if file.contains("/styles") {
+      if file.contains("/embedding") {
+        hint = " (it looks like an embedding file)"
+      } else if file.contains("/styles") {
         hint = " (it looks like a per-cell code file)"
-      } else if file.contains("/X") { hint = " (it looks like an AnnData file)" }
+      } else if file.contains("/X") {
+        hint = " (it looks like an AnnData file)"
+      }
       throw notAStore("no 'format' attribute (expected '\(CellStoreFormat.formatName)')\(hint)")
     }
     let format = (try? attributes.string("format")) ?? ""
     guard format == CellStoreFormat.formatName else {
       throw notAStore("format is '\(format)', expected '\(CellStoreFormat.formatName)'")
     }
-    guard let version = try? attributes.int("version") else { throw notAStore("no integer 'version' attribute") }
+    guard let version = try? attributes.int("version") else {
+      throw notAStore("no integer 'version' attribute")
+    }
     guard version == CellStoreFormat.version else {
-      throw notAStore("version \(version) is not supported (this reader handles version \(CellStoreFormat.version))")
+      throw notAStore(
+        "version \(version) is not supported (this reader handles version \(CellStoreFormat.version))"
+      )
     }
     self.version = version
     guard let channels = try? attributes.strings("channels"), !channels.isEmpty else {
@@ -87,15 +97,21 @@ public final class CellStore: @unchecked Sendable {
     self.channels = channels
     control = (try? attributes.string("control")) ?? ""
     preprocessing = (try? attributes.string("preprocessing")) ?? "{}"
-    for required in [CellStoreFormat.images, CellStoreFormat.gene, CellStoreFormat.batch, CellStoreFormat.genes, CellStoreFormat.batches]
+    for required in [
+      CellStoreFormat.images, CellStoreFormat.gene, CellStoreFormat.batch, CellStoreFormat.genes,
+      CellStoreFormat.batches,
+    ]
     where try root.kind(of: required) != .dataset {
       throw notAStore("missing dataset \(required)")
     }
     imageData = try root.dataset(CellStoreFormat.images)
     let shape = try imageData.shape
-    guard shape.count == 4 else { throw notAStore("/images has shape \(shape), expected [N, C, H, W]") }
+    guard shape.count == 4 else {
+      throw notAStore("/images has shape \(shape), expected [N, C, H, W]")
+    }
     guard shape[1] == channels.count else {
-      throw notAStore("/images has \(shape[1]) channels but the 'channels' attribute names \(channels.count)")
+      throw notAStore(
+        "/images has \(shape[1]) channels but the 'channels' attribute names \(channels.count)")
     }
     count = shape[0]
     height = shape[2]
@@ -104,14 +120,18 @@ public final class CellStore: @unchecked Sendable {
     case .uint16?: pixelType = .uint16
     case .float32?: pixelType = .float32
     case let other:
-      throw notAStore("/images holds \(other?.rawValue ?? "an unsupported type"), expected uint16 or float32")
+      throw notAStore(
+        "/images holds \(other?.rawValue ?? "an unsupported type"), expected uint16 or float32")
     }
     // One cell per chunk with no filters or with shuffle+deflate: chunks are decoded here, in
     // parallel; any other layout is read through HDF5's own pipeline.
     let filters = try imageData.filters
-    if try imageData.chunkShape == [1, shape[1], shape[2], shape[3]], filters == [] || filters == ["shuffle", "deflate"] {
+    if try imageData.chunkShape == [1, shape[1], shape[2], shape[3]],
+      filters == [] || filters == ["shuffle", "deflate"]
+    {
       codec = CellChunkCodec(
-        elementSize: pixelType.byteSize, elements: shape[1] * shape[2] * shape[3], level: filters.isEmpty ? nil : 1)
+        elementSize: pixelType.byteSize, elements: shape[1] * shape[2] * shape[3],
+        level: filters.isEmpty ? nil : 1)
     } else {
       codec = nil
     }
@@ -120,13 +140,19 @@ public final class CellStore: @unchecked Sendable {
     let geneOfCell = try root.dataset(CellStoreFormat.gene).read(as: Int32.self)
     let batchOfCell = try root.dataset(CellStoreFormat.batch).read(as: Int32.self)
     let n = shape[0]
-    guard geneOfCell.count == n else { throw notAStore("/obs/gene has \(geneOfCell.count) entries for \(n) cells") }
-    guard batchOfCell.count == n else { throw notAStore("/obs/batch has \(batchOfCell.count) entries for \(n) cells") }
+    guard geneOfCell.count == n else {
+      throw notAStore("/obs/gene has \(geneOfCell.count) entries for \(n) cells")
+    }
+    guard batchOfCell.count == n else {
+      throw notAStore("/obs/batch has \(batchOfCell.count) entries for \(n) cells")
+    }
     if let k = geneOfCell.firstIndex(where: { $0 < 0 || Int($0) >= genes.count }) {
-      throw notAStore("/obs/gene holds \(geneOfCell[k]) at cell \(k) but /genes has \(genes.count) entries")
+      throw notAStore(
+        "/obs/gene holds \(geneOfCell[k]) at cell \(k) but /genes has \(genes.count) entries")
     }
     if let k = batchOfCell.firstIndex(where: { $0 < 0 || Int($0) >= batches.count }) {
-      throw notAStore("/obs/batch holds \(batchOfCell[k]) at cell \(k) but /batches has \(batches.count) entries")
+      throw notAStore(
+        "/obs/batch holds \(batchOfCell[k]) at cell \(k) but /batches has \(batches.count) entries")
     }
     self.genes = genes
     self.batches = batches
@@ -147,7 +173,8 @@ public final class CellStore: @unchecked Sendable {
   /// Reads the images of `indices` into `buffer` (at least `indices.count × C × H × W` floats).
   public func images(at indices: [Int], into buffer: UnsafeMutableBufferPointer<Float>) throws {
     if let bad = indices.first(where: { $0 < 0 || $0 >= count }) {
-      throw OPSDataError.invalidArgument(name: "\(path) /images", message: "cell \(bad) is outside 0..<\(count)")
+      throw OPSDataError.invalidArgument(
+        name: "\(path) /images", message: "cell \(bad) is outside 0..<\(count)")
     }
     guard let codec else {
       try imageData.readRows(indices, into: buffer)
@@ -158,7 +185,9 @@ public final class CellStore: @unchecked Sendable {
 
   /// Reads the stored chunks of `indices` (serially, inside HDF5) and decodes them into floats on
   /// several threads.
-  private func readChunks(_ indices: [Int], codec: CellChunkCodec, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+  private func readChunks(
+    _ indices: [Int], codec: CellChunkCodec, into buffer: UnsafeMutableBufferPointer<Float>
+  ) throws {
     var stored: [(bytes: [UInt8], filterMask: UInt32)] = []
     stored.reserveCapacity(indices.count)
     for index in indices { stored.append(try imageData.readChunk(at: [index, 0, 0, 0])) }
@@ -176,7 +205,9 @@ public final class CellStore: @unchecked Sendable {
         let slot = base + k * perCell
         if type == .float32 {
           let destination = UnsafeMutableRawBufferPointer(start: slot, count: perCell * 4)
-          if !codec.decode(chunks[k].bytes, filterMask: chunks[k].filterMask, into: destination) { failed.withLock { $0 = k } }
+          if !codec.decode(chunks[k].bytes, filterMask: chunks[k].filterMask, into: destination) {
+            failed.withLock { $0 = k }
+          }
         } else {
           if !codec.decode(chunks[k].bytes, filterMask: chunks[k].filterMask, into: scratch) {
             failed.withLock { $0 = k }
@@ -188,14 +219,17 @@ public final class CellStore: @unchecked Sendable {
       }
     }
     if let k = failed.withLock({ $0 }) {
-      throw OPSDataError.hdf5(path: path, object: CellStoreFormat.images, operation: "decode cell \(indices[k])", detail: "damaged chunk")
+      throw OPSDataError.hdf5(
+        path: path, object: CellStoreFormat.images, operation: "decode cell \(indices[k])",
+        detail: "damaged chunk")
     }
   }
 
   /// The images of the cells at `indices` in their stored type.
   public func rawImages(at indices: [Int]) throws -> PixelBuffer {
     if let bad = indices.first(where: { $0 < 0 || $0 >= count }) {
-      throw OPSDataError.invalidArgument(name: "\(path) /images", message: "cell \(bad) is outside 0..<\(count)")
+      throw OPSDataError.invalidArgument(
+        name: "\(path) /images", message: "cell \(bad) is outside 0..<\(count)")
     }
     switch pixelType {
     case .uint16: return .uint16(try imageData.readRows(indices, as: UInt16.self))
@@ -243,7 +277,9 @@ public final class CellStore: @unchecked Sendable {
   }
 
   /// A numeric array anywhere in the file (e.g. `/truth/complex`), with its shape.
-  public func array<T: HDF5Scalar>(_ path: String, as type: T.Type = T.self) throws -> (values: [T], shape: [Int]) {
+  public func array<T: HDF5Scalar>(_ path: String, as type: T.Type = T.self) throws -> (
+    values: [T], shape: [Int]
+  ) {
     let dataset = try file.dataset(path)
     return (try dataset.read(as: type), try dataset.shape)
   }

@@ -30,7 +30,8 @@ public enum CellStoreFormat {
 
   /// Paths the writer manages itself; ``CellStoreWriter/writeArray(_:_:shape:)`` refuses them.
   static let reserved: Set<String> = [
-    images, gene, batch, genes, batches, "/obs/plate", "/obs/well", "/obs/tile", "/obs/y", "/obs/x", "/obs/row",
+    images, gene, batch, genes, batches, "/obs/plate", "/obs/well", "/obs/tile", "/obs/y", "/obs/x",
+    "/obs/row",
   ]
 }
 
@@ -50,7 +51,9 @@ public enum CellStoreCompression: Sendable, Equatable {
       self = .none
     } else if argument == "deflate" {
       self = .standard
-    } else if argument.hasPrefix("deflate:"), let level = Int(argument.dropFirst(8)), (1...9).contains(level) {
+    } else if argument.hasPrefix("deflate:"), let level = Int(argument.dropFirst(8)),
+      (1...9).contains(level)
+    {
       self = .deflate(level: level)
     } else {
       return nil
@@ -86,7 +89,8 @@ public struct CellProvenance: Sendable, Equatable {
 
   /// Provenance with the given fields.
   public init(
-    plate: [String]? = nil, well: [String]? = nil, tile: [Int32]? = nil, y: [Float]? = nil, x: [Float]? = nil,
+    plate: [String]? = nil, well: [String]? = nil, tile: [Int32]? = nil, y: [Float]? = nil,
+    x: [Float]? = nil,
     row: [Int64]? = nil
   ) {
     self.plate = plate

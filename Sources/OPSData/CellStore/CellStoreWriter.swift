@@ -65,24 +65,40 @@ public final class CellStoreWriter {
   /// - Throws: ``OPSDataError/invalidArgument(name:message:)`` for inconsistent arguments, or an
   ///   HDF5 error when the file cannot be created.
   public init(
-    path: String, channels: [String], height: Int, width: Int, pixelType: PixelType, genes: [String],
-    batches: [String], control: String, preprocessing: String = "{}", compression: CellStoreCompression = .standard
+    path: String, channels: [String], height: Int, width: Int, pixelType: PixelType,
+    genes: [String],
+    batches: [String], control: String, preprocessing: String = "{}",
+    compression: CellStoreCompression = .standard
   ) throws {
     func invalid(_ what: String, _ message: String) -> OPSDataError {
       OPSDataError.invalidArgument(name: "\(path) \(what)", message: message)
     }
     guard !channels.isEmpty else { throw invalid("channels", "at least one channel is needed") }
-    guard Set(channels).count == channels.count else { throw invalid("channels", "names are not unique: \(channels)") }
-    guard height > 0, width > 0 else { throw invalid("size", "crop size \(height)×\(width) is not positive") }
+    guard Set(channels).count == channels.count else {
+      throw invalid("channels", "names are not unique: \(channels)")
+    }
+    guard height > 0, width > 0 else {
+      throw invalid("size", "crop size \(height)×\(width) is not positive")
+    }
     guard pixelType == .uint16 || pixelType == .float32 else {
-      throw invalid("pixelType", "\(pixelType.rawValue) is not a cell-store type (uint16 or float32)")
+      throw invalid(
+        "pixelType", "\(pixelType.rawValue) is not a cell-store type (uint16 or float32)")
     }
     guard !genes.isEmpty else { throw invalid("genes", "at least one gene is needed") }
-    if let duplicate = Self.firstDuplicate(genes) { throw invalid("genes", "'\(duplicate)' appears twice") }
+    if let duplicate = Self.firstDuplicate(genes) {
+      throw invalid("genes", "'\(duplicate)' appears twice")
+    }
     guard !batches.isEmpty else { throw invalid("batches", "at least one batch is needed") }
-    if let duplicate = Self.firstDuplicate(batches) { throw invalid("batches", "'\(duplicate)' appears twice") }
-    guard genes.contains(control) else { throw invalid("control", "'\(control)' is not one of the genes") }
-    guard (try? JSONSerialization.jsonObject(with: Data(preprocessing.utf8), options: [.fragmentsAllowed])) != nil else {
+    if let duplicate = Self.firstDuplicate(batches) {
+      throw invalid("batches", "'\(duplicate)' appears twice")
+    }
+    guard genes.contains(control) else {
+      throw invalid("control", "'\(control)' is not one of the genes")
+    }
+    guard
+      (try? JSONSerialization.jsonObject(
+        with: Data(preprocessing.utf8), options: [.fragmentsAllowed])) != nil
+    else {
       throw invalid("preprocessing", "is not valid JSON text")
     }
     if case .deflate(let level) = compression, !(1...9).contains(level) {
@@ -99,10 +115,12 @@ public final class CellStoreWriter {
     self.control = control
     var level: Int?
     if case .deflate(let l) = compression { level = l }
-    codec = CellChunkCodec(elementSize: pixelType.byteSize, elements: channels.count * height * width, level: level)
+    codec = CellChunkCodec(
+      elementSize: pixelType.byteSize, elements: channels.count * height * width, level: level)
     file = try HDF5File.create(path)
     let root = try file.root
-    var imageOptions = HDF5DatasetOptions(extendable: true, chunk: [1, channels.count, height, width])
+    var imageOptions = HDF5DatasetOptions(
+      extendable: true, chunk: [1, channels.count, height, width])
     if case .deflate(let level) = compression {
       imageOptions.deflateLevel = level
       imageOptions.shuffle = true
@@ -110,8 +128,10 @@ public final class CellStoreWriter {
     imageData = try root.createDataset(
       CellStoreFormat.images, type: pixelType == .uint16 ? .uint16 : .float32,
       shape: [0, channels.count, height, width], options: imageOptions)
-    geneData = try root.createDataset(CellStoreFormat.gene, type: .int32, shape: [0], options: .extendable(chunkRows: 16384))
-    batchData = try root.createDataset(CellStoreFormat.batch, type: .int32, shape: [0], options: .extendable(chunkRows: 16384))
+    geneData = try root.createDataset(
+      CellStoreFormat.gene, type: .int32, shape: [0], options: .extendable(chunkRows: 16384))
+    batchData = try root.createDataset(
+      CellStoreFormat.batch, type: .int32, shape: [0], options: .extendable(chunkRows: 16384))
     try root.writeStrings(CellStoreFormat.genes, genes)
     try root.writeStrings(CellStoreFormat.batches, batches)
     let attributes = root.attributes
@@ -124,8 +144,12 @@ public final class CellStoreWriter {
 
   /// Replaces the `preprocessing` JSON text (before ``finish()``).
   public func setPreprocessing(_ json: String) throws {
-    guard (try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])) != nil else {
-      throw OPSDataError.invalidArgument(name: "\(path) preprocessing", message: "is not valid JSON text")
+    guard
+      (try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed]))
+        != nil
+    else {
+      throw OPSDataError.invalidArgument(
+        name: "\(path) preprocessing", message: "is not valid JSON text")
     }
     try file.root.attributes.set("preprocessing", json)
   }
@@ -137,8 +161,11 @@ public final class CellStoreWriter {
   /// - Parameters:
   ///   - genes: `n` indices into ``genes``; `batches`: `n` indices into ``batches``.
   ///   - provenance: optional per-cell provenance (the same fields on every append).
-  public func append(images: [UInt16], genes: [Int32], batches: [Int32], provenance: CellProvenance? = nil) throws {
-    let n = try validate(imageCount: images.count, genes: genes, batches: batches, provenance: provenance)
+  public func append(
+    images: [UInt16], genes: [Int32], batches: [Int32], provenance: CellProvenance? = nil
+  ) throws {
+    let n = try validate(
+      imageCount: images.count, genes: genes, batches: batches, provenance: provenance)
     if n == 0 { return }
     if pixelType == .uint16 {
       try appendImages(images, cells: n)
@@ -151,12 +178,16 @@ public final class CellStoreWriter {
   /// Appends cells with float images (`images` holds `n × C × H × W` finite samples).
   ///
   /// A `uint16` store accepts float images only if every sample is a whole number in 0...65535.
-  public func append(images: [Float], genes: [Int32], batches: [Int32], provenance: CellProvenance? = nil) throws {
-    let n = try validate(imageCount: images.count, genes: genes, batches: batches, provenance: provenance)
+  public func append(
+    images: [Float], genes: [Int32], batches: [Int32], provenance: CellProvenance? = nil
+  ) throws {
+    let n = try validate(
+      imageCount: images.count, genes: genes, batches: batches, provenance: provenance)
     if n == 0 { return }
     if let bad = images.firstIndex(where: { !$0.isFinite }) {
       throw OPSDataError.invalidArgument(
-        name: "\(path) /images", message: "cell \(count + bad / valuesPerCell) has a non-finite sample (\(images[bad]))")
+        name: "\(path) /images",
+        message: "cell \(count + bad / valuesPerCell) has a non-finite sample (\(images[bad]))")
     }
     if pixelType == .float32 {
       try appendImages(images, cells: n)
@@ -165,7 +196,9 @@ public final class CellStoreWriter {
       for (i, v) in images.enumerated() {
         guard v >= 0, v <= 65535, v.rounded() == v else {
           throw OPSDataError.invalidArgument(
-            name: "\(path) /images", message: "cell \(count + i / valuesPerCell) has sample \(v), which a uint16 store cannot hold")
+            name: "\(path) /images",
+            message:
+              "cell \(count + i / valuesPerCell) has sample \(v), which a uint16 store cannot hold")
         }
         converted[i] = UInt16(v)
       }
@@ -190,6 +223,18 @@ public final class CellStoreWriter {
   public func writeStrings(_ path: String, _ values: [String]) throws {
     let full = try checkExtraPath(path)
     try file.root.writeStrings(full, values)
+  }
+
+  /// Writes a numeric array at `path`; the same as ``writeArray(_:_:shape:)``.
+  public func writeGroupArray<T: HDF5Scalar>(_ path: String, _ values: [T], shape: [Int]? = nil)
+    throws
+  {
+    try writeArray(path, values, shape: shape)
+  }
+
+  /// Writes a string array at `path`; the same as ``writeStrings(_:_:)``.
+  public func writeGroupArray(_ path: String, strings values: [String]) throws {
+    try writeStrings(path, values)
   }
 
   /// Sets an attribute on the object at `objectPath` (default the root).
@@ -241,19 +286,28 @@ public final class CellStoreWriter {
     return nil
   }
 
-  private func validate(imageCount: Int, genes: [Int32], batches: [Int32], provenance: CellProvenance?) throws -> Int {
+  private func validate(
+    imageCount: Int, genes: [Int32], batches: [Int32], provenance: CellProvenance?
+  ) throws -> Int {
     guard !finished else { throw OPSDataError.io(path: path, message: "append after finish()") }
     let n = genes.count
-    func invalid(_ message: String) -> OPSDataError { OPSDataError.invalidArgument(name: "\(path) append", message: message) }
-    guard imageCount == n * valuesPerCell else {
-      throw invalid("\(imageCount) image samples for \(n) cells of \(channels.count)×\(height)×\(width)")
+    func invalid(_ message: String) -> OPSDataError {
+      OPSDataError.invalidArgument(name: "\(path) append", message: message)
     }
-    guard batches.count == n else { throw invalid("\(n) gene indices but \(batches.count) batch indices") }
+    guard imageCount == n * valuesPerCell else {
+      throw invalid(
+        "\(imageCount) image samples for \(n) cells of \(channels.count)×\(height)×\(width)")
+    }
+    guard batches.count == n else {
+      throw invalid("\(n) gene indices but \(batches.count) batch indices")
+    }
     if let k = genes.firstIndex(where: { $0 < 0 || Int($0) >= self.genes.count }) {
-      throw invalid("gene index \(genes[k]) of cell \(count + k) is outside 0..<\(self.genes.count)")
+      throw invalid(
+        "gene index \(genes[k]) of cell \(count + k) is outside 0..<\(self.genes.count)")
     }
     if let k = batches.firstIndex(where: { $0 < 0 || Int($0) >= self.batches.count }) {
-      throw invalid("batch index \(batches[k]) of cell \(count + k) is outside 0..<\(self.batches.count)")
+      throw invalid(
+        "batch index \(batches[k]) of cell \(count + k) is outside 0..<\(self.batches.count)")
     }
     let fields = provenance?.fieldNames ?? []
     if let expected = provenanceFields, expected != fields, n > 0 {
@@ -282,7 +336,8 @@ public final class CellStoreWriter {
         for cell in stride(from: worker, to: cells, by: workers) {
           let start = cell * codec.rawBytes
           do {
-            let bytes = try codec.encode(UnsafeRawBufferPointer(rebasing: source.value[start..<(start + codec.rawBytes)]))
+            let bytes = try codec.encode(
+              UnsafeRawBufferPointer(rebasing: source.value[start..<(start + codec.rawBytes)]))
             encoded.withLock { $0[cell] = bytes }
           } catch {
             failure.withLock { $0 = error }
@@ -300,7 +355,9 @@ public final class CellStoreWriter {
     }
   }
 
-  private func appendObs(n: Int, genes: [Int32], batches: [Int32], provenance: CellProvenance?) throws {
+  private func appendObs(n: Int, genes: [Int32], batches: [Int32], provenance: CellProvenance?)
+    throws
+  {
     try geneData.append(genes)
     try batchData.append(batches)
     if provenanceFields == nil {
@@ -315,7 +372,8 @@ public final class CellStoreWriter {
         default: type = .float32
         }
         // Earlier cells (none, since fields are fixed on the first append) need no padding.
-        provenanceData[name] = try root.createDataset("/obs/\(name)", type: type, shape: [0], options: .extendable(chunkRows: 16384))
+        provenanceData[name] = try root.createDataset(
+          "/obs/\(name)", type: type, shape: [0], options: .extendable(chunkRows: 16384))
       }
     }
     if let provenance {
@@ -332,7 +390,8 @@ public final class CellStoreWriter {
   private func checkExtraPath(_ path: String) throws -> String {
     let full = path.hasPrefix("/") ? path : "/" + path
     if CellStoreFormat.reserved.contains(full) {
-      throw OPSDataError.invalidArgument(name: "\(self.path) \(full)", message: "is managed by the cell-store writer")
+      throw OPSDataError.invalidArgument(
+        name: "\(self.path) \(full)", message: "is managed by the cell-store writer")
     }
     if file.contains(full) {
       throw OPSDataError.invalidArgument(name: "\(self.path) \(full)", message: "already exists")
@@ -347,7 +406,8 @@ public final class CellStoreWriter {
     case .group: return try root.group(path)
     case .dataset: return try root.dataset(path)
     default:
-      throw OPSDataError.invalidArgument(name: "\(self.path) \(path)", message: "no such group or dataset")
+      throw OPSDataError.invalidArgument(
+        name: "\(self.path) \(path)", message: "no such group or dataset")
     }
   }
 }

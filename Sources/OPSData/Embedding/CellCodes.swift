@@ -25,17 +25,26 @@ public struct CellCodes: Sendable, Equatable {
   ///
   /// - Throws: ``OPSDataError/invalidArgument(name:message:)`` when sizes or indices disagree.
   public init(
-    name: String = "styles", values: [Float], dimension: Int, geneOfCell: [Int32], batchOfCell: [Int32],
+    name: String = "styles", values: [Float], dimension: Int, geneOfCell: [Int32],
+    batchOfCell: [Int32],
     genes: [String], batches: [String]
   ) throws {
-    func invalid(_ message: String) -> OPSDataError { OPSDataError.invalidArgument(name: "cell codes", message: message) }
+    func invalid(_ message: String) -> OPSDataError {
+      OPSDataError.invalidArgument(name: "cell codes", message: message)
+    }
     guard dimension > 0 else { throw invalid("dimension \(dimension) is not positive") }
     guard values.count == geneOfCell.count * dimension else {
       throw invalid("\(values.count) values for \(geneOfCell.count) cells × \(dimension)")
     }
-    guard batchOfCell.count == geneOfCell.count else { throw invalid("\(batchOfCell.count) batch labels for \(geneOfCell.count) cells") }
-    if let bad = geneOfCell.first(where: { $0 < 0 || Int($0) >= genes.count }) { throw invalid("gene index \(bad) outside 0..<\(genes.count)") }
-    if let bad = batchOfCell.first(where: { $0 < 0 || Int($0) >= batches.count }) { throw invalid("batch index \(bad) outside 0..<\(batches.count)") }
+    guard batchOfCell.count == geneOfCell.count else {
+      throw invalid("\(batchOfCell.count) batch labels for \(geneOfCell.count) cells")
+    }
+    if let bad = geneOfCell.first(where: { $0 < 0 || Int($0) >= genes.count }) {
+      throw invalid("gene index \(bad) outside 0..<\(genes.count)")
+    }
+    if let bad = batchOfCell.first(where: { $0 < 0 || Int($0) >= batches.count }) {
+      throw invalid("batch index \(bad) outside 0..<\(batches.count)")
+    }
     self.name = name.hasPrefix("/") ? String(name.dropFirst()) : name
     self.values = values
     self.dimension = dimension
@@ -53,7 +62,9 @@ public struct CellCodes: Sendable, Equatable {
   public static func read(from path: String, dataset: String? = nil) throws -> CellCodes {
     let file = try HDF5File.open(path)
     let root = try file.root
-    func invalid(_ reason: String) -> OPSDataError { OPSDataError.invalidEmbedding(path: path, reason: reason) }
+    func invalid(_ reason: String) -> OPSDataError {
+      OPSDataError.invalidEmbedding(path: path, reason: reason)
+    }
     let name: String
     if let dataset {
       name = dataset.hasPrefix("/") ? String(dataset.dropFirst()) : dataset
@@ -67,26 +78,39 @@ public struct CellCodes: Sendable, Equatable {
       for member in try root.members() where member != "images" && member != "embedding" {
         guard try root.kind(of: member) == .dataset else { continue }
         let d = try root.dataset(member)
-        if try d.shape.count == 2, let type = try d.elementType, type == .float32 || type == .float64 { candidates.append(member) }
+        if try d.shape.count == 2, let type = try d.elementType,
+          type == .float32 || type == .float64
+        {
+          candidates.append(member)
+        }
       }
       guard candidates.count == 1, let only = candidates.first else {
-        throw invalid(candidates.isEmpty ? "no per-cell code dataset (/styles or a 2-D float dataset)"
-                      : "several possible code datasets \(candidates.map { "/" + $0 }); name one")
+        throw invalid(
+          candidates.isEmpty
+            ? "no per-cell code dataset (/styles or a 2-D float dataset)"
+            : "several possible code datasets \(candidates.map { "/" + $0 }); name one")
       }
       name = only
     }
-    for required in ["obs/gene", "obs/batch", "genes", "batches"] where try root.kind(of: required) != .dataset {
+    for required in ["obs/gene", "obs/batch", "genes", "batches"]
+    where try root.kind(of: required) != .dataset {
       throw invalid("missing dataset /\(required)")
     }
     let codes = try root.dataset(name)
     let shape = try codes.shape
-    guard shape.count == 2 else { throw invalid("/\(name) has shape \(shape), expected [cells, d]") }
+    guard shape.count == 2 else {
+      throw invalid("/\(name) has shape \(shape), expected [cells, d]")
+    }
     let geneOfCell = try root.dataset("obs/gene").read(as: Int32.self)
-    guard geneOfCell.count == shape[0] else { throw invalid("/obs/gene has \(geneOfCell.count) entries for \(shape[0]) rows of /\(name)") }
+    guard geneOfCell.count == shape[0] else {
+      throw invalid("/obs/gene has \(geneOfCell.count) entries for \(shape[0]) rows of /\(name)")
+    }
     do {
       return try CellCodes(
-        name: name, values: try codes.read(as: Float.self), dimension: shape[1], geneOfCell: geneOfCell,
-        batchOfCell: try root.dataset("obs/batch").read(as: Int32.self), genes: try root.dataset("genes").readStrings(),
+        name: name, values: try codes.read(as: Float.self), dimension: shape[1],
+        geneOfCell: geneOfCell,
+        batchOfCell: try root.dataset("obs/batch").read(as: Int32.self),
+        genes: try root.dataset("genes").readStrings(),
         batches: try root.dataset("batches").readStrings())
     } catch let error as OPSDataError {
       if case .invalidArgument(_, let message) = error { throw invalid(message) }

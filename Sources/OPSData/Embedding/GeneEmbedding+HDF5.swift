@@ -5,7 +5,8 @@ extension GeneEmbedding {
     let root = try file.root
     guard try root.kind(of: "embedding") == .dataset else {
       if root.attributes.contains("format") {
-        throw OPSDataError.invalidEmbedding(path: path, reason: "no /embedding dataset (this looks like a cell store)")
+        throw OPSDataError.invalidEmbedding(
+          path: path, reason: "no /embedding dataset (this looks like a cell store)")
       }
       throw OPSDataError.invalidEmbedding(path: path, reason: "no /embedding dataset")
     }
@@ -15,15 +16,18 @@ extension GeneEmbedding {
     let matrix = try root.dataset("embedding")
     let shape = try matrix.shape
     guard shape.count == 2 else {
-      throw OPSDataError.invalidEmbedding(path: path, reason: "/embedding has shape \(shape), expected [genes, d]")
+      throw OPSDataError.invalidEmbedding(
+        path: path, reason: "/embedding has shape \(shape), expected [genes, d]")
     }
     let genes = try root.dataset("genes").readStrings()
     guard genes.count == shape[0] else {
-      throw OPSDataError.invalidEmbedding(path: path, reason: "/genes has \(genes.count) names for \(shape[0]) rows of /embedding")
+      throw OPSDataError.invalidEmbedding(
+        path: path, reason: "/genes has \(genes.count) names for \(shape[0]) rows of /embedding")
     }
     let source = root.attributes.contains("source") ? try root.attributes.string("source") : ""
     do {
-      return try GeneEmbedding(genes: genes, values: try matrix.read(as: Float.self), dimension: shape[1], source: source)
+      return try GeneEmbedding(
+        genes: genes, values: try matrix.read(as: Float.self), dimension: shape[1], source: source)
     } catch let error as OPSDataError {
       throw OPSDataError.invalidEmbedding(path: path, reason: error.description)
     }

@@ -12,9 +12,12 @@ extension GeneEmbedding {
     var lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
       .map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
     while let last = lines.last, last.isEmpty { lines.removeLast() }
-    guard let header = lines.first else { throw OPSDataError.invalidEmbedding(path: path, reason: "file is empty") }
+    guard let header = lines.first else {
+      throw OPSDataError.invalidEmbedding(path: path, reason: "file is empty")
+    }
     let columns = header.split(separator: "\t", omittingEmptySubsequences: false)
-    guard columns.count >= 2, columns[0].trimmingCharacters(in: .whitespaces).lowercased() == "gene" else {
+    guard columns.count >= 2, columns[0].trimmingCharacters(in: .whitespaces).lowercased() == "gene"
+    else {
       throw OPSDataError.table(path: path, row: 1, message: "header must be 'gene<TAB>dim_0<TAB>…'")
     }
     let dimension = columns.count - 1
@@ -27,14 +30,19 @@ extension GeneEmbedding {
       if line.isEmpty { throw OPSDataError.table(path: path, row: row, message: "empty line") }
       let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
       guard fields.count == columns.count else {
-        throw OPSDataError.table(path: path, row: row, message: "\(fields.count) fields, the header has \(columns.count)")
+        throw OPSDataError.table(
+          path: path, row: row, message: "\(fields.count) fields, the header has \(columns.count)")
       }
       let gene = String(fields[0])
-      guard !gene.isEmpty else { throw OPSDataError.table(path: path, row: row, message: "empty gene name") }
+      guard !gene.isEmpty else {
+        throw OPSDataError.table(path: path, row: row, message: "empty gene name")
+      }
       genes.append(gene)
       for (j, field) in fields.dropFirst().enumerated() {
         guard let value = Float(field.trimmingCharacters(in: .whitespaces)), value.isFinite else {
-          throw OPSDataError.table(path: path, row: row, message: "column '\(columns[j + 1])': '\(field)' is not a finite number")
+          throw OPSDataError.table(
+            path: path, row: row,
+            message: "column '\(columns[j + 1])': '\(field)' is not a finite number")
         }
         values.append(value)
       }
@@ -49,7 +57,8 @@ extension GeneEmbedding {
   /// Writes the header and one row per gene; numbers use the shortest form that reads back exactly.
   func writeTSV(_ path: String) throws {
     for gene in genes where gene.contains("\t") || gene.contains("\n") || gene.contains("\r") {
-      throw OPSDataError.invalidEmbedding(path: path, reason: "gene name '\(gene)' contains a tab or line break")
+      throw OPSDataError.invalidEmbedding(
+        path: path, reason: "gene name '\(gene)' contains a tab or line break")
     }
     var text = "gene"
     for j in 0..<dimension { text += "\tdim_\(j)" }
@@ -68,10 +77,13 @@ func writeAtomically(_ data: Data, to path: String) throws {
   let url = URL(fileURLWithPath: path)
   let folder = url.deletingLastPathComponent()
   var isDirectory: ObjCBool = false
-  guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+  guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory),
+    isDirectory.boolValue
+  else {
     throw OPSDataError.io(path: path, message: "folder '\(folder.path)' does not exist")
   }
-  let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).tmp")
+  let temporary = folder.appendingPathComponent(
+    ".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).tmp")
   do {
     try data.write(to: temporary)
   } catch {
@@ -81,6 +93,7 @@ func writeAtomically(_ data: Data, to path: String) throws {
   guard rename(temporary.path, path) == 0 else {
     let reason = String(cString: strerror(errno))
     try? FileManager.default.removeItem(at: temporary)
-    throw OPSDataError.io(path: path, message: "cannot move the finished file into place: \(reason)")
+    throw OPSDataError.io(
+      path: path, message: "cannot move the finished file into place: \(reason)")
   }
 }

@@ -44,11 +44,13 @@ public struct GeneEmbedding: Sendable, Equatable {
   ///   name repeats.
   public init(genes: [String], values: [Float], dimension: Int, source: String = "") throws {
     guard dimension > 0 else {
-      throw OPSDataError.invalidArgument(name: "embedding", message: "dimension \(dimension) is not positive")
+      throw OPSDataError.invalidArgument(
+        name: "embedding", message: "dimension \(dimension) is not positive")
     }
     guard values.count == genes.count * dimension else {
       throw OPSDataError.invalidArgument(
-        name: "embedding", message: "\(values.count) values for \(genes.count) genes × \(dimension) dimensions")
+        name: "embedding",
+        message: "\(values.count) values for \(genes.count) genes × \(dimension) dimensions")
     }
     var seen = Set<String>()
     for gene in genes where !seen.insert(gene).inserted {
@@ -87,9 +89,12 @@ public struct GeneEmbedding: Sendable, Equatable {
   ///   for malformed files, or HDF5 errors.
   public static func read(from path: String, format: FileFormat? = nil) throws -> GeneEmbedding {
     guard let format = format ?? FileFormat(path: path) else {
-      throw OPSDataError.invalidEmbedding(path: path, reason: "unknown extension (expected .h5, .hdf5, .tsv or .h5ad)")
+      throw OPSDataError.invalidEmbedding(
+        path: path, reason: "unknown extension (expected .h5, .hdf5, .tsv or .h5ad)")
     }
-    guard FileManager.default.fileExists(atPath: path) else { throw OPSDataError.fileNotFound(path: path) }
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw OPSDataError.fileNotFound(path: path)
+    }
     switch format {
     case .hdf5: return try readHDF5(path)
     case .tsv: return try readTSV(path)
@@ -101,7 +106,8 @@ public struct GeneEmbedding: Sendable, Equatable {
   /// unless given.
   public func write(to path: String, format: FileFormat? = nil) throws {
     guard let format = format ?? FileFormat(path: path) else {
-      throw OPSDataError.invalidEmbedding(path: path, reason: "unknown extension (expected .h5, .hdf5, .tsv or .h5ad)")
+      throw OPSDataError.invalidEmbedding(
+        path: path, reason: "unknown extension (expected .h5, .hdf5, .tsv or .h5ad)")
     }
     switch format {
     case .hdf5: try writeHDF5(path)

@@ -29,7 +29,8 @@ public struct HDF5Attributes: Sendable {
         _ = try HDF5Library.check(
           H5Aget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count, 0),
           path: path, object: owner.name, "read attribute name")
-        names.append(String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        names.append(
+          String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
         index += 1
       }
       return names
@@ -94,7 +95,9 @@ public struct HDF5Attributes: Sendable {
   public func string(_ name: String) throws -> String {
     let values = try strings(name)
     guard values.count == 1, let first = values.first else {
-      throw OPSDataError.hdf5(path: path, object: label(name), operation: "read", detail: "expected one string, found \(values.count)")
+      throw OPSDataError.hdf5(
+        path: path, object: label(name), operation: "read",
+        detail: "expected one string, found \(values.count)")
     }
     return first
   }
@@ -110,12 +113,19 @@ public struct HDF5Attributes: Sendable {
       let count = Int(H5Sget_simple_extent_npoints(space.id))
       if count == 0 { return [] }
       guard H5Tget_class(fileType.id) == H5T_STRING else {
-        throw OPSDataError.hdf5(path: path, object: label(name), operation: "read", detail: "not a string attribute")
+        throw OPSDataError.hdf5(
+          path: path, object: label(name), operation: "read", detail: "not a string attribute")
       }
-      guard let strings = readStringElements(fileType: fileType.id, space: space.id, count: count, read: { memType, buffer in
-        H5Aread(attribute.id, memType, buffer)
-      }) else {
-        throw OPSDataError.hdf5(path: path, object: label(name), operation: "read", detail: HDF5Library.takeErrorMessage())
+      guard
+        let strings = readStringElements(
+          fileType: fileType.id, space: space.id, count: count,
+          read: { memType, buffer in
+            H5Aread(attribute.id, memType, buffer)
+          })
+      else {
+        throw OPSDataError.hdf5(
+          path: path, object: label(name), operation: "read", detail: HDF5Library.takeErrorMessage()
+        )
       }
       return strings
     }
@@ -125,7 +135,8 @@ public struct HDF5Attributes: Sendable {
   public func int(_ name: String) throws -> Int {
     let value = try double(name)
     guard value.rounded() == value, abs(value) < 9e15 else {
-      throw OPSDataError.hdf5(path: path, object: label(name), operation: "read", detail: "\(value) is not an integer")
+      throw OPSDataError.hdf5(
+        path: path, object: label(name), operation: "read", detail: "\(value) is not an integer")
     }
     return Int(value)
   }
@@ -134,7 +145,9 @@ public struct HDF5Attributes: Sendable {
   public func double(_ name: String) throws -> Double {
     let values = try doubles(name)
     guard values.count == 1, let first = values.first else {
-      throw OPSDataError.hdf5(path: path, object: label(name), operation: "read", detail: "expected one number, found \(values.count)")
+      throw OPSDataError.hdf5(
+        path: path, object: label(name), operation: "read",
+        detail: "expected one number, found \(values.count)")
     }
     return first
   }
@@ -147,7 +160,9 @@ public struct HDF5Attributes: Sendable {
       let count = try elementCount(attribute.id, name)
       var values = [Int64](repeating: 0, count: max(count, 1))
       if count > 0 {
-        _ = try HDF5Library.check(H5Aread(attribute.id, grape_h5t_native_int64(), &values), path: path, object: label(name), "read")
+        _ = try HDF5Library.check(
+          H5Aread(attribute.id, grape_h5t_native_int64(), &values), path: path, object: label(name),
+          "read")
       }
       return values.prefix(count).map { Int($0) }
     }
@@ -161,7 +176,9 @@ public struct HDF5Attributes: Sendable {
       let count = try elementCount(attribute.id, name)
       var values = [Double](repeating: 0, count: max(count, 1))
       if count > 0 {
-        _ = try HDF5Library.check(H5Aread(attribute.id, grape_h5t_native_double(), &values), path: path, object: label(name), "read")
+        _ = try HDF5Library.check(
+          H5Aread(attribute.id, grape_h5t_native_double(), &values), path: path,
+          object: label(name), "read")
       }
       return Array(values.prefix(count))
     }
@@ -173,7 +190,8 @@ public struct HDF5Attributes: Sendable {
     let id = try owner.liveID()
     guard H5Aexists(id, name) > 0 else {
       _ = HDF5Library.takeErrorMessage()
-      throw OPSDataError.hdf5(path: path, object: label(name), operation: "read", detail: "no such attribute")
+      throw OPSDataError.hdf5(
+        path: path, object: label(name), operation: "read", detail: "no such attribute")
     }
     let attribute = H5Aopen(id, name, 0)
     _ = try HDF5Library.check(attribute, path: path, object: label(name), "open")
@@ -190,7 +208,8 @@ public struct HDF5Attributes: Sendable {
     let type = ScopedID(H5Aget_type(attribute), .datatype)
     let cls = H5Tget_class(type.id)
     guard cls == H5T_INTEGER || cls == H5T_FLOAT else {
-      throw OPSDataError.hdf5(path: path, object: label(name), operation: "read", detail: "not a numeric attribute")
+      throw OPSDataError.hdf5(
+        path: path, object: label(name), operation: "read", detail: "not a numeric attribute")
     }
   }
 
@@ -200,7 +219,8 @@ public struct HDF5Attributes: Sendable {
       _ = try HDF5Library.check(H5Adelete(id, name), path: path, object: label(name), "replace")
     }
     var dims = [hsize_t(count)]
-    let space = ScopedID(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil), .dataspace)
+    let space = ScopedID(
+      scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil), .dataspace)
     _ = try HDF5Library.check(space.id, path: path, object: label(name), "create dataspace")
     let attribute = H5Acreate2(id, name, type, space.id, 0, 0)
     _ = try HDF5Library.check(attribute, path: path, object: label(name), "create")
@@ -210,26 +230,33 @@ public struct HDF5Attributes: Sendable {
   private func writeStrings(_ name: String, _ values: [String], scalar: Bool) throws {
     try HDF5Library.sync {
       guard owner.file.isWritable else {
-        throw OPSDataError.hdf5(path: path, object: label(name), operation: "write", detail: "file is read-only")
+        throw OPSDataError.hdf5(
+          path: path, object: label(name), operation: "write", detail: "file is read-only")
       }
       let type = ScopedID(makeVariableStringType(), .datatype)
       let attribute = try create(name, type: type.id, count: values.count, scalar: scalar)
       if values.isEmpty { return }
       try withCStringArray(values) { pointers in
-        _ = try HDF5Library.check(H5Awrite(attribute.id, type.id, pointers), path: path, object: label(name), "write")
+        _ = try HDF5Library.check(
+          H5Awrite(attribute.id, type.id, pointers), path: path, object: label(name), "write")
       }
     }
   }
 
-  private func writeNumbers<T: HDF5Scalar>(_ name: String, _ values: [T], type: HDF5ElementType, scalar: Bool) throws {
+  private func writeNumbers<T: HDF5Scalar>(
+    _ name: String, _ values: [T], type: HDF5ElementType, scalar: Bool
+  ) throws {
     try HDF5Library.sync {
       guard owner.file.isWritable else {
-        throw OPSDataError.hdf5(path: path, object: label(name), operation: "write", detail: "file is read-only")
+        throw OPSDataError.hdf5(
+          path: path, object: label(name), operation: "write", detail: "file is read-only")
       }
       let attribute = try create(name, type: type.nativeType, count: values.count, scalar: scalar)
       if values.isEmpty { return }
       try values.withUnsafeBytes { raw in
-        _ = try HDF5Library.check(H5Awrite(attribute.id, type.nativeType, raw.baseAddress), path: path, object: label(name), "write")
+        _ = try HDF5Library.check(
+          H5Awrite(attribute.id, type.nativeType, raw.baseAddress), path: path, object: label(name),
+          "write")
       }
     }
   }

@@ -8,14 +8,18 @@ extension HDF5Dataset {
   /// extend over the chunk.
   ///
   /// - Parameter offset: the chunk's first element, e.g. `[cell, 0, 0, 0]`.
-  public func writeChunk(at offset: [Int], bytes: UnsafeRawBufferPointer, filterMask: UInt32 = 0) throws {
+  public func writeChunk(at offset: [Int], bytes: UnsafeRawBufferPointer, filterMask: UInt32 = 0)
+    throws
+  {
     try HDF5Library.sync {
       let id = try liveID()
       guard let base = bytes.baseAddress else {
-        throw OPSDataError.invalidArgument(name: "\(file.path) \(name)", message: "empty chunk at \(offset)")
+        throw OPSDataError.invalidArgument(
+          name: "\(file.path) \(name)", message: "empty chunk at \(offset)")
       }
       let start = offset.map { hsize_t($0) }
-      _ = try check(H5Dwrite_chunk(id, 0, filterMask, start, bytes.count, base), "write chunk at \(offset)")
+      _ = try check(
+        H5Dwrite_chunk(id, 0, filterMask, start, bytes.count, base), "write chunk at \(offset)")
     }
   }
 
@@ -31,7 +35,8 @@ extension HDF5Dataset {
       var bytes = [UInt8](repeating: 0, count: Int(size))
       var mask: UInt32 = 0
       try bytes.withUnsafeMutableBytes { raw in
-        _ = try check(H5Dread_chunk(id, 0, start, &mask, raw.baseAddress), "read chunk at \(offset)")
+        _ = try check(
+          H5Dread_chunk(id, 0, start, &mask, raw.baseAddress), "read chunk at \(offset)")
       }
       return (bytes, mask)
     }

@@ -82,7 +82,8 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
           var config: UInt32 = 0
           let filter = H5Pget_filter2(plist.id, i, &flags, &nelements, nil, 256, &name, &config)
           _ = try check(filter, "read filter")
-          names.append(String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+          names.append(
+            String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         return names
       }
@@ -127,14 +128,16 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
       try requireNumeric()
       let shape = try self.shape
       guard !shape.isEmpty else {
-        throw OPSDataError.hdf5(path: file.path, object: name, operation: "read rows", detail: "dataset is scalar")
+        throw OPSDataError.hdf5(
+          path: file.path, object: name, operation: "read rows", detail: "dataset is scalar")
       }
       let rowSize = shape.dropFirst().reduce(1, *)
       var values = [T](repeating: T.hdf5Zero, count: indices.count * rowSize)
       try values.withUnsafeMutableBytes { raw in
         guard let base = raw.baseAddress else { return }
-        try readRowsRaw(indices, shape: shape, memType: T.hdf5ElementType.nativeType,
-                        elementSize: MemoryLayout<T>.stride, into: base)
+        try readRowsRaw(
+          indices, shape: shape, memType: T.hdf5ElementType.nativeType,
+          elementSize: MemoryLayout<T>.stride, into: base)
       }
       return values
     }
@@ -143,21 +146,26 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
   /// Reads the rows at `indices` into `buffer`, which must hold `indices.count` rows of `T`.
   ///
   /// This is the allocation-free form of ``readRows(_:as:)-4ew0k`` for loaders that reuse buffers.
-  public func readRows<T: HDF5Scalar>(_ indices: [Int], into buffer: UnsafeMutableBufferPointer<T>) throws {
+  public func readRows<T: HDF5Scalar>(_ indices: [Int], into buffer: UnsafeMutableBufferPointer<T>)
+    throws
+  {
     try HDF5Library.sync {
       try requireNumeric()
       let shape = try self.shape
       guard !shape.isEmpty else {
-        throw OPSDataError.hdf5(path: file.path, object: name, operation: "read rows", detail: "dataset is scalar")
+        throw OPSDataError.hdf5(
+          path: file.path, object: name, operation: "read rows", detail: "dataset is scalar")
       }
       let rowSize = shape.dropFirst().reduce(1, *)
       guard buffer.count >= indices.count * rowSize else {
         throw OPSDataError.invalidArgument(
-          name: "\(file.path) \(name)", message: "buffer of \(buffer.count) elements is too small for \(indices.count) rows")
+          name: "\(file.path) \(name)",
+          message: "buffer of \(buffer.count) elements is too small for \(indices.count) rows")
       }
       guard let base = buffer.baseAddress, !indices.isEmpty else { return }
-      try readRowsRaw(indices, shape: shape, memType: T.hdf5ElementType.nativeType,
-                      elementSize: MemoryLayout<T>.stride, into: UnsafeMutableRawPointer(base))
+      try readRowsRaw(
+        indices, shape: shape, memType: T.hdf5ElementType.nativeType,
+        elementSize: MemoryLayout<T>.stride, into: UnsafeMutableRawPointer(base))
     }
   }
 
@@ -172,12 +180,20 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
       let count = Int(H5Sget_simple_extent_npoints(space.id))
       if count == 0 { return [] }
       guard H5Tget_class(fileType.id) == H5T_STRING else {
-        throw OPSDataError.hdf5(path: file.path, object: name, operation: "read strings", detail: "dataset does not hold strings")
+        throw OPSDataError.hdf5(
+          path: file.path, object: name, operation: "read strings",
+          detail: "dataset does not hold strings")
       }
-      guard let strings = readStringElements(fileType: fileType.id, space: space.id, count: count, read: { memType, buffer in
-        H5Dread(id, memType, 0, 0, 0, buffer)
-      }) else {
-        throw OPSDataError.hdf5(path: file.path, object: name, operation: "read strings", detail: HDF5Library.takeErrorMessage())
+      guard
+        let strings = readStringElements(
+          fileType: fileType.id, space: space.id, count: count,
+          read: { memType, buffer in
+            H5Dread(id, memType, 0, 0, 0, buffer)
+          })
+      else {
+        throw OPSDataError.hdf5(
+          path: file.path, object: name, operation: "read strings",
+          detail: HDF5Library.takeErrorMessage())
       }
       return strings
     }
@@ -186,7 +202,8 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
   /// Reads a scalar string dataset (or the first element of a string array).
   public func readString() throws -> String {
     guard let first = try readStrings().first else {
-      throw OPSDataError.hdf5(path: file.path, object: name, operation: "read string", detail: "dataset is empty")
+      throw OPSDataError.hdf5(
+        path: file.path, object: name, operation: "read string", detail: "dataset is empty")
     }
     return first
   }
@@ -199,7 +216,8 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
       let id = try liveID()
       let count = try shape.reduce(1, *)
       guard values.count == count else {
-        throw OPSDataError.invalidArgument(name: "\(file.path) \(name)", message: "\(values.count) values for \(count) elements")
+        throw OPSDataError.invalidArgument(
+          name: "\(file.path) \(name)", message: "\(values.count) values for \(count) elements")
       }
       if count == 0 { return }
       try values.withUnsafeBytes { raw in
@@ -213,7 +231,9 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     try HDF5Library.sync {
       let shape = try self.shape
       try values.withUnsafeBytes { raw in
-        try writeRowsRaw(raw, count: values.count, memType: T.hdf5ElementType.nativeType, shape: shape, start: start)
+        try writeRowsRaw(
+          raw, count: values.count, memType: T.hdf5ElementType.nativeType, shape: shape,
+          start: start)
       }
     }
   }
@@ -224,7 +244,8 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
       let id = try liveID()
       let count = try shape.reduce(1, *)
       guard values.count == count else {
-        throw OPSDataError.invalidArgument(name: "\(file.path) \(name)", message: "\(values.count) strings for \(count) elements")
+        throw OPSDataError.invalidArgument(
+          name: "\(file.path) \(name)", message: "\(values.count) strings for \(count) elements")
       }
       if count == 0 { return }
       let memType = ScopedID(makeVariableStringType(), .datatype)
@@ -241,14 +262,16 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
       let rowSize = shape.dropFirst().reduce(1, *)
       guard !shape.isEmpty, rowSize > 0, values.count % rowSize == 0 else {
         throw OPSDataError.invalidArgument(
-          name: "\(file.path) \(name)", message: "\(values.count) values are not whole rows of shape \(shape)")
+          name: "\(file.path) \(name)",
+          message: "\(values.count) values are not whole rows of shape \(shape)")
       }
       if values.isEmpty { return }
       let start = shape[0]
       try resize(rows: start + values.count / rowSize)
       try values.withUnsafeBytes { raw in
-        try writeRowsRaw(raw, count: values.count, memType: T.hdf5ElementType.nativeType,
-                         shape: [start + values.count / rowSize] + shape.dropFirst(), start: start)
+        try writeRowsRaw(
+          raw, count: values.count, memType: T.hdf5ElementType.nativeType,
+          shape: [start + values.count / rowSize] + shape.dropFirst(), start: start)
       }
     }
   }
@@ -259,7 +282,8 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
       let id = try liveID()
       let shape = try self.shape
       guard shape.count == 1 else {
-        throw OPSDataError.invalidArgument(name: "\(file.path) \(name)", message: "string append needs a one-dimensional dataset")
+        throw OPSDataError.invalidArgument(
+          name: "\(file.path) \(name)", message: "string append needs a one-dimensional dataset")
       }
       if values.isEmpty { return }
       let start = shape[0]
@@ -268,11 +292,13 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
       _ = try check(fileSpace.id, "get dataspace")
       var offset = [hsize_t(start)]
       var count = [hsize_t(values.count)]
-      _ = try check(H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, &offset, nil, &count, nil), "select rows")
+      _ = try check(
+        H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, &offset, nil, &count, nil), "select rows")
       let memSpace = ScopedID(H5Screate_simple(1, &count, nil), .dataspace)
       let memType = ScopedID(makeVariableStringType(), .datatype)
       try withCStringArray(values) { pointers in
-        _ = try check(H5Dwrite(id, memType.id, memSpace.id, fileSpace.id, 0, pointers), "append strings")
+        _ = try check(
+          H5Dwrite(id, memType.id, memSpace.id, fileSpace.id, 0, pointers), "append strings")
       }
     }
   }
@@ -283,7 +309,8 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
       let id = try liveID()
       var dims = try shape.map { hsize_t($0) }
       guard !dims.isEmpty else {
-        throw OPSDataError.invalidArgument(name: "\(file.path) \(name)", message: "a scalar dataset cannot be resized")
+        throw OPSDataError.invalidArgument(
+          name: "\(file.path) \(name)", message: "a scalar dataset cannot be resized")
       }
       dims[0] = hsize_t(rows)
       _ = try check(H5Dset_extent(id, dims), "resize to \(rows) rows")
@@ -298,7 +325,8 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     _ = try check(type.id, "get datatype")
     let cls = H5Tget_class(type.id)
     guard cls == H5T_INTEGER || cls == H5T_FLOAT else {
-      throw OPSDataError.hdf5(path: file.path, object: name, operation: "read", detail: "dataset is not numeric")
+      throw OPSDataError.hdf5(
+        path: file.path, object: name, operation: "read", detail: "dataset is not numeric")
     }
   }
 
@@ -319,17 +347,21 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
   ) throws {
     let id = try liveID()
     guard !shape.isEmpty else {
-      throw OPSDataError.invalidArgument(name: "\(file.path) \(name)", message: "a scalar dataset has no rows")
+      throw OPSDataError.invalidArgument(
+        name: "\(file.path) \(name)", message: "a scalar dataset has no rows")
     }
     let rowSize = shape.dropFirst().reduce(1, *)
     guard rowSize > 0, count % rowSize == 0 else {
-      throw OPSDataError.invalidArgument(name: "\(file.path) \(name)", message: "\(count) values are not whole rows of shape \(shape)")
+      throw OPSDataError.invalidArgument(
+        name: "\(file.path) \(name)",
+        message: "\(count) values are not whole rows of shape \(shape)")
     }
     let rows = count / rowSize
     if rows == 0 { return }
     guard start >= 0, start + rows <= shape[0] else {
       throw OPSDataError.invalidArgument(
-        name: "\(file.path) \(name)", message: "rows \(start)..<\(start + rows) outside 0..<\(shape[0])")
+        name: "\(file.path) \(name)",
+        message: "rows \(start)..<\(start + rows) outside 0..<\(shape[0])")
     }
     let fileSpace = ScopedID(H5Dget_space(id), .dataspace)
     _ = try check(fileSpace.id, "get dataspace")
@@ -337,16 +369,20 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     offset[0] = hsize_t(start)
     var counts = shape.map { hsize_t($0) }
     counts[0] = hsize_t(rows)
-    _ = try check(H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, &offset, nil, &counts, nil), "select rows")
+    _ = try check(
+      H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, &offset, nil, &counts, nil), "select rows")
     let memSpace = ScopedID(H5Screate_simple(Int32(counts.count), &counts, nil), .dataspace)
     _ = try check(memSpace.id, "create memory dataspace")
-    _ = try check(H5Dwrite(id, memType, memSpace.id, fileSpace.id, 0, raw.baseAddress), "write rows \(start)..<\(start + rows)")
+    _ = try check(
+      H5Dwrite(id, memType, memSpace.id, fileSpace.id, 0, raw.baseAddress),
+      "write rows \(start)..<\(start + rows)")
   }
 
   /// Reads rows in any order: sorted runs of consecutive rows are read in one call each, then
   /// scattered to their output positions.
   private func readRowsRaw(
-    _ indices: [Int], shape: [Int], memType: hid_t, elementSize: Int, into output: UnsafeMutableRawPointer
+    _ indices: [Int], shape: [Int], memType: hid_t, elementSize: Int,
+    into output: UnsafeMutableRawPointer
   ) throws {
     let id = try liveID()
     let rowCount = shape[0]
@@ -374,27 +410,35 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         firstPosition.append(position)
       }
     }
-    let inOrder = repeats.isEmpty && firstPosition.enumerated().allSatisfy { $0.offset == $0.element }
+    let inOrder =
+      repeats.isEmpty && firstPosition.enumerated().allSatisfy { $0.offset == $0.element }
 
     let fileSpace = ScopedID(H5Dget_space(id), .dataspace)
     _ = try check(fileSpace.id, "get dataspace")
     let scratch: UnsafeMutableRawPointer? =
-      inOrder ? nil : UnsafeMutableRawPointer.allocate(byteCount: distinctRows.count * rowBytes, alignment: 16)
+      inOrder
+      ? nil
+      : UnsafeMutableRawPointer.allocate(byteCount: distinctRows.count * rowBytes, alignment: 16)
     defer { scratch?.deallocate() }
     let target = scratch ?? output
 
     // One read per run of consecutive rows: a single regular hyperslab each, which HDF5 maps to
     // chunks quickly (a union of many hyperslabs falls back to element-by-element mapping).
     var runStart = 0
-    for k in 1...distinctRows.count where k == distinctRows.count || distinctRows[k] != distinctRows[k - 1] + 1 {
+    for k in 1...distinctRows.count
+    where k == distinctRows.count || distinctRows[k] != distinctRows[k - 1] + 1 {
       var offset = [hsize_t](repeating: 0, count: shape.count)
       offset[0] = hsize_t(distinctRows[runStart])
       var counts = shape.map { hsize_t($0) }
       counts[0] = hsize_t(k - runStart)
-      _ = try check(H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, &offset, nil, &counts, nil), "select rows")
+      _ = try check(
+        H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, &offset, nil, &counts, nil), "select rows"
+      )
       let memSpace = ScopedID(H5Screate_simple(Int32(counts.count), &counts, nil), .dataspace)
       _ = try check(memSpace.id, "create memory dataspace")
-      _ = try check(H5Dread(id, memType, memSpace.id, fileSpace.id, 0, target + runStart * rowBytes), "read rows")
+      _ = try check(
+        H5Dread(id, memType, memSpace.id, fileSpace.id, 0, target + runStart * rowBytes),
+        "read rows")
       runStart = k
     }
 

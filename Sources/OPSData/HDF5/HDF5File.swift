@@ -153,7 +153,8 @@ public final class HDF5File: @unchecked Sendable {
       if rename(temporary, path) != 0 {
         let reason = String(cString: strerror(errno))
         _ = unlink(temporary)
-        throw OPSDataError.io(path: path, message: "cannot move the finished file into place: \(reason)")
+        throw OPSDataError.io(
+          path: path, message: "cannot move the finished file into place: \(reason)")
       }
     }
   }
@@ -175,7 +176,8 @@ public final class HDF5File: @unchecked Sendable {
   /// "unable to lock file" for as long as the child runs. Created files have unique temporary
   /// names, and readers do not need the lock, so it is not used.
   private static func disableFileLocking(_ fapl: hid_t, path: String) throws {
-    try HDF5Library.check(H5Pset_file_locking(fapl, false, true), path: path, object: "", "disable file locking")
+    try HDF5Library.check(
+      H5Pset_file_locking(fapl, false, true), path: path, object: "", "disable file locking")
   }
 
   /// Records a child object so that closing the file closes it first.
@@ -189,7 +191,8 @@ public final class HDF5File: @unchecked Sendable {
   /// Throws when the file has been closed.
   func requireOpen(_ object: String) throws {
     if !handle.isOpen {
-      throw OPSDataError.hdf5(path: path, object: object, operation: "access", detail: "file is closed")
+      throw OPSDataError.hdf5(
+        path: path, object: object, operation: "access", detail: "file is closed")
     }
   }
 

@@ -32,7 +32,8 @@ public class HDF5Object: @unchecked Sendable {
   /// The identifier, or an error when the object (or its file) has been closed.
   func liveID() throws -> hid_t {
     guard handle.isOpen else {
-      throw OPSDataError.hdf5(path: file.path, object: name, operation: "access", detail: "object is closed")
+      throw OPSDataError.hdf5(
+        path: file.path, object: name, operation: "access", detail: "object is closed")
     }
     return handle.id
   }
@@ -76,10 +77,13 @@ public struct HDF5DatasetOptions: Sendable, Equatable {
   public static let fixed = HDF5DatasetOptions()
 
   /// An extendable dataset chunked by `chunkRows` rows along the first axis.
-  public static func extendable(chunkRows: Int? = nil, deflateLevel: Int? = nil, shuffle: Bool = false)
+  public static func extendable(
+    chunkRows: Int? = nil, deflateLevel: Int? = nil, shuffle: Bool = false
+  )
     -> HDF5DatasetOptions
   {
-    HDF5DatasetOptions(extendable: true, chunk: chunkRows.map { [$0] }, deflateLevel: deflateLevel, shuffle: shuffle)
+    HDF5DatasetOptions(
+      extendable: true, chunk: chunkRows.map { [$0] }, deflateLevel: deflateLevel, shuffle: shuffle)
   }
 }
 
@@ -105,7 +109,8 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
         _ = try check(
           H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buffer, buffer.count, 0),
           "read member name")
-        names.append(String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        names.append(
+          String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
       }
       return names
     }
@@ -151,7 +156,8 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
       let id = try liveID()
       let full = childPath(path)
       guard try contains(path) else {
-        throw OPSDataError.hdf5(path: file.path, object: full, operation: "open group", detail: "no such group")
+        throw OPSDataError.hdf5(
+          path: file.path, object: full, operation: "open group", detail: "no such group")
       }
       let gid = H5Gopen2(id, path, 0)
       _ = try check(gid, "open group", object: full)
@@ -167,7 +173,8 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
       let full = childPath(path)
       let lcpl = ScopedID(H5Pcreate(grape_h5p_link_create()), .propertyList)
       _ = try check(lcpl.id, "create link properties", object: full)
-      _ = try check(H5Pset_create_intermediate_group(lcpl.id, 1), "set intermediate groups", object: full)
+      _ = try check(
+        H5Pset_create_intermediate_group(lcpl.id, 1), "set intermediate groups", object: full)
       let gid = H5Gcreate2(id, path, lcpl.id, 0, 0)
       _ = try check(gid, "create group", object: full)
       return HDF5Group(file: file, name: full, id: gid)
@@ -186,7 +193,8 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
       let id = try liveID()
       let full = childPath(path)
       guard try contains(path) else {
-        throw OPSDataError.hdf5(path: file.path, object: full, operation: "open dataset", detail: "no such dataset")
+        throw OPSDataError.hdf5(
+          path: file.path, object: full, operation: "open dataset", detail: "no such dataset")
       }
       let did = H5Dopen2(id, path, 0)
       _ = try check(did, "open dataset", object: full)
@@ -216,18 +224,21 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
       let id = try liveID()
       let full = childPath(path)
       if shape.contains(where: { $0 < 0 }) {
-        throw OPSDataError.invalidArgument(name: "\(file.path) \(full)", message: "negative dimension in shape \(shape)")
+        throw OPSDataError.invalidArgument(
+          name: "\(file.path) \(full)", message: "negative dimension in shape \(shape)")
       }
       let dims = shape.map { hsize_t($0) }
       var maxDims = dims
       if options.extendable {
         guard !shape.isEmpty else {
-          throw OPSDataError.invalidArgument(name: "\(file.path) \(full)", message: "a scalar dataset cannot be extendable")
+          throw OPSDataError.invalidArgument(
+            name: "\(file.path) \(full)", message: "a scalar dataset cannot be extendable")
         }
         maxDims[0] = grape_h5s_unlimited()
       }
       let space = ScopedID(
-        shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(shape.count), dims, maxDims), .dataspace)
+        shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(shape.count), dims, maxDims),
+        .dataspace)
       _ = try check(space.id, "create dataspace", object: full)
 
       let fileType: ScopedID
@@ -240,29 +251,36 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
 
       let dcpl = ScopedID(H5Pcreate(grape_h5p_dataset_create()), .propertyList)
       _ = try check(dcpl.id, "create dataset properties", object: full)
-      let needsChunks = options.extendable || options.deflateLevel != nil || options.shuffle || options.chunk != nil
+      let needsChunks =
+        options.extendable || options.deflateLevel != nil || options.shuffle || options.chunk != nil
       let zeroSizedFixed = !options.extendable && shape.contains(0)
       if needsChunks && !shape.isEmpty && !zeroSizedFixed {
         var chunk = chunkShape(for: shape, type: type, requested: options.chunk)
         for axis in chunk.indices where !(options.extendable && axis == 0) {
           chunk[axis] = max(1, min(chunk[axis], shape[axis]))
         }
-        _ = try check(H5Pset_chunk(dcpl.id, Int32(chunk.count), chunk.map { hsize_t($0) }), "set chunk shape \(chunk)", object: full)
+        _ = try check(
+          H5Pset_chunk(dcpl.id, Int32(chunk.count), chunk.map { hsize_t($0) }),
+          "set chunk shape \(chunk)", object: full)
         if options.shuffle {
           _ = try check(H5Pset_shuffle(dcpl.id), "set shuffle filter", object: full)
         }
         if let level = options.deflateLevel {
           guard (0...9).contains(level) else {
-            throw OPSDataError.invalidArgument(name: "\(file.path) \(full)", message: "deflate level \(level) is not in 0...9")
+            throw OPSDataError.invalidArgument(
+              name: "\(file.path) \(full)", message: "deflate level \(level) is not in 0...9")
           }
           guard H5Zfilter_avail(H5Z_filter_t(1)) > 0 else {
-            throw OPSDataError.hdf5(path: file.path, object: full, operation: "set deflate", detail: "the deflate filter is not available")
+            throw OPSDataError.hdf5(
+              path: file.path, object: full, operation: "set deflate",
+              detail: "the deflate filter is not available")
           }
           _ = try check(H5Pset_deflate(dcpl.id, UInt32(level)), "set deflate", object: full)
         }
       }
       let lcpl = ScopedID(H5Pcreate(grape_h5p_link_create()), .propertyList)
-      _ = try check(H5Pset_create_intermediate_group(lcpl.id, 1), "set intermediate groups", object: full)
+      _ = try check(
+        H5Pset_create_intermediate_group(lcpl.id, 1), "set intermediate groups", object: full)
       let did = H5Dcreate2(id, path, fileType.id, space.id, lcpl.id, dcpl.id, 0)
       _ = try check(did, "create dataset", object: full)
       return HDF5Dataset(file: file, name: full, id: did)
@@ -312,7 +330,9 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
   private func chunkShape(for shape: [Int], type: HDF5ElementType, requested: [Int]?) -> [Int] {
     var chunk = shape.map { max($0, 1) }
     if let requested, !requested.isEmpty {
-      for (axis, size) in requested.enumerated() where axis < chunk.count { chunk[axis] = max(size, 1) }
+      for (axis, size) in requested.enumerated() where axis < chunk.count {
+        chunk[axis] = max(size, 1)
+      }
       return chunk
     }
     let rowBytes = max(1, chunk.dropFirst().reduce(1, *) * type.byteSize)

@@ -21,12 +21,15 @@ public struct CSVTable: Sendable {
   /// - Throws: ``OPSDataError/fileNotFound(path:)``, or ``OPSDataError/table(path:row:message:)`` for
   ///   an unterminated quote, a row with the wrong number of fields or a duplicate column.
   public init(path: String, delimiter: UInt8? = nil) throws {
-    guard FileManager.default.fileExists(atPath: path) else { throw OPSDataError.fileNotFound(path: path) }
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw OPSDataError.fileNotFound(path: path)
+    }
     guard let data = FileManager.default.contents(atPath: path) else {
       throw OPSDataError.io(path: path, message: "cannot read the table")
     }
     let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
-    try self.init(data: data, path: path, delimiter: delimiter ?? ((ext == "tsv" || ext == "tab") ? 9 : 44))
+    try self.init(
+      data: data, path: path, delimiter: delimiter ?? ((ext == "tsv" || ext == "tab") ? 9 : 44))
   }
 
   /// Parses `data` as a table; `path` only names it in errors.
@@ -57,7 +60,9 @@ public struct CSVTable: Sendable {
       recordIsEmpty = true
     }
 
-    let quote: UInt8 = 34, cr: UInt8 = 13, lf: UInt8 = 10
+    let quote: UInt8 = 34
+    let cr: UInt8 = 13
+    let lf: UInt8 = 10
     while index < bytes.count {
       let byte = bytes[index]
       if byte == quote && field.isEmpty && !fieldWasQuoted {
@@ -84,11 +89,13 @@ public struct CSVTable: Sendable {
           index += 1
         }
         if !closed {
-          throw OPSDataError.table(path: path, row: openedAt, message: "a quoted field is never closed")
+          throw OPSDataError.table(
+            path: path, row: openedAt, message: "a quoted field is never closed")
         }
         // After the closing quote only a delimiter or line end may follow.
         if index < bytes.count, bytes[index] != delimiter, bytes[index] != cr, bytes[index] != lf {
-          throw OPSDataError.table(path: path, row: line, message: "unexpected text after a closing quote")
+          throw OPSDataError.table(
+            path: path, row: line, message: "unexpected text after a closing quote")
         }
         continue
       }
@@ -104,7 +111,8 @@ public struct CSVTable: Sendable {
         recordStart = line
       } else {
         if fieldWasQuoted {
-          throw OPSDataError.table(path: path, row: line, message: "unexpected text after a closing quote")
+          throw OPSDataError.table(
+            path: path, row: line, message: "unexpected text after a closing quote")
         }
         recordIsEmpty = false
         field.append(byte)
@@ -113,13 +121,19 @@ public struct CSVTable: Sendable {
     }
     if !field.isEmpty || !fields.isEmpty || fieldWasQuoted { endRecord() }
 
-    guard let first = records.first else { throw OPSDataError.table(path: path, row: nil, message: "the table is empty") }
+    guard let first = records.first else {
+      throw OPSDataError.table(path: path, row: nil, message: "the table is empty")
+    }
     let header = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
     var seen = Set<String>()
     for name in header {
-      if name.isEmpty { throw OPSDataError.table(path: path, row: first.row, message: "the header has an empty column name") }
+      if name.isEmpty {
+        throw OPSDataError.table(
+          path: path, row: first.row, message: "the header has an empty column name")
+      }
       if !seen.insert(name).inserted {
-        throw OPSDataError.table(path: path, row: first.row, message: "column '\(name)' appears twice in the header")
+        throw OPSDataError.table(
+          path: path, row: first.row, message: "column '\(name)' appears twice in the header")
       }
     }
     var rows: [[String]] = []
@@ -129,7 +143,8 @@ public struct CSVTable: Sendable {
     for record in records.dropFirst() {
       guard record.fields.count == header.count else {
         throw OPSDataError.table(
-          path: path, row: record.row, message: "\(record.fields.count) fields, but the header has \(header.count) columns")
+          path: path, row: record.row,
+          message: "\(record.fields.count) fields, but the header has \(header.count) columns")
       }
       rows.append(record.fields)
       numbers.append(record.row)

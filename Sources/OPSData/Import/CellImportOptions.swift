@@ -52,9 +52,11 @@ public struct CellImportOptions: Sendable {
 
   /// Options with the defaults of `grape import`.
   public init(
-    tablePath: String, imagesDirectory: String, outputPath: String, crop: Int? = nil, channels: [String]? = nil,
+    tablePath: String, imagesDirectory: String, outputPath: String, crop: Int? = nil,
+    channels: [String]? = nil,
     channelNames: [String]? = nil, imageColumn: String = "image", geneColumn: String = "gene",
-    batchColumns: [String]? = nil, control: String = "nontargeting", normalization: CellNormalization = .none,
+    batchColumns: [String]? = nil, control: String = "nontargeting",
+    normalization: CellNormalization = .none,
     compression: CellStoreCompression = .standard, threads: Int = 2
   ) {
     self.tablePath = tablePath

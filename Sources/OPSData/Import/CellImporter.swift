@@ -21,22 +21,35 @@ public enum CellImporter {
   /// - Parameter progress: receives periodic progress lines (the command line prints them to stderr).
   /// - Returns: a summary of what was written.
   /// - Throws: ``OPSDataError`` naming the table row, image, column or flag at fault.
-  public static func run(_ options: CellImportOptions, progress: (@Sendable (String) -> Void)? = nil) throws -> CellImportSummary {
+  public static func run(
+    _ options: CellImportOptions, progress: (@Sendable (String) -> Void)? = nil
+  ) throws -> CellImportSummary {
     let started = Date()
     let reporter = progress.map { ProgressReporter(sink: $0) }
-    guard options.threads >= 1 else { throw OPSDataError.invalidArgument(name: "threads", message: "\(options.threads) is not positive") }
+    guard options.threads >= 1 else {
+      throw OPSDataError.invalidArgument(
+        name: "threads", message: "\(options.threads) is not positive")
+    }
     let outputFolder = URL(fileURLWithPath: options.outputPath).deletingLastPathComponent().path
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: outputFolder, isDirectory: &isDirectory), isDirectory.boolValue else {
-      throw OPSDataError.invalidArgument(name: "--out", message: "folder '\(outputFolder)' does not exist")
+    guard FileManager.default.fileExists(atPath: outputFolder, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    else {
+      throw OPSDataError.invalidArgument(
+        name: "--out", message: "folder '\(outputFolder)' does not exist")
     }
 
     let plan = try ImportPlan(options: options, progress: reporter)
     let normalization = options.normalization
     let floatInput = plan.sourcePixelType == .float32
-    let passes = (normalization.usesPercentiles ? (floatInput ? 2 : 1) : 0) + (normalization.usesControls ? 1 : 0) + 1
+    let passes =
+      (normalization.usesPercentiles ? (floatInput ? 2 : 1) : 0)
+      + (normalization.usesControls ? 1 : 0) + 1
     var pass = 0
-    reporter?.note("\(plan.cellCount) cells from \(plan.imagePaths.count) images" + (plan.skippedAtBorder > 0 ? ", \(plan.skippedAtBorder) skipped at the border" : "") + "; \(passes) pass\(passes == 1 ? "" : "es")")
+    reporter?.note(
+      "\(plan.cellCount) cells from \(plan.imagePaths.count) images"
+        + (plan.skippedAtBorder > 0 ? ", \(plan.skippedAtBorder) skipped at the border" : "")
+        + "; \(passes) pass\(passes == 1 ? "" : "es")")
 
     var transform = IntensityTransform()
     let allGroups = Array(plan.groups.indices)
@@ -45,8 +58,11 @@ public enum CellImporter {
     if normalization.usesPercentiles {
       pass += 1
       reporter?.begin("pass \(pass)/\(passes) percentiles", total: plan.cellCount, unit: "cells")
-      let empty = [ChannelQuantiles](repeating: ChannelQuantiles(pixelType: plan.sourcePixelType), count: plan.selected.count)
-      var counters = try forEachCell(plan, groups: allGroups, threads: options.threads, reporter: reporter, initial: empty) { counters, _, crop in
+      let empty = [ChannelQuantiles](
+        repeating: ChannelQuantiles(pixelType: plan.sourcePixelType), count: plan.selected.count)
+      var counters = try forEachCell(
+        plan, groups: allGroups, threads: options.threads, reporter: reporter, initial: empty
+      ) { counters, _, crop in
         addSamples(crop, plane: plan.cropHeight * plan.cropWidth, to: &counters, fine: false)
       }.reduce(into: empty) { total, part in for c in total.indices { total[c].merge(part[c]) } }
       reporter?.end()
@@ -54,9 +70,12 @@ public enum CellImporter {
       if floatInput {
         pass += 1
         for c in counters.indices { counters[c].prepareRefinement(quantiles: quantiles) }
-        reporter?.begin("pass \(pass)/\(passes) percentiles (refinement)", total: plan.cellCount, unit: "cells")
+        reporter?.begin(
+          "pass \(pass)/\(passes) percentiles (refinement)", total: plan.cellCount, unit: "cells")
         let fineEmpty = counters.map { $0.emptyRefinement() }
-        let parts = try forEachCell(plan, groups: allGroups, threads: options.threads, reporter: reporter, initial: fineEmpty) { fine, _, crop in
+        let parts = try forEachCell(
+          plan, groups: allGroups, threads: options.threads, reporter: reporter, initial: fineEmpty
+        ) { fine, _, crop in
           addSamples(crop, plane: plan.cropHeight * plan.cropWidth, to: &fine, fine: true)
         }
         for part in parts { for c in counters.indices { counters[c].mergeFine(part[c]) } }
@@ -68,7 +87,9 @@ public enum CellImporter {
         guard values[1] > values[0] else {
           throw OPSDataError.invalidArgument(
             name: "--normalize percentile",
-            message: "channel '\(plan.channelNames[c])' has equal 0.1 and 99.9 percentiles (\(values[0])); it cannot be rescaled")
+            message:
+              "channel '\(plan.channelNames[c])' has equal 0.1 and 99.9 percentiles (\(values[0])); it cannot be rescaled"
+          )
         }
         ranges.append((values[0], values[1]))
       }
@@ -78,34 +99,52 @@ public enum CellImporter {
     // Control moments per batch and channel (after rescaling, when both are on).
     if normalization.usesControls {
       pass += 1
-      let controlGroups = plan.groups.indices.filter { g in plan.groups[g].cells.contains { plan.cellGene[$0] == Int32(plan.controlIndex) } }
-      let controlCells = plan.cellGene.reduce(0) { $0 + ($1 == Int32(plan.controlIndex) ? 1 : 0) }
-      reporter?.begin("pass \(pass)/\(passes) control statistics", total: controlCells, unit: "cells")
-      let plane = plan.cropHeight * plan.cropWidth
-      let empty = [[RunningMoments]](repeating: [RunningMoments](repeating: RunningMoments(), count: plan.selected.count), count: plan.batches.count)
-      let rescale = transform
-      let parts = try forEachCell(plan, groups: controlGroups, threads: options.threads, reporter: reporter, initial: empty,
-                                  only: { plan.cellGene[$0] == Int32(plan.controlIndex) }) { moments, cell, crop in
-        let batch = Int(plan.cellBatch[cell])
-        for c in 0..<plan.selected.count {
-          moments[batch][c].add((c * plane..<(c + 1) * plane).lazy.map { rescale.rescaled(Double(crop.float(at: $0)), channel: c) })
-        }
+      let controlGroups = plan.groups.indices.filter { g in
+        plan.groups[g].cells.contains { plan.cellGene[$0] == Int32(plan.controlIndex) }
       }
+      let controlCells = plan.cellGene.reduce(0) { $0 + ($1 == Int32(plan.controlIndex) ? 1 : 0) }
+      reporter?.begin(
+        "pass \(pass)/\(passes) control statistics", total: controlCells, unit: "cells")
+      let plane = plan.cropHeight * plan.cropWidth
+      let empty = [[RunningMoments]](
+        repeating: [RunningMoments](repeating: RunningMoments(), count: plan.selected.count),
+        count: plan.batches.count)
+      let rescale = transform
+      let control = Int32(plan.controlIndex)
+      let parts = try forEachCell(
+        plan, groups: controlGroups, threads: options.threads, reporter: reporter, initial: empty,
+        only: { plan.cellGene[$0] == control },
+        body: { moments, cell, crop in
+          let batch = Int(plan.cellBatch[cell])
+          for c in 0..<plan.selected.count {
+            moments[batch][c].add(
+              (c * plane..<(c + 1) * plane).lazy.map {
+                rescale.rescaled(Double(crop.float(at: $0)), channel: c)
+              })
+          }
+        })
       reporter?.end()
       var total = empty
-      for part in parts { for b in total.indices { for c in total[b].indices { total[b][c].merge(part[b][c]) } } }
+      for part in parts {
+        for b in total.indices { for c in total[b].indices { total[b][c].merge(part[b][c]) } }
+      }
       var stats: [[(mean: Double, std: Double)]] = []
       for (b, channels) in total.enumerated() {
         guard channels.first.map({ $0.count > 0 }) == true else {
           throw OPSDataError.invalidArgument(
             name: "--normalize controls",
-            message: "batch '\(plan.batches[b])' has no control cells ('\(plan.genes[plan.controlIndex])'); z-scoring needs them in every batch")
+            message:
+              "batch '\(plan.batches[b])' has no control cells ('\(plan.genes[plan.controlIndex])'); z-scoring needs them in every batch"
+          )
         }
         var row: [(mean: Double, std: Double)] = []
         for (c, m) in channels.enumerated() {
           guard m.standardDeviation > 0 else {
             throw OPSDataError.invalidArgument(
-              name: "--normalize controls", message: "the control cells of batch '\(plan.batches[b])' are constant in channel '\(plan.channelNames[c])'")
+              name: "--normalize controls",
+              message:
+                "the control cells of batch '\(plan.batches[b])' are constant in channel '\(plan.channelNames[c])'"
+            )
           }
           row.append((m.mean, m.standardDeviation))
         }
@@ -119,12 +158,16 @@ public enum CellImporter {
     let preprocessing = try preprocessingJSON(options: options, plan: plan, transform: transform)
     let pixelType: PixelType = transform.isIdentity && !floatInput ? .uint16 : .float32
     let writer = try CellStoreWriter(
-      path: options.outputPath, channels: plan.channelNames, height: plan.cropHeight, width: plan.cropWidth,
-      pixelType: pixelType, genes: plan.genes, batches: plan.batches, control: plan.genes[plan.controlIndex],
+      path: options.outputPath, channels: plan.channelNames, height: plan.cropHeight,
+      width: plan.cropWidth,
+      pixelType: pixelType, genes: plan.genes, batches: plan.batches,
+      control: plan.genes[plan.controlIndex],
       preprocessing: preprocessing, compression: options.compression)
     do {
       reporter?.begin("pass \(pass)/\(passes) writing", total: plan.cellCount, unit: "cells")
-      try writeCells(plan, transform: transform, pixelType: pixelType, writer: writer, threads: options.threads, reporter: reporter)
+      try writeCells(
+        plan, transform: transform, pixelType: pixelType, writer: writer, threads: options.threads,
+        reporter: reporter)
       reporter?.end()
       try writer.finish()
     } catch {
@@ -132,8 +175,10 @@ public enum CellImporter {
       throw error
     }
     return CellImportSummary(
-      cells: plan.cellCount, skippedAtBorder: plan.skippedAtBorder, genes: plan.genes.count, batches: plan.batches.count,
-      channels: plan.channelNames, height: plan.cropHeight, width: plan.cropWidth, pixelType: pixelType,
+      cells: plan.cellCount, skippedAtBorder: plan.skippedAtBorder, genes: plan.genes.count,
+      batches: plan.batches.count,
+      channels: plan.channelNames, height: plan.cropHeight, width: plan.cropWidth,
+      pixelType: pixelType,
       seconds: Date().timeIntervalSince(started), preprocessing: preprocessing)
   }
 
@@ -142,7 +187,8 @@ public enum CellImporter {
   /// Decodes the images of `groups` on `threads` threads and calls `body` for each cell (optionally
   /// only those passing `only`) with its crop; each thread folds into its own accumulator.
   static func forEachCell<Accumulator: Sendable>(
-    _ plan: ImportPlan, groups: [Int], threads: Int, reporter: ProgressReporter?, initial: Accumulator,
+    _ plan: ImportPlan, groups: [Int], threads: Int, reporter: ProgressReporter?,
+    initial: Accumulator,
     only: ((Int) -> Bool)? = nil, body: (inout Accumulator, Int, PixelBuffer) throws -> Void
   ) throws -> [Accumulator] {
     let next = Locked(0)
@@ -185,7 +231,8 @@ public enum CellImporter {
   }
 
   /// Decodes the selected channels of a group's image; errors name the table row.
-  static func decode(_ plan: ImportPlan, group: (image: Int, cells: Range<Int>)) throws -> TIFFImage {
+  static func decode(_ plan: ImportPlan, group: (image: Int, cells: Range<Int>)) throws -> TIFFImage
+  {
     do {
       return try TIFFReader.read(plan.imagePaths[group.image], channels: plan.selected)
     } catch {
@@ -202,19 +249,25 @@ public enum CellImporter {
     let row = Int(plan.cellRowNumber[cell])
     let name = plan.imageNames[Int(plan.cellImage[cell])]
     guard top + plan.cropHeight <= image.height, left + plan.cropWidth <= image.width else {
-      throw OPSDataError.table(path: plan.tableName, row: row, message: "image '\(name)' changed size during the import")
+      throw OPSDataError.table(
+        path: plan.tableName, row: row, message: "image '\(name)' changed size during the import")
     }
-    let crop = extractCrop(image, top: top, left: left, height: plan.cropHeight, width: plan.cropWidth)
+    let crop = extractCrop(
+      image, top: top, left: left, height: plan.cropHeight, width: plan.cropWidth)
     if let bad = firstNonFinite(crop, plane: plan.cropHeight * plan.cropWidth) {
       throw OPSDataError.table(
         path: plan.tableName, row: row,
-        message: "image '\(name)' has a non-finite pixel (\(bad.value)) in channel '\(plan.channelNames[bad.channel])'")
+        message:
+          "image '\(name)' has a non-finite pixel (\(bad.value)) in channel '\(plan.channelNames[bad.channel])'"
+      )
     }
     return crop
   }
 
   /// Adds a crop's samples, channel by channel, to per-channel quantile counters.
-  static func addSamples(_ crop: PixelBuffer, plane: Int, to counters: inout [ChannelQuantiles], fine: Bool) {
+  static func addSamples(
+    _ crop: PixelBuffer, plane: Int, to counters: inout [ChannelQuantiles], fine: Bool
+  ) {
     for c in counters.indices {
       let range = (c * plane)..<((c + 1) * plane)
       switch crop {
@@ -242,7 +295,8 @@ public enum CellImporter {
 
   /// The write pass: a decoding thread fills chunks of cells, this thread appends them to the store.
   static func writeCells(
-    _ plan: ImportPlan, transform: IntensityTransform, pixelType: PixelType, writer: CellStoreWriter, threads: Int,
+    _ plan: ImportPlan, transform: IntensityTransform, pixelType: PixelType,
+    writer: CellStoreWriter, threads: Int,
     reporter: ProgressReporter?
   ) throws {
     let queue = BoundedQueue<Result<Chunk, Error>>(capacity: 4)
@@ -268,7 +322,8 @@ public enum CellImporter {
               case .float32: break  // float input always makes a float store
               }
             } else {
-              transform.apply(crop, batch: Int(plan.cellBatch[cell]), plane: plane, into: &chunk.floats)
+              transform.apply(
+                crop, batch: Int(plan.cellBatch[cell]), plane: plane, into: &chunk.floats)
             }
             chunk.genes.append(plan.cellGene[cell])
             chunk.batches.append(plan.cellBatch[cell])
@@ -293,25 +348,32 @@ public enum CellImporter {
     while let item = queue.pop() {
       let chunk = try item.get()
       let provenance = CellProvenance(
-        plate: plan.cellPlate == nil ? nil : chunk.plate, well: plan.cellWell == nil ? nil : chunk.well,
+        plate: plan.cellPlate == nil ? nil : chunk.plate,
+        well: plan.cellWell == nil ? nil : chunk.well,
         tile: plan.cellTile == nil ? nil : chunk.tile, y: plan.cellY == nil ? nil : chunk.y,
         x: plan.cellX == nil ? nil : chunk.x, row: chunk.rows)
       if pixelType == .uint16 {
-        try writer.append(images: chunk.integers, genes: chunk.genes, batches: chunk.batches, provenance: provenance)
+        try writer.append(
+          images: chunk.integers, genes: chunk.genes, batches: chunk.batches, provenance: provenance
+        )
       } else {
-        try writer.append(images: chunk.floats, genes: chunk.genes, batches: chunk.batches, provenance: provenance)
+        try writer.append(
+          images: chunk.floats, genes: chunk.genes, batches: chunk.batches, provenance: provenance)
       }
       reporter?.advance(chunk.genes.count)
     }
     guard writer.count == plan.cellCount else {
-      throw OPSDataError.io(path: writer.path, message: "wrote \(writer.count) of \(plan.cellCount) cells")
+      throw OPSDataError.io(
+        path: writer.path, message: "wrote \(writer.count) of \(plan.cellCount) cells")
     }
   }
 
   // MARK: - Provenance of the preprocessing
 
   /// The `preprocessing` attribute: every choice and statistic of the import, as sorted-key JSON.
-  static func preprocessingJSON(options: CellImportOptions, plan: ImportPlan, transform: IntensityTransform) throws -> String {
+  static func preprocessingJSON(
+    options: CellImportOptions, plan: ImportPlan, transform: IntensityTransform
+  ) throws -> String {
     var object: [String: Any] = [
       "tool": "grape import",
       "table": options.tablePath,
@@ -331,17 +393,21 @@ public enum CellImporter {
     if let percentiles = transform.percentiles {
       object["percentiles"] = [
         "quantiles": [percentileRange.low * 100, percentileRange.high * 100],
-        "values": Dictionary(uniqueKeysWithValues: zip(plan.channelNames, percentiles.map { [$0.low, $0.high] })),
+        "values": Dictionary(
+          uniqueKeysWithValues: zip(plan.channelNames, percentiles.map { [$0.low, $0.high] })),
       ]
     }
     if let controls = transform.controls {
       var perBatch: [String: Any] = [:]
       for (b, channels) in controls.enumerated() {
-        perBatch[plan.batches[b]] = Dictionary(uniqueKeysWithValues: zip(plan.channelNames, channels.map { ["mean": $0.mean, "std": $0.std] }))
+        perBatch[plan.batches[b]] = Dictionary(
+          uniqueKeysWithValues: zip(
+            plan.channelNames, channels.map { ["mean": $0.mean, "std": $0.std] }))
       }
       object["control_statistics"] = perBatch
     }
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    let data = try JSONSerialization.data(
+      withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
     return String(decoding: data, as: UTF8.self)
   }
 }

@@ -46,7 +46,9 @@ struct ImportPlan: Sendable {
   var valuesPerCell: Int { selected.count * cropHeight * cropWidth }
 
   /// A table error at data row `row` (0-based).
-  static func rowError(_ table: CSVTable, _ name: String, _ row: Int, _ message: String) -> OPSDataError {
+  static func rowError(_ table: CSVTable, _ name: String, _ row: Int, _ message: String)
+    -> OPSDataError
+  {
     OPSDataError.table(path: name, row: table.rowNumbers[row], message: message)
   }
 
@@ -66,11 +68,14 @@ struct ImportPlan: Sendable {
     let name = options.tablePath
     tableName = name
     let table = try CSVTable(path: options.tablePath)
-    guard !table.rows.isEmpty else { throw OPSDataError.table(path: name, row: nil, message: "the table has no data rows") }
+    guard !table.rows.isEmpty else {
+      throw OPSDataError.table(path: name, row: nil, message: "the table has no data rows")
+    }
     let columnList = table.header.joined(separator: ", ")
     func column(_ column: String, flag: String) throws -> Int {
       guard let index = table.column(column) else {
-        throw OPSDataError.table(path: name, row: nil, message: "no column '\(column)' (\(flag); columns: \(columnList))")
+        throw OPSDataError.table(
+          path: name, row: nil, message: "no column '\(column)' (\(flag); columns: \(columnList))")
       }
       return index
     }
@@ -78,17 +83,25 @@ struct ImportPlan: Sendable {
     let geneColumn = try column(options.geneColumn, flag: "set --gene-column")
     var batchColumns: [Int] = []
     if let names = options.batchColumns {
-      guard !names.isEmpty else { throw OPSDataError.invalidArgument(name: "--batch-columns", message: "no column given") }
+      guard !names.isEmpty else {
+        throw OPSDataError.invalidArgument(name: "--batch-columns", message: "no column given")
+      }
       for batchName in names { batchColumns.append(try column(batchName, flag: "--batch-columns")) }
     } else if let batch = table.column("batch") {
       batchColumns = [batch]
     } else {
-      progress?.note("no 'batch' column: all cells go into one batch 'all' (name batch columns with --batch-columns)")
+      progress?.note(
+        "no 'batch' column: all cells go into one batch 'all' (name batch columns with --batch-columns)"
+      )
     }
     let yColumn = table.column("y")
     let xColumn = table.column("x")
     if (yColumn == nil) != (xColumn == nil) {
-      throw OPSDataError.table(path: name, row: nil, message: "the table has column '\(yColumn == nil ? "x" : "y")' but not '\(yColumn == nil ? "y" : "x")'; centroids need both")
+      throw OPSDataError.table(
+        path: name, row: nil,
+        message:
+          "the table has column '\(yColumn == nil ? "x" : "y")' but not '\(yColumn == nil ? "y" : "x")'; centroids need both"
+      )
     }
     mode = yColumn != nil ? .centroids : .crops
     if let crop = options.crop, crop <= 0 {
@@ -107,13 +120,19 @@ struct ImportPlan: Sendable {
     var imageFirstRow: [Int] = []
     for (r, fields) in table.rows.enumerated() {
       let image = fields[imageColumn].trimmingCharacters(in: .whitespaces)
-      guard !image.isEmpty else { throw Self.rowError(table, name, r, "empty image path (column '\(options.imageColumn)')") }
+      guard !image.isEmpty else {
+        throw Self.rowError(table, name, r, "empty image path (column '\(options.imageColumn)')")
+      }
       let gene = fields[geneColumn].trimmingCharacters(in: .whitespaces)
-      guard !gene.isEmpty else { throw Self.rowError(table, name, r, "empty gene (column '\(options.geneColumn)')") }
+      guard !gene.isEmpty else {
+        throw Self.rowError(table, name, r, "empty gene (column '\(options.geneColumn)')")
+      }
       var parts: [String] = []
       for c in batchColumns {
         let part = fields[c].trimmingCharacters(in: .whitespaces)
-        guard !part.isEmpty else { throw Self.rowError(table, name, r, "empty batch (column '\(table.header[c])')") }
+        guard !part.isEmpty else {
+          throw Self.rowError(table, name, r, "empty batch (column '\(table.header[c])')")
+        }
         parts.append(part)
       }
       rowGene[r] = gene
@@ -139,10 +158,15 @@ struct ImportPlan: Sendable {
     // Images: existence and layout, read from the TIFF headers only.
     let directory = options.imagesDirectory
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-      throw OPSDataError.invalidArgument(name: "--images", message: "'\(directory)' is not a folder")
+    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    else {
+      throw OPSDataError.invalidArgument(
+        name: "--images", message: "'\(directory)' is not a folder")
     }
-    let imagePaths = imageNames.map { $0.hasPrefix("/") ? $0 : (directory as NSString).appendingPathComponent($0) }
+    let imagePaths = imageNames.map {
+      $0.hasPrefix("/") ? $0 : (directory as NSString).appendingPathComponent($0)
+    }
     var infos: [TIFFInfo] = []
     infos.reserveCapacity(imagePaths.count)
     progress?.begin("reading image headers", total: imagePaths.count, unit: "images")
@@ -150,19 +174,28 @@ struct ImportPlan: Sendable {
       do {
         infos.append(try TIFFReader.info(path))
       } catch {
-        throw Self.rowError(table, name, imageFirstRow[i], "image '\(imageNames[i])'\(Self.imageReason(error))")
+        throw Self.rowError(
+          table, name, imageFirstRow[i], "image '\(imageNames[i])'\(Self.imageReason(error))")
       }
       progress?.advance(1)
     }
     progress?.end()
-    guard let first = infos.first else { throw OPSDataError.table(path: name, row: nil, message: "no images") }
+    guard let first = infos.first else {
+      throw OPSDataError.table(path: name, row: nil, message: "no images")
+    }
     for (i, info) in infos.enumerated() {
       let row = imageFirstRow[i]
       if info.channels != first.channels {
-        throw Self.rowError(table, name, row, "image '\(imageNames[i])' has \(info.channels) channels, but '\(imageNames[0])' (row \(table.rowNumbers[imageFirstRow[0]])) has \(first.channels)")
+        throw Self.rowError(
+          table, name, row,
+          "image '\(imageNames[i])' has \(info.channels) channels, but '\(imageNames[0])' (row \(table.rowNumbers[imageFirstRow[0]])) has \(first.channels)"
+        )
       }
       if info.pixelType != first.pixelType {
-        throw Self.rowError(table, name, row, "image '\(imageNames[i])' holds \(info.pixelType.rawValue) samples, but '\(imageNames[0])' (row \(table.rowNumbers[imageFirstRow[0]])) holds \(first.pixelType.rawValue)")
+        throw Self.rowError(
+          table, name, row,
+          "image '\(imageNames[i])' holds \(info.pixelType.rawValue) samples, but '\(imageNames[0])' (row \(table.rowNumbers[imageFirstRow[0]])) holds \(first.pixelType.rawValue)"
+        )
       }
     }
     sourcePixelType = first.pixelType
@@ -170,10 +203,15 @@ struct ImportPlan: Sendable {
     // Channels: names of the file channels, then the selection.
     let sourceNames = options.channelNames ?? (0..<first.channels).map { "ch\($0)" }
     guard sourceNames.count == first.channels else {
-      throw OPSDataError.invalidArgument(name: "--channel-names", message: "names \(sourceNames.count) channels, but the images have \(first.channels)")
+      throw OPSDataError.invalidArgument(
+        name: "--channel-names",
+        message: "names \(sourceNames.count) channels, but the images have \(first.channels)")
     }
-    if let duplicate = Dictionary(grouping: sourceNames, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
-      throw OPSDataError.invalidArgument(name: "--channel-names", message: "'\(duplicate)' appears twice")
+    if let duplicate = Dictionary(grouping: sourceNames, by: { $0 }).first(where: {
+      $0.value.count > 1
+    })?.key {
+      throw OPSDataError.invalidArgument(
+        name: "--channel-names", message: "'\(duplicate)' appears twice")
     }
     sourceChannelNames = sourceNames
     var selected: [Int] = []
@@ -183,10 +221,16 @@ struct ImportPlan: Sendable {
       } else if let index = Int(token), index >= 0, index < sourceNames.count {
         selected.append(index)
       } else {
-        throw OPSDataError.invalidArgument(name: "--channels", message: "unknown channel '\(token)' (channels: \(sourceNames.joined(separator: ", ")); or 0-based indices)")
+        throw OPSDataError.invalidArgument(
+          name: "--channels",
+          message:
+            "unknown channel '\(token)' (channels: \(sourceNames.joined(separator: ", ")); or 0-based indices)"
+        )
       }
     }
-    guard !selected.isEmpty else { throw OPSDataError.invalidArgument(name: "--channels", message: "no channel selected") }
+    guard !selected.isEmpty else {
+      throw OPSDataError.invalidArgument(name: "--channels", message: "no channel selected")
+    }
     guard Set(selected).count == selected.count else {
       throw OPSDataError.invalidArgument(name: "--channels", message: "a channel is selected twice")
     }
@@ -205,10 +249,16 @@ struct ImportPlan: Sendable {
       let width = options.crop ?? first.width
       for (i, info) in infos.enumerated() {
         if options.crop == nil, info.width != first.width || info.height != first.height {
-          throw Self.rowError(table, name, imageFirstRow[i], "image '\(imageNames[i])' is \(info.height)×\(info.width) pixels, but '\(imageNames[0])' (row \(table.rowNumbers[imageFirstRow[0]])) is \(first.height)×\(first.width); give --crop to cut equal crops")
+          throw Self.rowError(
+            table, name, imageFirstRow[i],
+            "image '\(imageNames[i])' is \(info.height)×\(info.width) pixels, but '\(imageNames[0])' (row \(table.rowNumbers[imageFirstRow[0]])) is \(first.height)×\(first.width); give --crop to cut equal crops"
+          )
         }
         if info.height < height || info.width < width {
-          throw Self.rowError(table, name, imageFirstRow[i], "image '\(imageNames[i])' is \(info.height)×\(info.width) pixels, smaller than the crop \(height)×\(width)")
+          throw Self.rowError(
+            table, name, imageFirstRow[i],
+            "image '\(imageNames[i])' is \(info.height)×\(info.width) pixels, smaller than the crop \(height)×\(width)"
+          )
         }
       }
       for r in 0..<rowCount {
@@ -239,14 +289,21 @@ struct ImportPlan: Sendable {
     }
     skippedAtBorder = skipped
     guard !keptRows.isEmpty else {
-      throw OPSDataError.table(path: name, row: nil, message: "all \(rowCount) cells are closer than half a crop (\(cropHeight / 2) px) to their image's border")
+      throw OPSDataError.table(
+        path: name, row: nil,
+        message:
+          "all \(rowCount) cells are closer than half a crop (\(cropHeight / 2) px) to their image's border"
+      )
     }
 
     // Labels.
     let genes = Set(keptRows.map { rowGene[$0] }).sorted()
     let batches = Set(keptRows.map { rowBatch[$0] }).sorted()
     guard let controlIndex = genes.firstIndex(of: options.control) else {
-      throw OPSDataError.invalidArgument(name: "--control", message: "gene '\(options.control)' does not occur in column '\(options.geneColumn)' of \(name)")
+      throw OPSDataError.invalidArgument(
+        name: "--control",
+        message:
+          "gene '\(options.control)' does not occur in column '\(options.geneColumn)' of \(name)")
     }
     self.genes = genes
     self.batches = batches
@@ -255,7 +312,9 @@ struct ImportPlan: Sendable {
     let batchIndex = Dictionary(uniqueKeysWithValues: batches.enumerated().map { ($1, Int32($0)) })
 
     // Storage order: grouped by image, images in order of first appearance (stable sort).
-    let order = keptRows.indices.sorted { (rowImage[keptRows[$0]], $0) < (rowImage[keptRows[$1]], $1) }
+    let order = keptRows.indices.sorted {
+      (rowImage[keptRows[$0]], $0) < (rowImage[keptRows[$1]], $1)
+    }
     let sortedRows = order.map { keptRows[$0] }
     cellRow = sortedRows.map { Int32($0) }
     cellRowNumber = sortedRows.map { Int32(table.rowNumbers[$0]) }
@@ -282,7 +341,9 @@ struct ImportPlan: Sendable {
       cellWell = nil
     }
     if let tile = table.column("tile") {
-      let parsed = sortedRows.map { Int32(table.rows[$0][tile].trimmingCharacters(in: .whitespaces)) }
+      let parsed = sortedRows.map {
+        Int32(table.rows[$0][tile].trimmingCharacters(in: .whitespaces))
+      }
       cellTile = parsed.allSatisfy({ $0 != nil }) ? parsed.map { $0 ?? 0 } : nil
     } else {
       cellTile = nil

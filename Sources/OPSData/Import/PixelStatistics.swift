@@ -128,7 +128,8 @@ struct ChannelQuantiles: Sendable {
   }
 
   /// The ranks (0-based) and interpolation fractions of `quantiles`, as numpy's linear method.
-  static func ranks(count: Int, quantiles: [Double]) -> [(lower: Int, upper: Int, fraction: Double)] {
+  static func ranks(count: Int, quantiles: [Double]) -> [(lower: Int, upper: Int, fraction: Double)]
+  {
     quantiles.map { q in
       let position = q * Double(count - 1)
       let lower = Int(position.rounded(.down))

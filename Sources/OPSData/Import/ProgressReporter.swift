@@ -47,7 +47,8 @@ final class ProgressReporter: @unchecked Sendable {
     let rate = elapsed > 0 ? Double(done) / elapsed : 0
     let left = rate > 0 ? Double(total - done) / rate : 0
     let percent = total > 0 ? 100 * done / total : 100
-    let line = "\(label): \(done)/\(total) \(unit) (\(percent)%), \(Int(rate.rounded())) \(unit)/s, \(Int(left.rounded())) s left"
+    let line =
+      "\(label): \(done)/\(total) \(unit) (\(percent)%), \(Int(rate.rounded())) \(unit)/s, \(Int(left.rounded())) s left"
     lock.unlock()
     sink(line)
   }

@@ -64,7 +64,9 @@ public struct CellStoreSummary: Sendable {
     batches = Array(zip(store.batches, store.cellsPerBatch)).map { (name: $0.0, cells: $0.1) }
     control = store.control
     provenance = try store.provenanceFields()
-    extras = try store.file.root.members().filter { !["images", "obs", "genes", "batches"].contains($0) }
+    extras = try store.file.root.members().filter {
+      !["images", "obs", "genes", "batches"].contains($0)
+    }
     let n = Swift.min(Swift.max(sampleSize, 0), store.count)
     let sample = n == 0 ? [] : (0..<n).map { k in k * store.count / n }
     sampledCells = sample
@@ -83,12 +85,17 @@ public struct CellStoreSummary: Sendable {
       }
       start += 256
     }
-    statistics = zip(store.channels, columns).map { name, values in Self.statistics(name: name, values: values) }
+    statistics = zip(store.channels, columns).map { name, values in
+      Self.statistics(name: name, values: values)
+    }
     preprocessing = store.preprocessing
   }
 
   static func statistics(name: String, values: [Float]) -> ChannelStatistics {
-    guard !values.isEmpty else { return ChannelStatistics(name: name, min: .nan, max: .nan, mean: .nan, std: .nan, p001: .nan, p999: .nan) }
+    guard !values.isEmpty else {
+      return ChannelStatistics(
+        name: name, min: .nan, max: .nan, mean: .nan, std: .nan, p001: .nan, p999: .nan)
+    }
     let sorted = values.sorted()
     var sum = 0.0
     for v in values { sum += Double(v) }
@@ -97,11 +104,13 @@ public struct CellStoreSummary: Sendable {
     for v in values { squares += (Double(v) - mean) * (Double(v) - mean) }
     func quantile(_ q: Double) -> Double {
       let r = ChannelQuantiles.ranks(count: sorted.count, quantiles: [q])[0]
-      return Double(sorted[r.lower]) + (Double(sorted[r.upper]) - Double(sorted[r.lower])) * r.fraction
+      return Double(sorted[r.lower]) + (Double(sorted[r.upper]) - Double(sorted[r.lower]))
+        * r.fraction
     }
     return ChannelStatistics(
       name: name, min: Double(sorted[0]), max: Double(sorted[sorted.count - 1]), mean: mean,
-      std: (squares / Double(values.count)).squareRoot(), p001: quantile(0.001), p999: quantile(0.999))
+      std: (squares / Double(values.count)).squareRoot(), p001: quantile(0.001),
+      p999: quantile(0.999))
   }
 
   /// A readable multi-line report.
@@ -109,37 +118,60 @@ public struct CellStoreSummary: Sendable {
     var lines: [String] = []
     lines.append("cell store \(path)")
     lines.append("  cells       \(cells)")
-    lines.append("  images      [\(cells), \(channels.count), \(height), \(width)] \(pixelType.rawValue)" + (filters.isEmpty ? "" : " (\(filters.joined(separator: "+")))"))
+    lines.append(
+      "  images      [\(cells), \(channels.count), \(height), \(width)] \(pixelType.rawValue)"
+        + (filters.isEmpty ? "" : " (\(filters.joined(separator: "+")))"))
     lines.append("  channels    \(channels.joined(separator: ", "))")
-    lines.append("  control     \(control)" + (genes.first(where: { $0.name == control }).map { " (\($0.cells) cells)" } ?? " (absent)"))
+    lines.append(
+      "  control     \(control)"
+        + (genes.first(where: { $0.name == control }).map { " (\($0.cells) cells)" } ?? " (absent)")
+    )
     let counts = genes.map(\.cells).sorted()
     let median = counts.isEmpty ? 0 : counts[counts.count / 2]
-    lines.append("  genes       \(genes.count) (cells per gene: min \(counts.first ?? 0), median \(median), max \(counts.last ?? 0))")
+    lines.append(
+      "  genes       \(genes.count) (cells per gene: min \(counts.first ?? 0), median \(median), max \(counts.last ?? 0))"
+    )
     let shown = genes.count <= 40 ? genes : Array(genes.prefix(40))
     for chunk in stride(from: 0, to: shown.count, by: 4) {
-      lines.append("    " + shown[chunk..<Swift.min(chunk + 4, shown.count)].map { "\($0.name) \($0.cells)" }.joined(separator: ", "))
+      lines.append(
+        "    "
+          + shown[chunk..<Swift.min(chunk + 4, shown.count)].map { "\($0.name) \($0.cells)" }
+          .joined(separator: ", "))
     }
     if genes.count > shown.count { lines.append("    ... and \(genes.count - shown.count) more") }
     lines.append("  batches     \(batches.count)")
     let shownBatches = batches.count <= 40 ? batches : Array(batches.prefix(40))
     for chunk in stride(from: 0, to: shownBatches.count, by: 4) {
-      lines.append("    " + shownBatches[chunk..<Swift.min(chunk + 4, shownBatches.count)].map { "\($0.name) \($0.cells)" }.joined(separator: ", "))
+      lines.append(
+        "    "
+          + shownBatches[chunk..<Swift.min(chunk + 4, shownBatches.count)].map {
+            "\($0.name) \($0.cells)"
+          }.joined(separator: ", "))
     }
-    if batches.count > shownBatches.count { lines.append("    ... and \(batches.count - shownBatches.count) more") }
-    if !provenance.isEmpty { lines.append("  provenance  /obs/" + provenance.joined(separator: ", /obs/")) }
+    if batches.count > shownBatches.count {
+      lines.append("    ... and \(batches.count - shownBatches.count) more")
+    }
+    if !provenance.isEmpty {
+      lines.append("  provenance  /obs/" + provenance.joined(separator: ", /obs/"))
+    }
     if !extras.isEmpty { lines.append("  also        /" + extras.joined(separator: ", /")) }
     lines.append("  statistics on \(sampledCells.count) cells:")
     lines.append("    channel          min        max       mean        std      p0.1     p99.9")
     for s in statistics {
       let name = s.name.padding(toLength: Swift.max(12, s.name.count), withPad: " ", startingAt: 0)
-      lines.append("    \(name) " + [s.min, s.max, s.mean, s.std, s.p001, s.p999].map { Self.format($0) }.joined(separator: " "))
+      lines.append(
+        "    \(name) "
+          + [s.min, s.max, s.mean, s.std, s.p001, s.p999].map { Self.format($0) }.joined(
+            separator: " "))
     }
     lines.append("  preprocessing \(preprocessing)")
     return lines.joined(separator: "\n")
   }
 
   static func format(_ value: Double) -> String {
-    let text = abs(value) >= 1e5 || (abs(value) < 1e-3 && value != 0) ? String(format: "%.3e", value) : String(format: "%.4f", value)
+    let text =
+      abs(value) >= 1e5 || (abs(value) < 1e-3 && value != 0)
+      ? String(format: "%.3e", value) : String(format: "%.4f", value)
     return String(repeating: " ", count: Swift.max(0, 10 - text.count)) + text
   }
 }

@@ -21,10 +21,16 @@ public enum FileInspector {
   ///   when it is none of the known kinds.
   public static func kind(of path: String) throws -> Kind {
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw OPSDataError.fileNotFound(path: path) }
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw OPSDataError.fileNotFound(path: path)
+    }
     if isDirectory.boolValue {
-      guard FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("config.json")) else {
-        throw OPSDataError.invalidRun(path: path, reason: "a folder without config.json is not a run")
+      guard
+        FileManager.default.fileExists(
+          atPath: (path as NSString).appendingPathComponent("config.json"))
+      else {
+        throw OPSDataError.invalidRun(
+          path: path, reason: "a folder without config.json is not a run")
       }
       return .run
     }
@@ -38,7 +44,9 @@ public enum FileInspector {
       file = try HDF5File.open(path)
     } catch OPSDataError.hdf5(_, _, _, let detail) where detail == "not an HDF5 file" {
       throw OPSDataError.invalidArgument(
-        name: path, message: "not a cell store, embedding file (.h5, .tsv, .h5ad), per-cell code file or run folder")
+        name: path,
+        message:
+          "not a cell store, embedding file (.h5, .tsv, .h5ad), per-cell code file or run folder")
     }
     let root = try file.root
     if root.attributes.contains("format") { return .cellStore }
@@ -46,7 +54,10 @@ public enum FileInspector {
     if file.contains("/X") && file.contains("/obs") { return .embedding }
     if file.contains("/obs/gene") { return .cellCodes }
     throw OPSDataError.invalidArgument(
-      name: path, message: "not a cell store, embedding, per-cell code file or run folder (root holds: \(try root.members().joined(separator: ", ")))")
+      name: path,
+      message:
+        "not a cell store, embedding, per-cell code file or run folder (root holds: \(try root.members().joined(separator: ", ")))"
+    )
   }
 
   /// A readable summary of `path`.
@@ -54,7 +65,8 @@ public enum FileInspector {
   /// - Parameter sampleSize: cells sampled for a cell store's channel statistics.
   public static func describe(_ path: String, sampleSize: Int = 1000) throws -> String {
     switch try kind(of: path) {
-    case .cellStore: return try CellStoreSummary(store: CellStore(path: path), sampleSize: sampleSize).render()
+    case .cellStore:
+      return try CellStoreSummary(store: CellStore(path: path), sampleSize: sampleSize).render()
     case .embedding: return try describeEmbedding(path)
     case .cellCodes: return try describeCodes(path)
     case .run: return try describeRun(path)
@@ -75,7 +87,9 @@ public enum FileInspector {
     lines.append("  dimension   \(embedding.dimension)")
     lines.append("  source      \(embedding.source.isEmpty ? "(not recorded)" : embedding.source)")
     if let first = sortedNorms.first, let last = sortedNorms.last {
-      lines.append("  row norms   min \(CellStoreSummary.format(first).trimmingCharacters(in: .whitespaces)), median \(CellStoreSummary.format(sortedNorms[sortedNorms.count / 2]).trimmingCharacters(in: .whitespaces)), max \(CellStoreSummary.format(last).trimmingCharacters(in: .whitespaces))")
+      lines.append(
+        "  row norms   min \(CellStoreSummary.format(first).trimmingCharacters(in: .whitespaces)), median \(CellStoreSummary.format(sortedNorms[sortedNorms.count / 2]).trimmingCharacters(in: .whitespaces)), max \(CellStoreSummary.format(last).trimmingCharacters(in: .whitespaces))"
+      )
     }
     let shown = embedding.genes.prefix(12).joined(separator: ", ")
     lines.append("  first genes \(shown)\(embedding.count > 12 ? ", ..." : "")")
@@ -87,7 +101,9 @@ public enum FileInspector {
     var lines = ["per-cell codes \(path)"]
     lines.append("  dataset     /\(codes.name) [\(codes.count), \(codes.dimension)]")
     lines.append("  genes       \(codes.genes.count)")
-    lines.append("  batches     \(codes.batches.count): \(codes.batches.prefix(12).joined(separator: ", "))\(codes.batches.count > 12 ? ", ..." : "")")
+    lines.append(
+      "  batches     \(codes.batches.count): \(codes.batches.prefix(12).joined(separator: ", "))\(codes.batches.count > 12 ? ", ..." : "")"
+    )
     return lines.joined(separator: "\n")
   }
 
@@ -100,10 +116,15 @@ public enum FileInspector {
       throw OPSDataError.invalidRun(path: configPath, reason: "is not a JSON object")
     }
     var lines = ["run \(path)"]
-    let essentials = ["preset", "img_size", "in_channels", "channels", "dim_in", "max_conv_dim", "style_dim", "latent_dim",
-                      "mapping_hidden", "genes", "abra", "batch_size", "steps", "seed", "data", "input_transform"]
+    let essentials = [
+      "preset", "img_size", "in_channels", "channels", "dim_in", "max_conv_dim", "style_dim",
+      "latent_dim",
+      "mapping_hidden", "genes", "abra", "batch_size", "steps", "seed", "data", "input_transform",
+    ]
     for key in essentials {
-      if let value = config[key] { lines.append("  " + key.padding(toLength: 15, withPad: " ", startingAt: 0) + value.text) }
+      if let value = config[key] {
+        lines.append("  " + key.padding(toLength: 15, withPad: " ", startingAt: 0) + value.text)
+      }
     }
     let others = config.keys.filter { !essentials.contains($0) }.sorted()
     if !others.isEmpty { lines.append("  other keys     \(others.joined(separator: ", "))") }
@@ -113,11 +134,20 @@ public enum FileInspector {
       let name = latest.trimmingCharacters(in: .whitespacesAndNewlines)
       let folder = (checkpoints as NSString).appendingPathComponent(name)
       var status: [String] = []
-      for file in ["weights.safetensors", "weights_ema.safetensors", "optimizer.safetensors", "state.json"] {
-        if FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(file)) { status.append(file) }
+      for file in [
+        "weights.safetensors", "weights_ema.safetensors", "optimizer.safetensors", "state.json",
+      ] {
+        if FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(file))
+        {
+          status.append(file)
+        }
       }
-      lines.append("  latest         \(name)" + (status.isEmpty ? " (folder missing or empty)" : " (\(status.joined(separator: ", ")))"))
-      if let stateData = FileManager.default.contents(atPath: (folder as NSString).appendingPathComponent("state.json")),
+      lines.append(
+        "  latest         \(name)"
+          + (status.isEmpty ? " (folder missing or empty)" : " (\(status.joined(separator: ", ")))")
+      )
+      if let stateData = FileManager.default.contents(
+        atPath: (folder as NSString).appendingPathComponent("state.json")),
         case .object(let state)? = try? JSONValue.parse(stateData), let step = state["step"]
       {
         lines.append("  step           \(step.text)")
@@ -125,7 +155,9 @@ public enum FileInspector {
     } else {
       lines.append("  latest         (no checkpoint)")
     }
-    if let count = try? FileManager.default.contentsOfDirectory(atPath: checkpoints).filter({ $0.hasPrefix("step-") }).count {
+    if let count = try? FileManager.default.contentsOfDirectory(atPath: checkpoints).filter({
+      $0.hasPrefix("step-")
+    }).count {
       lines.append("  checkpoints    \(count)")
     }
     let logPath = (path as NSString).appendingPathComponent("log.tsv")
@@ -134,7 +166,8 @@ public enum FileInspector {
       if rows.count >= 2, let header = rows.first, let last = rows.last {
         lines.append("  log            \(rows.count - 1) rows; last:")
         for (key, value) in zip(header.split(separator: "\t"), last.split(separator: "\t")) {
-          lines.append("    " + String(key).padding(toLength: 13, withPad: " ", startingAt: 0) + String(value))
+          lines.append(
+            "    " + String(key).padding(toLength: 13, withPad: " ", startingAt: 0) + String(value))
         }
       }
     }

@@ -39,13 +39,19 @@ enum JSONValue: Decodable, Sendable, Equatable {
     case .number(let n): return n.rounded() == n && abs(n) < 1e15 ? String(Int64(n)) : String(n)
     case .string(let s): return s
     case .array(let items):
-      let strings = items.compactMap { item -> String? in if case .string(let s) = item { return s } else { return nil } }
+      let strings = items.compactMap { item -> String? in
+        if case .string(let s) = item { return s } else { return nil }
+      }
       if strings.count == items.count && items.count > 8 {
         return "\(items.count) (\(strings.prefix(8).joined(separator: ", ")), ...)"
       }
-      return items.map { item in if case .string(let s) = item { return s } else { return item.text } }.joined(separator: ", ")
+      return items.map { item in
+        if case .string(let s) = item { return s } else { return item.text }
+      }.joined(separator: ", ")
     case .object(let fields):
-      return "{" + fields.keys.sorted().map { "\($0): \(fields[$0]?.text ?? "")" }.joined(separator: ", ") + "}"
+      return "{"
+        + fields.keys.sorted().map { "\($0): \(fields[$0]?.text ?? "")" }.joined(separator: ", ")
+        + "}"
     }
   }
 }

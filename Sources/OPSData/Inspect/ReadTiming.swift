@@ -16,7 +16,9 @@ public struct ReadTiming: Sendable {
 
   /// Reads `batches` mini-batches of `batchSize` cells drawn uniformly at random (seeded), as
   /// float images, and times each read.
-  public static func measure(store: CellStore, batchSize: Int, batches: Int, seed: UInt64) throws -> ReadTiming {
+  public static func measure(store: CellStore, batchSize: Int, batches: Int, seed: UInt64) throws
+    -> ReadTiming
+  {
     var generator = RandomGenerator(seed: seed)
     var times: [Double] = []
     var buffer = [Float](repeating: 0, count: batchSize * store.valuesPerCell)
@@ -30,13 +32,15 @@ public struct ReadTiming: Sendable {
     let sorted = times.sorted()
     return ReadTiming(
       batchSize: batchSize, batches: batches, medianMilliseconds: sorted[sorted.count / 2],
-      meanMilliseconds: total / Double(batches), cellsPerSecond: Double(batchSize * batches) / (total / 1000))
+      meanMilliseconds: total / Double(batches),
+      cellsPerSecond: Double(batchSize * batches) / (total / 1000))
   }
 
   /// One line: batch size, milliseconds per batch and cells per second.
   public func render() -> String {
     String(
-      format: "random reads, batch %d: %.2f ms median, %.2f ms mean per batch, %.0f cells/s (%d batches)",
+      format:
+        "random reads, batch %d: %.2f ms median, %.2f ms mean per batch, %.0f cells/s (%d batches)",
       batchSize, medianMilliseconds, meanMilliseconds, cellsPerSecond, batches)
   }
 }

@@ -18,7 +18,12 @@ public struct ClassBalancedSampler: CellSampler {
     /// The position of the underlying gene-balanced stream.
     var stream: GeneBalancedStream.State
 
-    enum CodingKeys: String, CodingKey { case seed, batchSize = "batch_size", batchesServed = "batches_served", stream }
+    enum CodingKeys: String, CodingKey {
+      case seed
+      case batchSize = "batch_size"
+      case batchesServed = "batches_served"
+      case stream
+    }
   }
 
   /// The genes that can be drawn (indices into the store's genes), in slot order.
@@ -36,15 +41,21 @@ public struct ClassBalancedSampler: CellSampler {
   ///   - excludedBatches: batch indices held out.
   /// - Throws: ``OPSDataError/invalidArgument(name:message:)`` when no cell remains.
   public init(
-    geneOfCell: [Int32], batchOfCell: [Int32], batchSize: Int, seed: UInt64, excludedBatches: Set<Int> = []
+    geneOfCell: [Int32], batchOfCell: [Int32], batchSize: Int, seed: UInt64,
+    excludedBatches: Set<Int> = []
   ) throws {
-    guard batchSize > 0 else { throw OPSDataError.invalidArgument(name: "batchSize", message: "\(batchSize) is not positive") }
-    guard geneOfCell.count == batchOfCell.count else {
-      throw OPSDataError.invalidArgument(name: "batchOfCell", message: "\(batchOfCell.count) entries for \(geneOfCell.count) cells")
+    guard batchSize > 0 else {
+      throw OPSDataError.invalidArgument(name: "batchSize", message: "\(batchSize) is not positive")
     }
-    let (genes, cells) = Self.groupByGene(geneOfCell: geneOfCell, batchOfCell: batchOfCell, excluded: excludedBatches)
+    guard geneOfCell.count == batchOfCell.count else {
+      throw OPSDataError.invalidArgument(
+        name: "batchOfCell", message: "\(batchOfCell.count) entries for \(geneOfCell.count) cells")
+    }
+    let (genes, cells) = Self.groupByGene(
+      geneOfCell: geneOfCell, batchOfCell: batchOfCell, excluded: excludedBatches)
     guard !genes.isEmpty else {
-      throw OPSDataError.invalidArgument(name: "excludedBatches", message: "no cells remain once held-out batches are removed")
+      throw OPSDataError.invalidArgument(
+        name: "excludedBatches", message: "no cells remain once held-out batches are removed")
     }
     self.genes = genes
     self.batchSize = batchSize
@@ -52,16 +63,30 @@ public struct ClassBalancedSampler: CellSampler {
   }
 
   /// A sampler over the cells of `store` outside `excludedBatches`.
-  public init(store: CellStore, batchSize: Int, seed: UInt64, excludedBatches: Set<Int> = []) throws {
-    try self.init(geneOfCell: store.geneOfCell, batchOfCell: store.batchOfCell, batchSize: batchSize, seed: seed, excludedBatches: excludedBatches)
+  public init(store: CellStore, batchSize: Int, seed: UInt64, excludedBatches: Set<Int> = []) throws
+  {
+    try self.init(
+      geneOfCell: store.geneOfCell, batchOfCell: store.batchOfCell, batchSize: batchSize,
+      seed: seed, excludedBatches: excludedBatches)
   }
 
   /// A sampler resumed from `state`; the labels and held-out batches must be those it was made with.
-  public init(geneOfCell: [Int32], batchOfCell: [Int32], excludedBatches: Set<Int> = [], restoring state: State) throws {
-    try self.init(geneOfCell: geneOfCell, batchOfCell: batchOfCell, batchSize: state.batchSize, seed: state.seed, excludedBatches: excludedBatches)
-    let (_, cells) = Self.groupByGene(geneOfCell: geneOfCell, batchOfCell: batchOfCell, excluded: excludedBatches)
-    guard let resumed = GeneBalancedStream(cells: cells, seed: state.seed, stream: 0, state: state.stream) else {
-      throw OPSDataError.invalidArgument(name: "sampler state", message: "does not match these cells (different store or held-out batches?)")
+  public init(
+    geneOfCell: [Int32], batchOfCell: [Int32], excludedBatches: Set<Int> = [],
+    restoring state: State
+  ) throws {
+    try self.init(
+      geneOfCell: geneOfCell, batchOfCell: batchOfCell, batchSize: state.batchSize,
+      seed: state.seed, excludedBatches: excludedBatches)
+    let (_, cells) = Self.groupByGene(
+      geneOfCell: geneOfCell, batchOfCell: batchOfCell, excluded: excludedBatches)
+    guard
+      let resumed = GeneBalancedStream(
+        cells: cells, seed: state.seed, stream: 0, state: state.stream)
+    else {
+      throw OPSDataError.invalidArgument(
+        name: "sampler state",
+        message: "does not match these cells (different store or held-out batches?)")
     }
     stream = resumed
     served = state.batchesServed
@@ -82,7 +107,9 @@ public struct ClassBalancedSampler: CellSampler {
   }
 
   /// Groups eligible cells by gene: the gene indices with cells, and their cell lists.
-  static func groupByGene(geneOfCell: [Int32], batchOfCell: [Int32], excluded: Set<Int>) -> ([Int], [[Int]]) {
+  static func groupByGene(geneOfCell: [Int32], batchOfCell: [Int32], excluded: Set<Int>) -> (
+    [Int], [[Int]]
+  ) {
     var byGene: [Int: [Int]] = [:]
     for (cell, gene) in geneOfCell.enumerated() {
       if excluded.contains(Int(batchOfCell[cell])) { continue }

@@ -25,11 +25,14 @@ struct GeneBalancedStream: Sendable {
 
   /// A stream over `cells` (one non-empty list per gene slot).
   init(cells: [[Int]], seed: UInt64, stream: Int) {
-    precondition(!cells.isEmpty && cells.allSatisfy { !$0.isEmpty }, "GeneBalancedStream: empty gene slot")
+    precondition(
+      !cells.isEmpty && cells.allSatisfy { !$0.isEmpty }, "GeneBalancedStream: empty gene slot")
     self.seed = seed
     self.stream = stream
     self.cells = cells
-    state = State(round: 0, position: 0, pass: Array(repeating: 0, count: cells.count), offset: Array(repeating: 0, count: cells.count))
+    state = State(
+      round: 0, position: 0, pass: Array(repeating: 0, count: cells.count),
+      offset: Array(repeating: 0, count: cells.count))
     roundOrder = []
     orders = Array(repeating: [], count: cells.count)
     restoreCaches()
@@ -39,7 +42,8 @@ struct GeneBalancedStream: Sendable {
   init?(cells: [[Int]], seed: UInt64, stream: Int, state: State) {
     guard state.pass.count == cells.count, state.offset.count == cells.count,
       state.round >= 0, state.position >= 0, state.position < cells.count,
-      zip(state.offset, cells).allSatisfy({ $0.0 >= 0 && $0.0 < $0.1.count }), state.pass.allSatisfy({ $0 >= 0 })
+      zip(state.offset, cells).allSatisfy({ $0.0 >= 0 && $0.0 < $0.1.count }),
+      state.pass.allSatisfy({ $0 >= 0 })
     else { return nil }
     self.init(cells: cells, seed: seed, stream: stream)
     self.state = state
@@ -67,7 +71,8 @@ struct GeneBalancedStream: Sendable {
     if state.position == cells.count {
       state.position = 0
       state.round += 1
-      roundOrder = permuted(Array(0..<cells.count), seed: derivedSeed(seed, stream, -1, state.round))
+      roundOrder = permuted(
+        Array(0..<cells.count), seed: derivedSeed(seed, stream, -1, state.round))
     }
     return (cell, slot)
   }

@@ -20,7 +20,10 @@ public struct PlateConsistentSampler: CellSampler {
     var streams: [GeneBalancedStream.State]
 
     enum CodingKeys: String, CodingKey {
-      case seed, batchSize = "batch_size", batchesServed = "batches_served", round, position, streams
+      case seed
+      case batchSize = "batch_size"
+      case batchesServed = "batches_served"
+      case round, position, streams
     }
   }
 
@@ -40,15 +43,21 @@ public struct PlateConsistentSampler: CellSampler {
   ///
   /// - Throws: ``OPSDataError/invalidArgument(name:message:)`` when no batch remains.
   public init(
-    geneOfCell: [Int32], batchOfCell: [Int32], batchSize: Int, seed: UInt64, excludedBatches: Set<Int> = []
+    geneOfCell: [Int32], batchOfCell: [Int32], batchSize: Int, seed: UInt64,
+    excludedBatches: Set<Int> = []
   ) throws {
-    guard batchSize > 0 else { throw OPSDataError.invalidArgument(name: "batchSize", message: "\(batchSize) is not positive") }
-    guard geneOfCell.count == batchOfCell.count else {
-      throw OPSDataError.invalidArgument(name: "batchOfCell", message: "\(batchOfCell.count) entries for \(geneOfCell.count) cells")
+    guard batchSize > 0 else {
+      throw OPSDataError.invalidArgument(name: "batchSize", message: "\(batchSize) is not positive")
     }
-    let groups = Self.groups(geneOfCell: geneOfCell, batchOfCell: batchOfCell, excluded: excludedBatches)
+    guard geneOfCell.count == batchOfCell.count else {
+      throw OPSDataError.invalidArgument(
+        name: "batchOfCell", message: "\(batchOfCell.count) entries for \(geneOfCell.count) cells")
+    }
+    let groups = Self.groups(
+      geneOfCell: geneOfCell, batchOfCell: batchOfCell, excluded: excludedBatches)
     guard !groups.isEmpty else {
-      throw OPSDataError.invalidArgument(name: "excludedBatches", message: "no batch remains once held-out batches are removed")
+      throw OPSDataError.invalidArgument(
+        name: "excludedBatches", message: "no batch remains once held-out batches are removed")
     }
     batches = groups.map(\.batch)
     streams = groups.map { GeneBalancedStream(cells: $0.cells, seed: seed, stream: $0.batch + 1) }
@@ -58,21 +67,38 @@ public struct PlateConsistentSampler: CellSampler {
   }
 
   /// A sampler over the cells of `store` outside `excludedBatches`.
-  public init(store: CellStore, batchSize: Int, seed: UInt64, excludedBatches: Set<Int> = []) throws {
-    try self.init(geneOfCell: store.geneOfCell, batchOfCell: store.batchOfCell, batchSize: batchSize, seed: seed, excludedBatches: excludedBatches)
+  public init(store: CellStore, batchSize: Int, seed: UInt64, excludedBatches: Set<Int> = []) throws
+  {
+    try self.init(
+      geneOfCell: store.geneOfCell, batchOfCell: store.batchOfCell, batchSize: batchSize,
+      seed: seed, excludedBatches: excludedBatches)
   }
 
   /// A sampler resumed from `state`; the labels and held-out batches must be those it was made with.
-  public init(geneOfCell: [Int32], batchOfCell: [Int32], excludedBatches: Set<Int> = [], restoring state: State) throws {
-    try self.init(geneOfCell: geneOfCell, batchOfCell: batchOfCell, batchSize: state.batchSize, seed: state.seed, excludedBatches: excludedBatches)
-    let groups = Self.groups(geneOfCell: geneOfCell, batchOfCell: batchOfCell, excluded: excludedBatches)
-    guard state.streams.count == groups.count, state.position >= 0, state.position < groups.count, state.round >= 0 else {
-      throw OPSDataError.invalidArgument(name: "sampler state", message: "does not match these cells (different store or held-out batches?)")
+  public init(
+    geneOfCell: [Int32], batchOfCell: [Int32], excludedBatches: Set<Int> = [],
+    restoring state: State
+  ) throws {
+    try self.init(
+      geneOfCell: geneOfCell, batchOfCell: batchOfCell, batchSize: state.batchSize,
+      seed: state.seed, excludedBatches: excludedBatches)
+    let groups = Self.groups(
+      geneOfCell: geneOfCell, batchOfCell: batchOfCell, excluded: excludedBatches)
+    guard state.streams.count == groups.count, state.position >= 0, state.position < groups.count,
+      state.round >= 0
+    else {
+      throw OPSDataError.invalidArgument(
+        name: "sampler state",
+        message: "does not match these cells (different store or held-out batches?)")
     }
     var resumed: [GeneBalancedStream] = []
     for (group, streamState) in zip(groups, state.streams) {
-      guard let stream = GeneBalancedStream(cells: group.cells, seed: state.seed, stream: group.batch + 1, state: streamState) else {
-        throw OPSDataError.invalidArgument(name: "sampler state", message: "does not match the cells of batch \(group.batch)")
+      guard
+        let stream = GeneBalancedStream(
+          cells: group.cells, seed: state.seed, stream: group.batch + 1, state: streamState)
+      else {
+        throw OPSDataError.invalidArgument(
+          name: "sampler state", message: "does not match the cells of batch \(group.batch)")
       }
       resumed.append(stream)
     }
@@ -85,7 +111,9 @@ public struct PlateConsistentSampler: CellSampler {
 
   /// The current position.
   public var state: State {
-    State(seed: seed, batchSize: batchSize, batchesServed: served, round: round, position: position, streams: streams.map(\.state))
+    State(
+      seed: seed, batchSize: batchSize, batchesServed: served, round: round, position: position,
+      streams: streams.map(\.state))
   }
 
   /// The next mini-batch: `batchSize` cells of one batch.
@@ -105,7 +133,9 @@ public struct PlateConsistentSampler: CellSampler {
     return batch
   }
 
-  private static func groups(geneOfCell: [Int32], batchOfCell: [Int32], excluded: Set<Int>) -> [(batch: Int, cells: [[Int]])] {
+  private static func groups(geneOfCell: [Int32], batchOfCell: [Int32], excluded: Set<Int>) -> [(
+    batch: Int, cells: [[Int]]
+  )] {
     var byBatch: [Int: [Int: [Int]]] = [:]
     for cell in geneOfCell.indices {
       let batch = Int(batchOfCell[cell])

@@ -67,12 +67,16 @@ enum TIFFLibrary {
     }
     defer { TIFFOpenOptionsFree(options) }
     let context = retained.toOpaque()
-    TIFFOpenOptionsSetErrorHandlerExtR(options, { _, user, module, format, arguments in
-      TIFFLibrary.record(user, module, format, arguments, isError: true)
-    }, context)
-    TIFFOpenOptionsSetWarningHandlerExtR(options, { _, user, module, format, arguments in
-      TIFFLibrary.record(user, module, format, arguments, isError: false)
-    }, context)
+    TIFFOpenOptionsSetErrorHandlerExtR(
+      options,
+      { _, user, module, format, arguments in
+        TIFFLibrary.record(user, module, format, arguments, isError: true)
+      }, context)
+    TIFFOpenOptionsSetWarningHandlerExtR(
+      options,
+      { _, user, module, format, arguments in
+        TIFFLibrary.record(user, module, format, arguments, isError: false)
+      }, context)
     guard let tif = TIFFOpenExt(path, mode, options) else {
       retained.release()
       return (nil, messages)
@@ -82,14 +86,16 @@ enum TIFFLibrary {
 
   /// Formats one libtiff message into the `Messages` box behind `user`; returns 1 (handled).
   private static func record(
-    _ user: UnsafeMutableRawPointer?, _ module: UnsafePointer<CChar>?, _ format: UnsafePointer<CChar>?,
+    _ user: UnsafeMutableRawPointer?, _ module: UnsafePointer<CChar>?,
+    _ format: UnsafePointer<CChar>?,
     _ arguments: CVaListPointer?, isError: Bool
   ) -> Int32 {
     guard let user, let format, let arguments else { return 1 }
     let box = Unmanaged<Messages>.fromOpaque(user).takeUnretainedValue()
     var buffer = [CChar](repeating: 0, count: 1024)
     _ = vsnprintf(&buffer, buffer.count, format, arguments)
-    let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let text = String(
+      decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     let prefix = module.map { String(cString: $0) }.map { $0.isEmpty ? "" : "\($0): " } ?? ""
     if isError { box.errors.append(prefix + text) } else { box.warnings.append(prefix + text) }
     return 1
@@ -102,7 +108,8 @@ enum TIFFLibrary {
     var value: UInt16 = 0
     let found = withUnsafeMutablePointer(to: &value) { pointer in
       withVaList([pointer]) { list in
-        defaulted ? TIFFVGetFieldDefaulted(tif, UInt32(tag), list) : TIFFVGetField(tif, UInt32(tag), list)
+        defaulted
+          ? TIFFVGetFieldDefaulted(tif, UInt32(tag), list) : TIFFVGetField(tif, UInt32(tag), list)
       }
     }
     return found == 1 ? value : nil
@@ -113,7 +120,8 @@ enum TIFFLibrary {
     var value: UInt32 = 0
     let found = withUnsafeMutablePointer(to: &value) { pointer in
       withVaList([pointer]) { list in
-        defaulted ? TIFFVGetFieldDefaulted(tif, UInt32(tag), list) : TIFFVGetField(tif, UInt32(tag), list)
+        defaulted
+          ? TIFFVGetFieldDefaulted(tif, UInt32(tag), list) : TIFFVGetField(tif, UInt32(tag), list)
       }
     }
     return found == 1 ? value : nil
@@ -131,7 +139,9 @@ enum TIFFLibrary {
     var kinds = [UInt16](repeating: UInt16(EXTRASAMPLE_UNSPECIFIED), count: max(count, 1))
     return kinds.withUnsafeMutableBufferPointer { buffer in
       guard let base = buffer.baseAddress else { return false }
-      return withVaList([Int32(count), base]) { TIFFVSetField(tif, UInt32(TIFFTAG_EXTRASAMPLES), $0) } == 1
+      return withVaList([Int32(count), base]) {
+        TIFFVSetField(tif, UInt32(TIFFTAG_EXTRASAMPLES), $0)
+      } == 1
     }
   }
 }

@@ -61,15 +61,18 @@ public enum TIFFReader {
     case .uint8:
       var out = [UInt8](repeating: 0, count: wanted.count * plane)
       try decode(handle, path: path, pages: pages, wanted: wanted, location: location, into: &out)
-      return TIFFImage(width: info.width, height: info.height, channels: wanted.count, pixels: .uint8(out))
+      return TIFFImage(
+        width: info.width, height: info.height, channels: wanted.count, pixels: .uint8(out))
     case .uint16:
       var out = [UInt16](repeating: 0, count: wanted.count * plane)
       try decode(handle, path: path, pages: pages, wanted: wanted, location: location, into: &out)
-      return TIFFImage(width: info.width, height: info.height, channels: wanted.count, pixels: .uint16(out))
+      return TIFFImage(
+        width: info.width, height: info.height, channels: wanted.count, pixels: .uint16(out))
     case .float32:
       var out = [Float](repeating: 0, count: wanted.count * plane)
       try decode(handle, path: path, pages: pages, wanted: wanted, location: location, into: &out)
-      return TIFFImage(width: info.width, height: info.height, channels: wanted.count, pixels: .float32(out))
+      return TIFFImage(
+        width: info.width, height: info.height, channels: wanted.count, pixels: .float32(out))
     }
   }
 
@@ -80,11 +83,16 @@ public enum TIFFReader {
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw OPSDataError.fileNotFound(path: path)
     }
-    if isDirectory.boolValue { throw OPSDataError.tiff(path: path, reason: "is a directory, not a TIFF file") }
+    if isDirectory.boolValue {
+      throw OPSDataError.tiff(path: path, reason: "is a directory, not a TIFF file")
+    }
     let (handle, messages) = TIFFLibrary.open(path, mode: "r")
     guard let handle else {
       let detail = messages.summary
-      throw OPSDataError.tiff(path: path, reason: detail.isEmpty ? "not a readable TIFF file" : "not a readable TIFF file (\(detail))")
+      throw OPSDataError.tiff(
+        path: path,
+        reason: detail.isEmpty ? "not a readable TIFF file" : "not a readable TIFF file (\(detail))"
+      )
     }
     return handle
   }
@@ -95,7 +103,8 @@ public enum TIFFReader {
     var pages: [Page] = []
     var directory = 0
     guard TIFFSetDirectory(tif, 0) == 1 else {
-      throw OPSDataError.tiff(path: path, reason: "cannot read the first directory (\(handle.messages.summary))")
+      throw OPSDataError.tiff(
+        path: path, reason: "cannot read the first directory (\(handle.messages.summary))")
     }
     repeat {
       let subfile = TIFFLibrary.uint32(tif, TIFFTAG_SUBFILETYPE) ?? 0
@@ -103,16 +112,22 @@ public enum TIFFReader {
         pages.append(try describePage(tif, directory: directory, path: path))
       }
       directory += 1
-      if directory > 100_000 { throw OPSDataError.tiff(path: path, reason: "too many directories (a loop?)") }
+      if directory > 100_000 {
+        throw OPSDataError.tiff(path: path, reason: "too many directories (a loop?)")
+      }
     } while TIFFReadDirectory(tif) == 1
     if !handle.messages.errors.isEmpty {
       throw OPSDataError.tiff(path: path, reason: "damaged directory (\(handle.messages.summary))")
     }
-    guard !pages.isEmpty else { throw OPSDataError.tiff(path: path, reason: "no full-resolution image in the file") }
+    guard !pages.isEmpty else {
+      throw OPSDataError.tiff(path: path, reason: "no full-resolution image in the file")
+    }
     return pages
   }
 
-  private static func describePage(_ tif: OpaquePointer, directory: Int, path: String) throws -> Page {
+  private static func describePage(_ tif: OpaquePointer, directory: Int, path: String) throws
+    -> Page
+  {
     let width = Int(TIFFLibrary.uint32(tif, TIFFTAG_IMAGEWIDTH, defaulted: false) ?? 0)
     let height = Int(TIFFLibrary.uint32(tif, TIFFTAG_IMAGELENGTH, defaulted: false) ?? 0)
     guard width > 0, height > 0 else {
@@ -121,7 +136,9 @@ public enum TIFFReader {
     let bits = Int(TIFFLibrary.uint16(tif, TIFFTAG_BITSPERSAMPLE) ?? 1)
     let format = Int32(TIFFLibrary.uint16(tif, TIFFTAG_SAMPLEFORMAT) ?? UInt16(SAMPLEFORMAT_UINT))
     let samples = Int(TIFFLibrary.uint16(tif, TIFFTAG_SAMPLESPERPIXEL) ?? 1)
-    let planar = Int32(TIFFLibrary.uint16(tif, TIFFTAG_PLANARCONFIG) ?? UInt16(PLANARCONFIG_CONTIG)) == PLANARCONFIG_SEPARATE
+    let planar =
+      Int32(TIFFLibrary.uint16(tif, TIFFTAG_PLANARCONFIG) ?? UInt16(PLANARCONFIG_CONTIG))
+      == PLANARCONFIG_SEPARATE
     let compression = Int(TIFFLibrary.uint16(tif, TIFFTAG_COMPRESSION) ?? 1)
     let pixelType: PixelType
     switch (bits, format) {
@@ -129,15 +146,23 @@ public enum TIFFReader {
     case (16, SAMPLEFORMAT_UINT): pixelType = .uint16
     case (32, SAMPLEFORMAT_IEEEFP): pixelType = .float32
     default:
-      let kind = format == SAMPLEFORMAT_INT ? "signed integer" : format == SAMPLEFORMAT_IEEEFP ? "float" : "unsigned integer"
+      let kind =
+        format == SAMPLEFORMAT_INT
+        ? "signed integer" : format == SAMPLEFORMAT_IEEEFP ? "float" : "unsigned integer"
       throw OPSDataError.unsupportedTIFF(
-        path: path, reason: "page \(directory) has \(bits)-bit \(kind) samples (supported: 8- or 16-bit unsigned, 32-bit float)")
+        path: path,
+        reason:
+          "page \(directory) has \(bits)-bit \(kind) samples (supported: 8- or 16-bit unsigned, 32-bit float)"
+      )
     }
-    guard samples >= 1 else { throw OPSDataError.tiff(path: path, reason: "page \(directory) has no samples") }
+    guard samples >= 1 else {
+      throw OPSDataError.tiff(path: path, reason: "page \(directory) has no samples")
+    }
     if compression == Int(COMPRESSION_JPEG) || compression == Int(COMPRESSION_OJPEG) {
       let photometric = Int32(TIFFLibrary.uint16(tif, TIFFTAG_PHOTOMETRIC) ?? 0)
       if photometric == PHOTOMETRIC_YCBCR {
-        throw OPSDataError.unsupportedTIFF(path: path, reason: "page \(directory) is YCbCr JPEG, not raw channel data")
+        throw OPSDataError.unsupportedTIFF(
+          path: path, reason: "page \(directory) is YCbCr JPEG, not raw channel data")
       }
     }
     return Page(
@@ -151,11 +176,16 @@ public enum TIFFReader {
       if page.width != first.width || page.height != first.height {
         throw OPSDataError.unsupportedTIFF(
           path: path,
-          reason: "page \(page.directory) is \(page.width)×\(page.height) but page \(first.directory) is \(first.width)×\(first.height)")
+          reason:
+            "page \(page.directory) is \(page.width)×\(page.height) but page \(first.directory) is \(first.width)×\(first.height)"
+        )
       }
       if page.pixelType != first.pixelType {
         throw OPSDataError.unsupportedTIFF(
-          path: path, reason: "page \(page.directory) holds \(page.pixelType.rawValue) but page \(first.directory) holds \(first.pixelType.rawValue)")
+          path: path,
+          reason:
+            "page \(page.directory) holds \(page.pixelType.rawValue) but page \(first.directory) holds \(first.pixelType.rawValue)"
+        )
       }
     }
     return TIFFInfo(
@@ -178,7 +208,8 @@ public enum TIFFReader {
     for p in byPage.keys.sorted() {
       let page = pages[p]
       guard TIFFSetDirectory(tif, UInt32(page.directory)) == 1 else {
-        throw OPSDataError.tiff(path: path, reason: "cannot read page \(page.directory) (\(handle.messages.summary))")
+        throw OPSDataError.tiff(
+          path: path, reason: "cannot read page \(page.directory) (\(handle.messages.summary))")
       }
       let targets = byPage[p] ?? []
       try out.withUnsafeMutableBufferPointer { buffer in
@@ -197,7 +228,8 @@ public enum TIFFReader {
   /// The block covers rows `y0..<y0+rows` and columns `x0..<x0+columns` of the page, with
   /// `blockWidth` pixels per block row; `interleaved` samples per pixel (1 for planar blocks).
   private static func scatter<T>(
-    block: UnsafePointer<T>, blockWidth: Int, interleaved: Int, sampleOffsets: [(sample: Int, output: Int)],
+    block: UnsafePointer<T>, blockWidth: Int, interleaved: Int,
+    sampleOffsets: [(sample: Int, output: Int)],
     y0: Int, x0: Int, rows: Int, columns: Int, page: Page, out: UnsafeMutablePointer<T>
   ) {
     let plane = page.width * page.height
@@ -220,9 +252,13 @@ public enum TIFFReader {
     out: UnsafeMutablePointer<T>
   ) throws {
     let tif = handle.tif
-    let rowsPerStrip = max(1, min(Int(TIFFLibrary.uint32(tif, TIFFTAG_ROWSPERSTRIP) ?? UInt32(page.height)), page.height))
+    let rowsPerStrip = max(
+      1, min(Int(TIFFLibrary.uint32(tif, TIFFTAG_ROWSPERSTRIP) ?? UInt32(page.height)), page.height)
+    )
     let stripBytes = Int(TIFFStripSize(tif))
-    guard stripBytes > 0 else { throw OPSDataError.tiff(path: path, reason: "page \(page.directory) has no strip data") }
+    guard stripBytes > 0 else {
+      throw OPSDataError.tiff(path: path, reason: "page \(page.directory) has no strip data")
+    }
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: stripBytes, alignment: 16)
     defer { buffer.deallocate() }
     // Planar pages keep each sample in its own strips; contiguous pages interleave them.
@@ -243,11 +279,14 @@ public enum TIFFReader {
           let detail = handle.messages.summary
           throw OPSDataError.tiff(
             path: path,
-            reason: "truncated or damaged data in page \(page.directory), strip \(strip)" + (detail.isEmpty ? "" : " (\(detail))"))
+            reason: "truncated or damaged data in page \(page.directory), strip \(strip)"
+              + (detail.isEmpty ? "" : " (\(detail))"))
         }
         scatter(
-          block: buffer.assumingMemoryBound(to: T.self), blockWidth: page.width, interleaved: plane.interleaved,
-          sampleOffsets: plane.targets, y0: y, x0: 0, rows: rows, columns: page.width, page: page, out: out)
+          block: buffer.assumingMemoryBound(to: T.self), blockWidth: page.width,
+          interleaved: plane.interleaved,
+          sampleOffsets: plane.targets, y0: y, x0: 0, rows: rows, columns: page.width, page: page,
+          out: out)
         y += rows
       }
     }
@@ -277,14 +316,18 @@ public enum TIFFReader {
         for x in stride(from: 0, to: page.width, by: tileWidth) {
           let tile = TIFFComputeTile(tif, UInt32(x), UInt32(y), 0, UInt16(plane.sample))
           let got = TIFFReadEncodedTile(tif, tile, buffer, tmsize_t(tileBytes))
-          if got < 0 || Int(got) < tileWidth * tileHeight * plane.interleaved * MemoryLayout<T>.stride {
+          if got < 0
+            || Int(got) < tileWidth * tileHeight * plane.interleaved * MemoryLayout<T>.stride
+          {
             let detail = handle.messages.summary
             throw OPSDataError.tiff(
               path: path,
-              reason: "truncated or damaged data in page \(page.directory), tile \(tile)" + (detail.isEmpty ? "" : " (\(detail))"))
+              reason: "truncated or damaged data in page \(page.directory), tile \(tile)"
+                + (detail.isEmpty ? "" : " (\(detail))"))
           }
           scatter(
-            block: buffer.assumingMemoryBound(to: T.self), blockWidth: tileWidth, interleaved: plane.interleaved,
+            block: buffer.assumingMemoryBound(to: T.self), blockWidth: tileWidth,
+            interleaved: plane.interleaved,
             sampleOffsets: plane.targets, y0: y, x0: x, rows: min(tileHeight, page.height - y),
             columns: min(tileWidth, page.width - x), page: page, out: out)
         }

@@ -24,6 +24,8 @@ enum CLISupport {
 
   /// Splits a comma-separated list, trimming spaces and dropping empty items.
   static func list(_ text: String) -> [String] {
-    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+      !$0.isEmpty
+    }
   }
 }

@@ -27,19 +27,27 @@ struct Import: ParsableCommand {
   @Option(help: "Output cell store (.h5).")
   var out: String
 
-  @Option(help: "Crop size in pixels (default: 96 around centroids; the files' size for crop files).")
+  @Option(
+    help: "Crop size in pixels (default: 96 around centroids; the files' size for crop files).")
   var crop: Int?
 
-  @Option(help: "Channels to keep, in order: names or 0-based indices, comma-separated (default: all).")
+  @Option(
+    help: "Channels to keep, in order: names or 0-based indices, comma-separated (default: all).")
   var channels: String?
 
-  @Option(name: .customLong("channel-names"), help: "Names of the file's channels in file order, comma-separated (default: ch0,ch1,...).")
+  @Option(
+    name: .customLong("channel-names"),
+    help: "Names of the file's channels in file order, comma-separated (default: ch0,ch1,...).")
   var channelNames: String?
 
   @Option(name: .customLong("gene-column"), help: "Table column with the gene symbol.")
   var geneColumn = "gene"
 
-  @Option(name: .customLong("batch-columns"), help: "Table columns whose values, joined with '_', name the batch (default: batch, or one batch 'all' when absent).")
+  @Option(
+    name: .customLong("batch-columns"),
+    help:
+      "Table columns whose values, joined with '_', name the batch (default: batch, or one batch 'all' when absent)."
+  )
   var batchColumns: String?
 
   @Option(name: .customLong("image-column"), help: "Table column with the image path.")
@@ -62,7 +70,8 @@ struct Import: ParsableCommand {
 
   func validate() throws {
     guard CellNormalization(rawValue: normalize) != nil else {
-      throw ValidationError("--normalize: '\(normalize)' is not one of none, percentile, controls, percentile+controls")
+      throw ValidationError(
+        "--normalize: '\(normalize)' is not one of none, percentile, controls, percentile+controls")
     }
     guard CellStoreCompression(argument: compression) != nil else {
       throw ValidationError("--compression: '\(compression)' is not none, deflate or deflate:1..9")
@@ -82,16 +91,23 @@ struct Import: ParsableCommand {
     let names: [String]? = channelNames.map { CLISupport.list($0) }
     let batchNames: [String]? = batchColumns.map { CLISupport.list($0) }
     let options = CellImportOptions(
-      tablePath: table, imagesDirectory: images, outputPath: out, crop: crop, channels: selectedChannels,
-      channelNames: names, imageColumn: imageColumn, geneColumn: geneColumn, batchColumns: batchNames,
-      control: control, normalization: normalization, compression: storeCompression, threads: threads)
+      tablePath: table, imagesDirectory: images, outputPath: out, crop: crop,
+      channels: selectedChannels,
+      channelNames: names, imageColumn: imageColumn, geneColumn: geneColumn,
+      batchColumns: batchNames,
+      control: control, normalization: normalization, compression: storeCompression,
+      threads: threads)
     let report: @Sendable (String) -> Void = { line in CLISupport.printError("import: " + line) }
     let progress = quiet ? nil : report
     let summary = try CellImporter.run(options, progress: progress)
     let rate = summary.seconds > 0 ? Double(summary.cells) / summary.seconds : 0
-    var message = "wrote \(out): \(summary.cells) cells, \(summary.genes) genes, \(summary.batches) batches, "
-    message += "\(summary.channels.count)×\(summary.height)×\(summary.width) \(summary.pixelType.rawValue)"
-    if summary.skippedAtBorder > 0 { message += ", \(summary.skippedAtBorder) skipped at the border" }
+    var message =
+      "wrote \(out): \(summary.cells) cells, \(summary.genes) genes, \(summary.batches) batches, "
+    message +=
+      "\(summary.channels.count)×\(summary.height)×\(summary.width) \(summary.pixelType.rawValue)"
+    if summary.skippedAtBorder > 0 {
+      message += ", \(summary.skippedAtBorder) skipped at the border"
+    }
     message += String(format: " (%.1f s, %.0f cells/s)", summary.seconds, rate)
     print(message)
   }

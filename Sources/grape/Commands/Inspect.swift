@@ -8,7 +8,9 @@ struct Inspect: ParsableCommand {
     commandName: "inspect",
     abstract: "Print a summary of a cell store, an embedding file, per-cell codes or a run folder.")
 
-  @Argument(help: "A cell store (.h5), an embedding (.h5, .tsv, .h5ad), per-cell codes (.h5) or a run folder.")
+  @Argument(
+    help:
+      "A cell store (.h5), an embedding (.h5, .tsv, .h5ad), per-cell codes (.h5) or a run folder.")
   var file: String
 
   @Option(help: "Cells sampled for a cell store's per-channel statistics.")
@@ -16,10 +18,13 @@ struct Inspect: ParsableCommand {
 
   @Option(
     name: .customLong("time-reads"),
-    help: "Also time random mini-batch reads of a cell store: batch sizes, comma-separated (e.g. 16,256).")
+    help:
+      "Also time random mini-batch reads of a cell store: batch sizes, comma-separated (e.g. 16,256)."
+  )
   var timeReads: String?
 
-  @Option(name: .customLong("time-batches"), help: "Mini-batches read per batch size by --time-reads.")
+  @Option(
+    name: .customLong("time-batches"), help: "Mini-batches read per batch size by --time-reads.")
   var timeBatches = 50
 
   func validate() throws {
@@ -30,7 +35,9 @@ struct Inspect: ParsableCommand {
         throw ValidationError("--time-reads: '\(timeReads)' is not a list of positive batch sizes")
       }
     }
-    guard timeBatches > 0 else { throw ValidationError("--time-batches: \(timeBatches) is not positive") }
+    guard timeBatches > 0 else {
+      throw ValidationError("--time-batches: \(timeBatches) is not positive")
+    }
   }
 
   func run() throws {
@@ -39,7 +46,8 @@ struct Inspect: ParsableCommand {
       if let timeReads {
         let store = try CellStore(path: file)
         for size in CLISupport.list(timeReads).compactMap({ Int($0) }) {
-          let timing = try ReadTiming.measure(store: store, batchSize: size, batches: timeBatches, seed: 0)
+          let timing = try ReadTiming.measure(
+            store: store, batchSize: size, batches: timeBatches, seed: 0)
           print(timing.render())
         }
       }
