@@ -384,4 +384,34 @@ private func expectClose(
     }
     expectClose(images, expected)
   }
+
+  @Test func repeatedImagesAreGroupedAndSpanSeveralWindowsAndChunks() throws {
+    let dir = try copyFixture("crops")
+    defer { dir.remove() }
+    let lines = try String(contentsOfFile: dir.path("crops.csv"), encoding: .utf8)
+      .replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").map(String.init)
+    // 25 passes over the 14 data rows: 350 cells, 14 images of 25 cells each.
+    var table = lines[0] + "\n"
+    for _ in 0..<25 { table += lines[1...].joined(separator: "\n") + "\n" }
+    try table.write(toFile: dir.path("repeated.csv"), atomically: true, encoding: .utf8)
+    let out = dir.path("cells.h5")
+    _ = try CellImporter.run(
+      CellImportOptions(
+        tablePath: dir.path("repeated.csv"), imagesDirectory: dir.url.path, outputPath: out,
+        threads: 2))
+    let store = try CellStore(path: out)
+    #expect(store.count == 350)
+    let rows = try store.obs("row", as: Int64.self)
+    // Image k's 25 rows come first for k = 0, 1, ...: rows k, k + 14, k + 28, ...
+    #expect(rows == (0..<14).flatMap { k in (0..<25).map { Int64(k + 14 * $0) } })
+    let expected = try ExpectedImport("crops", .none)
+    let images = try store.images(at: Array(0..<350))
+    for cell in [0, 24, 25, 127, 128, 200, 255, 256, 349] {
+      let source = Int(rows[cell]) % 14
+      expectClose(
+        Array(images[(cell * 128)..<((cell + 1) * 128)]),
+        Array(expected.images[(source * 128)..<((source + 1) * 128)]))
+    }
+    #expect(store.geneOfCell == rows.map { expected.gene[Int($0) % 14] })
+  }
 }

@@ -291,6 +291,78 @@ public enum CellImporter {
     var tile: [Int32] = []
     var y: [Float] = []
     var x: [Float] = []
+
+    /// Appends the cells `cells` of `other` (`perCell` samples each).
+    mutating func append(_ other: Chunk, cells: Range<Int>, perCell: Int) {
+      let samples = (cells.lowerBound * perCell)..<(cells.upperBound * perCell)
+      if !other.integers.isEmpty { integers.append(contentsOf: other.integers[samples]) }
+      if !other.floats.isEmpty { floats.append(contentsOf: other.floats[samples]) }
+      genes.append(contentsOf: other.genes[cells])
+      batches.append(contentsOf: other.batches[cells])
+      rows.append(contentsOf: other.rows[cells])
+      if !other.plate.isEmpty { plate.append(contentsOf: other.plate[cells]) }
+      if !other.well.isEmpty { well.append(contentsOf: other.well[cells]) }
+      if !other.tile.isEmpty { tile.append(contentsOf: other.tile[cells]) }
+      if !other.y.isEmpty { y.append(contentsOf: other.y[cells]) }
+      if !other.x.isEmpty { x.append(contentsOf: other.x[cells]) }
+    }
+  }
+
+  /// Decodes the images of `groups` on up to `threads` threads and returns, per image in order,
+  /// its cells ready for the store; the first failure in storage order is thrown.
+  static func produceWindow(
+    _ plan: ImportPlan, groups: Range<Int>, transform: IntensityTransform, pixelType: PixelType,
+    threads: Int
+  ) throws -> [Chunk] {
+    let results = Locked([Result<Chunk, Error>?](repeating: nil, count: groups.count))
+    let workers = max(1, min(threads, groups.count))
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      for k in stride(from: worker, to: groups.count, by: workers) {
+        let result = Result {
+          try produceGroup(
+            plan, group: plan.groups[groups.lowerBound + k], transform: transform,
+            pixelType: pixelType)
+        }
+        results.withLock { $0[k] = result }
+      }
+    }
+    return try results.withLock { $0 }.map { result in
+      guard let result else {
+        throw OPSDataError.io(path: plan.tableName, message: "internal: image not processed")
+      }
+      return try result.get()
+    }
+  }
+
+  /// The cells of one image, cropped and transformed, with their labels.
+  static func produceGroup(
+    _ plan: ImportPlan, group: (image: Int, cells: Range<Int>), transform: IntensityTransform,
+    pixelType: PixelType
+  ) throws -> Chunk {
+    let image = try decode(plan, group: group)
+    let plane = plan.cropHeight * plan.cropWidth
+    var chunk = Chunk()
+    for cell in group.cells {
+      let crop = try crop(plan, image: image, cell: cell)
+      if pixelType == .uint16 {
+        switch crop {
+        case .uint16(let v): chunk.integers.append(contentsOf: v)
+        case .uint8(let v): chunk.integers.append(contentsOf: v.lazy.map { UInt16($0) })
+        case .float32: break  // float input always makes a float store
+        }
+      } else {
+        transform.apply(crop, batch: Int(plan.cellBatch[cell]), plane: plane, into: &chunk.floats)
+      }
+      chunk.genes.append(plan.cellGene[cell])
+      chunk.batches.append(plan.cellBatch[cell])
+      chunk.rows.append(Int64(plan.cellRow[cell]))
+      if let plate = plan.cellPlate { chunk.plate.append(plate[cell]) }
+      if let well = plan.cellWell { chunk.well.append(well[cell]) }
+      if let tile = plan.cellTile { chunk.tile.append(tile[cell]) }
+      if let y = plan.cellY { chunk.y.append(y[cell]) }
+      if let x = plan.cellX { chunk.x.append(x[cell]) }
+    }
+    return chunk
   }
 
   /// The write pass: a decoding thread fills chunks of cells, this thread appends them to the store.
@@ -301,42 +373,38 @@ public enum CellImporter {
   ) throws {
     let queue = BoundedQueue<Result<Chunk, Error>>(capacity: 4)
     let chunkCells = 128
-    let plane = plan.cropHeight * plan.cropWidth
+    let perCell = plan.valuesPerCell
     let producer = Thread {
       var chunk = Chunk()
-      func flush() -> Bool {
-        guard !chunk.genes.isEmpty else { return true }
-        defer { chunk = Chunk() }
-        return queue.push(.success(chunk))
-      }
       do {
-        for group in plan.groups {
-          if queue.isCancelled { break }
-          let image = try decode(plan, group: group)
-          for cell in group.cells {
-            let crop = try crop(plan, image: image, cell: cell)
-            if pixelType == .uint16 {
-              switch crop {
-              case .uint16(let v): chunk.integers.append(contentsOf: v)
-              case .uint8(let v): chunk.integers.append(contentsOf: v.lazy.map { UInt16($0) })
-              case .float32: break  // float input always makes a float store
-              }
-            } else {
-              transform.apply(
-                crop, batch: Int(plan.cellBatch[cell]), plane: plane, into: &chunk.floats)
-            }
-            chunk.genes.append(plan.cellGene[cell])
-            chunk.batches.append(plan.cellBatch[cell])
-            chunk.rows.append(Int64(plan.cellRow[cell]))
-            if let plate = plan.cellPlate { chunk.plate.append(plate[cell]) }
-            if let well = plan.cellWell { chunk.well.append(well[cell]) }
-            if let tile = plan.cellTile { chunk.tile.append(tile[cell]) }
-            if let y = plan.cellY { chunk.y.append(y[cell]) }
-            if let x = plan.cellX { chunk.x.append(x[cell]) }
-            if chunk.genes.count == chunkCells, !flush() { break }
+        // Windows of whole images (at least 256 cells, at most 64 images) are decoded on
+        // `threads` threads, then their cells are queued in storage order, 128 at a time.
+        var first = 0
+        while first < plan.groups.count, !queue.isCancelled {
+          var end = first
+          var cells = 0
+          while end < plan.groups.count && (end == first || (cells < 256 && end - first < 64)) {
+            cells += plan.groups[end].cells.count
+            end += 1
           }
+          let outputs = try produceWindow(
+            plan, groups: first..<end, transform: transform, pixelType: pixelType,
+            threads: threads)
+          for output in outputs {
+            var start = 0
+            while start < output.genes.count {
+              let take = min(chunkCells - chunk.genes.count, output.genes.count - start)
+              chunk.append(output, cells: start..<(start + take), perCell: perCell)
+              start += take
+              if chunk.genes.count == chunkCells {
+                guard queue.push(.success(chunk)) else { break }
+                chunk = Chunk()
+              }
+            }
+          }
+          first = end
         }
-        _ = flush()
+        if !chunk.genes.isEmpty { _ = queue.push(.success(chunk)) }
       } catch {
         _ = queue.push(.failure(error))
       }
