@@ -1,3 +1,5 @@
+import Foundation
+
 /// How `grape import` normalises pixel intensities.
 public enum CellNormalization: String, Sendable, CaseIterable, Codable {
   /// Pixels as stored in the TIFFs (a `uint16` store for integer input, `float32` for float input).
@@ -57,7 +59,7 @@ public struct CellImportOptions: Sendable {
     channelNames: [String]? = nil, imageColumn: String = "image", geneColumn: String = "gene",
     batchColumns: [String]? = nil, control: String = "nontargeting",
     normalization: CellNormalization = .none,
-    compression: CellStoreCompression = .standard, threads: Int = 2
+    compression: CellStoreCompression = .standard, threads: Int = ProcessInfo.processInfo.activeProcessorCount
   ) {
     self.tablePath = tablePath
     self.imagesDirectory = imagesDirectory

@@ -62,8 +62,8 @@ struct Import: ParsableCommand {
   @Option(help: "Image compression in the store: none, deflate or deflate:LEVEL (1-9).")
   var compression = "deflate:1"
 
-  @Option(help: "Threads that decode images.")
-  var threads = 2
+  @Option(help: "Threads that decode images (default: one per core).")
+  var threads: Int?
 
   @Flag(help: "Print no progress lines.")
   var quiet = false
@@ -77,7 +77,7 @@ struct Import: ParsableCommand {
       throw ValidationError("--compression: '\(compression)' is not none, deflate or deflate:1..9")
     }
     if let crop, crop <= 0 { throw ValidationError("--crop: \(crop) is not a positive size") }
-    guard threads >= 1 else { throw ValidationError("--threads: \(threads) is not positive") }
+    if let threads, threads < 1 { throw ValidationError("--threads: \(threads) is not positive") }
   }
 
   func run() throws {
@@ -96,7 +96,7 @@ struct Import: ParsableCommand {
       channelNames: names, imageColumn: imageColumn, geneColumn: geneColumn,
       batchColumns: batchNames,
       control: control, normalization: normalization, compression: storeCompression,
-      threads: threads)
+      threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
     let report: @Sendable (String) -> Void = { line in CLISupport.printError("import: " + line) }
     let progress = quiet ? nil : report
     let summary = try CellImporter.run(options, progress: progress)
