@@ -59,7 +59,8 @@ public struct CellImportOptions: Sendable {
     channelNames: [String]? = nil, imageColumn: String = "image", geneColumn: String = "gene",
     batchColumns: [String]? = nil, control: String = "nontargeting",
     normalization: CellNormalization = .none,
-    compression: CellStoreCompression = .standard, threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    compression: CellStoreCompression = .standard,
+    threads: Int = ProcessInfo.processInfo.activeProcessorCount
   ) {
     self.tablePath = tablePath
     self.imagesDirectory = imagesDirectory
