@@ -87,6 +87,11 @@ func makeSmallStore(
     #expect(try imageData.chunkShape == [1, 3, 4, 5])
     #expect(try imageData.filters == ["shuffle", "deflate"])
     #expect(throws: OPSDataError.self) { try store.images(at: [23]) }
+    var small = [Float](repeating: 0, count: 119)
+    #expect(throws: OPSDataError.self) {
+      try small.withUnsafeMutableBufferPointer { try store.images(at: [1, 2], into: $0) }
+    }
+    #expect(small.allSatisfy { $0 == 0 }, "nothing is written into a buffer that is too small")
   }
 
   @Test func floatStoresKeepFloats() throws {

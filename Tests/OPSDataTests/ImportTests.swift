@@ -217,6 +217,23 @@ private func expectClose(
       failure(dir, table: "crops.csv", control: "NTC")
         == "--control: gene 'NTC' does not occur in column 'gene' of \(table)")
     #expect(failure(dir, table: "missing.csv") == "\(dir.path("missing.csv")): file not found")
+    do {
+      _ = try CellImporter.run(
+        CellImportOptions(
+          tablePath: table, imagesDirectory: dir.url.path, outputPath: dir.path("img")))
+      Issue.record("expected an error")
+    } catch {
+      #expect(
+        "\(error)" == "--out: '\(dir.path("img"))' is a folder; give the path of the store file")
+    }
+    do {
+      _ = try CellImporter.run(
+        CellImportOptions(
+          tablePath: table, imagesDirectory: dir.path("nowhere"), outputPath: dir.path("o.h5")))
+      Issue.record("expected an error")
+    } catch {
+      #expect("\(error)" == "--images: '\(dir.path("nowhere"))' is not a folder")
+    }
 
     try rewriteTable(dir, "crops.csv") { $0.insert("img/cell_15.tif,G1,B2,P1,A2", at: 15) }
     #expect(

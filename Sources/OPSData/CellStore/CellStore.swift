@@ -176,6 +176,13 @@ public final class CellStore: @unchecked Sendable {
       throw OPSDataError.invalidArgument(
         name: "\(path) /images", message: "cell \(bad) is outside 0..<\(count)")
     }
+    guard buffer.count >= indices.count * valuesPerCell else {
+      throw OPSDataError.invalidArgument(
+        name: "\(path) /images",
+        message:
+          "a buffer of \(buffer.count) floats cannot hold \(indices.count) cells of \(valuesPerCell)"
+      )
+    }
     guard let codec else {
       try imageData.readRows(indices, into: buffer)
       return

@@ -39,6 +39,14 @@ public enum CellImporter {
         name: "--out", message: "folder '\(outputFolder)' does not exist")
     }
 
+    var outputIsDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: options.outputPath, isDirectory: &outputIsDirectory),
+      outputIsDirectory.boolValue
+    {
+      throw OPSDataError.invalidArgument(
+        name: "--out",
+        message: "'\(options.outputPath)' is a folder; give the path of the store file")
+    }
     let plan = try ImportPlan(options: options, progress: reporter)
     let normalization = options.normalization
     let floatInput = plan.sourcePixelType == .float32
