@@ -354,4 +354,41 @@ func makeSmallStore(
     var garbage = [UInt8](repeating: 0, count: codec.rawBytes)
     #expect(!garbage.withUnsafeMutableBytes { codec.decode([1, 2, 3], filterMask: 0, into: $0) })
   }
+
+  @Test func damagedStoresFailWithErrors() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = dir.path("cells.h5")
+    _ = try makeSmallStore(at: path, cells: 23)
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    for fraction in [0.9, 0.5, 0.1] {
+      let cut = dir.path("cut-\(fraction).h5")
+      try data.prefix(Int(Double(data.count) * fraction)).write(to: URL(fileURLWithPath: cut))
+      do {
+        let store = try CellStore(path: cut)
+        _ = try store.images(at: Array(0..<store.count))
+        Issue.record("a store cut to \(fraction) of its size was read without error")
+      } catch let error as OPSDataError {
+        #expect(error.description.hasPrefix(cut), "\(error)")
+      }
+    }
+    // A chunk whose bytes are damaged in place.
+    var damaged = data
+    let imageBytes = try HDF5File.open(path).dataset("/images").readChunk(at: [5, 0, 0, 0]).bytes
+    if let start = damaged.range(of: Data(imageBytes))?.lowerBound {
+      for k in 0..<min(16, imageBytes.count) { damaged[start + k] ^= 0xFF }
+      let broken = dir.path("broken.h5")
+      try damaged.write(to: URL(fileURLWithPath: broken))
+      let store = try CellStore(path: broken)
+      #expect(try store.images(at: [4]).count == 60)
+      do {
+        _ = try store.images(at: [5])
+        Issue.record("a damaged chunk was decoded")
+      } catch let error as OPSDataError {
+        #expect(error.description == "\(broken) /images: decode cell 5 failed (damaged chunk)")
+      }
+    } else {
+      Issue.record("chunk bytes not found in the file")
+    }
+  }
 }
