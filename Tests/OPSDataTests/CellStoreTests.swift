@@ -391,4 +391,29 @@ func makeSmallStore(
       Issue.record("chunk bytes not found in the file")
     }
   }
+
+  /// Stores written by h5py in several layouts (scripts/reference/opsdata_h5py_store_fixtures.py).
+  @Test(arguments: [
+    ("gzip.h5", true), ("shuffle_gzip.h5", true), ("shuffle_only.h5", true),
+    ("raw_chunks.h5", true),
+    ("two_per_chunk.h5", false), ("contiguous.h5", false), ("fletcher.h5", false),
+  ])
+  func readsStoresWrittenByH5py(name: String, decodedHere: Bool) throws {
+    let store = try CellStore(path: Fixtures.path("stores/" + name))
+    #expect(store.count == 6 && store.cellShape == [2, 3, 4])
+    #expect(store.genes == ["a", "b", "nt"] && store.controlIndex == 2)
+    #expect(store.batchOfCell == [0, 0, 0, 1, 1, 1])
+    #expect((store.codec != nil) == decodedHere)
+    let scale: Float = store.pixelType == .float32 ? 1.0 / 8 : 1
+    let order = [5, 0, 3, 3, 1]
+    var expected: [Float] = []
+    for k in order {
+      for c in 0..<2 {
+        for y in 0..<3 {
+          for x in 0..<4 { expected.append(Float(1000 * k + 100 * c + 10 * y + x) * scale) }
+        }
+      }
+    }
+    #expect(try store.images(at: order) == expected)
+  }
 }
