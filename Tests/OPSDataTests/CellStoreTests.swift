@@ -237,6 +237,11 @@ func makeSmallStore(
     #expect(served == lists)
     #expect(try loader.next() == nil)
 
+    let plain = CellBatchLoader(store: store, indexLists: [[4], [2, 1]], prefetch: 1)
+    #expect(try plain.next()?.indices == [4])
+    #expect(try plain.next()?.images == (try store.images(at: [2, 1])))
+    #expect(try plain.next() == nil)
+
     let failing = CellBatchLoader(store: store, sampler: IndexListSampler([[1], [99], [2]]))
     #expect(try failing.next()?.indices == [1])
     #expect(throws: OPSDataError.self) { try failing.next() }
