@@ -50,8 +50,9 @@ public enum CellImporter {
     let plan = try ImportPlan(options: options, progress: reporter)
     let normalization = options.normalization
     let floatInput = plan.sourcePixelType == .float32
+    let datasetPercentiles = normalization.usesPercentiles && options.percentileScope == .all
     let passes =
-      (normalization.usesPercentiles ? (floatInput ? 2 : 1) : 0)
+      (datasetPercentiles ? (floatInput ? 2 : 1) : 0)
       + (normalization.usesControls ? 1 : 0) + 1
     var pass = 0
     reporter?.note(
@@ -60,17 +61,19 @@ public enum CellImporter {
         + "; \(passes) pass\(passes == 1 ? "" : "es")")
 
     var transform = IntensityTransform()
+    transform.perImagePercentiles =
+      normalization.usesPercentiles && options.percentileScope == .image
     let allGroups = Array(plan.groups.indices)
 
     // Percentiles per channel over all crops.
-    if normalization.usesPercentiles {
+    if datasetPercentiles {
       pass += 1
       reporter?.begin("pass \(pass)/\(passes) percentiles", total: plan.cellCount, unit: "cells")
       let empty = [ChannelQuantiles](
         repeating: ChannelQuantiles(pixelType: plan.sourcePixelType), count: plan.selected.count)
       var counters = try forEachCell(
         plan, groups: allGroups, threads: options.threads, reporter: reporter, initial: empty
-      ) { counters, _, crop in
+      ) { counters, _, crop, _ in
         addSamples(crop, plane: plan.cropHeight * plan.cropWidth, to: &counters, fine: false)
       }.reduce(into: empty) { total, part in for c in total.indices { total[c].merge(part[c]) } }
       reporter?.end()
@@ -83,7 +86,7 @@ public enum CellImporter {
         let fineEmpty = counters.map { $0.emptyRefinement() }
         let parts = try forEachCell(
           plan, groups: allGroups, threads: options.threads, reporter: reporter, initial: fineEmpty
-        ) { fine, _, crop in
+        ) { fine, _, crop, _ in
           addSamples(crop, plane: plan.cropHeight * plan.cropWidth, to: &fine, fine: true)
         }
         for part in parts { for c in counters.indices { counters[c].mergeFine(part[c]) } }
@@ -121,13 +124,13 @@ public enum CellImporter {
       let control = Int32(plan.controlIndex)
       let parts = try forEachCell(
         plan, groups: controlGroups, threads: options.threads, reporter: reporter, initial: empty,
-        only: { plan.cellGene[$0] == control },
-        body: { moments, cell, crop in
+        only: { plan.cellGene[$0] == control }, transform: rescale,
+        body: { moments, cell, crop, local in
           let batch = Int(plan.cellBatch[cell])
           for c in 0..<plan.selected.count {
             moments[batch][c].add(
               (c * plane..<(c + 1) * plane).lazy.map {
-                rescale.rescaled(Double(crop.float(at: $0)), channel: c)
+                local.rescaled(Double(crop.float(at: $0)), channel: c)
               })
           }
         })
@@ -197,7 +200,8 @@ public enum CellImporter {
   static func forEachCell<Accumulator: Sendable>(
     _ plan: ImportPlan, groups: [Int], threads: Int, reporter: ProgressReporter?,
     initial: Accumulator,
-    only: ((Int) -> Bool)? = nil, body: (inout Accumulator, Int, PixelBuffer) throws -> Void
+    only: ((Int) -> Bool)? = nil, transform: IntensityTransform = IntensityTransform(),
+    body: (inout Accumulator, Int, PixelBuffer, IntensityTransform) throws -> Void
   ) throws -> [Accumulator] {
     let next = Locked(0)
     let failure = Locked<Error?>(nil)
@@ -219,9 +223,10 @@ public enum CellImporter {
             let group = plan.groups[groups[k]]
             do {
               let image = try decode(plan, group: group)
+              let local = try imageTransform(plan, transform, image: image, group: group)
               var processed = 0
               for cell in group.cells where only(cell) {
-                try body(&accumulator, cell, try crop(plan, image: image, cell: cell))
+                try body(&accumulator, cell, try crop(plan, image: image, cell: cell), local)
                 processed += 1
               }
               reporter?.advance(processed)
@@ -236,6 +241,34 @@ public enum CellImporter {
     }
     if let error = failure.withLock({ $0 }) { throw error }
     return results.withLock { $0 }
+  }
+
+  /// `transform` with the percentiles of `image` when they are taken per image; errors (a
+  /// non-finite pixel, a constant channel) name the image's first table row.
+  static func imageTransform(
+    _ plan: ImportPlan, _ transform: IntensityTransform, image: TIFFImage,
+    group: (image: Int, cells: Range<Int>)
+  ) throws -> IntensityTransform {
+    guard transform.perImagePercentiles else { return transform }
+    let row = Int(plan.cellRowNumber[group.cells.lowerBound])
+    let name = plan.imageNames[group.image]
+    if let bad = firstNonFinite(image.pixels, plane: image.width * image.height) {
+      throw OPSDataError.table(
+        path: plan.tableName, row: row,
+        message:
+          "image '\(name)' has a non-finite pixel (\(bad.value)) in channel '\(plan.channelNames[bad.channel])'"
+      )
+    }
+    switch imagePercentileRanges(image) {
+    case .success(let ranges):
+      return transform.forImage(ranges)
+    case .failure(let constant):
+      throw OPSDataError.table(
+        path: plan.tableName, row: row,
+        message:
+          "image '\(name)' has equal 0.1 and 99.9 percentiles (\(constant.value)) in channel "
+          + "'\(plan.channelNames[constant.channel])'; it cannot be rescaled")
+    }
   }
 
   /// Decodes the selected channels of a group's image; errors name the table row.
@@ -348,6 +381,7 @@ public enum CellImporter {
     pixelType: PixelType
   ) throws -> Chunk {
     let image = try decode(plan, group: group)
+    let transform = try imageTransform(plan, transform, image: image, group: group)
     let plane = plan.cropHeight * plan.cropWidth
     var chunk = Chunk()
     for cell in group.cells {
@@ -466,8 +500,13 @@ public enum CellImporter {
       "skipped_at_border": plan.skippedAtBorder,
       "order": "grouped by image in order of first appearance; /obs/row is the 0-based table row",
     ]
-    if let percentiles = transform.percentiles {
+    if transform.perImagePercentiles {
       object["percentiles"] = [
+        "scope": "image", "quantiles": [percentileRange.low * 100, percentileRange.high * 100],
+      ]
+    } else if let percentiles = transform.percentiles {
+      object["percentiles"] = [
+        "scope": "all",
         "quantiles": [percentileRange.low * 100, percentileRange.high * 100],
         "values": Dictionary(
           uniqueKeysWithValues: zip(plan.channelNames, percentiles.map { [$0.low, $0.high] })),

@@ -59,6 +59,13 @@ struct Import: ParsableCommand {
   @Option(help: "Intensity normalisation: none, percentile, controls or percentile+controls.")
   var normalize = "none"
 
+  @Option(
+    name: .customLong("percentile-scope"),
+    help:
+      "What --normalize percentile takes percentiles over: all (every imported crop) or image (each source image, before cropping, as GRAPE)."
+  )
+  var percentileScope = "all"
+
   @Option(help: "Image compression in the store: none, deflate or deflate:LEVEL (1-9).")
   var compression = "deflate:1"
 
@@ -72,6 +79,9 @@ struct Import: ParsableCommand {
     guard CellNormalization(rawValue: normalize) != nil else {
       throw ValidationError(
         "--normalize: '\(normalize)' is not one of none, percentile, controls, percentile+controls")
+    }
+    guard PercentileScope(rawValue: percentileScope) != nil else {
+      throw ValidationError("--percentile-scope: '\(percentileScope)' is not all or image")
     }
     guard CellStoreCompression(argument: compression) != nil else {
       throw ValidationError("--compression: '\(compression)' is not none, deflate or deflate:1..9")
@@ -95,7 +105,9 @@ struct Import: ParsableCommand {
       channels: selectedChannels,
       channelNames: names, imageColumn: imageColumn, geneColumn: geneColumn,
       batchColumns: batchNames,
-      control: control, normalization: normalization, compression: storeCompression,
+      control: control, normalization: normalization,
+      percentileScope: PercentileScope(rawValue: percentileScope) ?? .all,
+      compression: storeCompression,
       threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
     let report: @Sendable (String) -> Void = { line in CLISupport.printError("import: " + line) }
     let progress = quiet ? nil : report
