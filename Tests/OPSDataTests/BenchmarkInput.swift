@@ -12,7 +12,10 @@ import Testing
 @Suite struct BenchmarkInput {
   static let directory = ProcessInfo.processInfo.environment["GRAPE_IMPORT_BENCH_DIR"]
 
-  @Test(.enabled(if: directory != nil))
+  @Test(
+    .enabled(
+      if: directory != nil && ProcessInfo.processInfo.environment["GRAPE_IMPORT_BENCH_CROPS"] == nil
+    ))
   func writeBenchmarkInput() throws {
     guard let directory = Self.directory else { return }
     let tiles = Int(ProcessInfo.processInfo.environment["GRAPE_IMPORT_BENCH_TILES"] ?? "") ?? 230
@@ -93,5 +96,44 @@ import Testing
         options: TIFFWriteOptions(compression: .lzw, predictor: true))
     }
     try table.write(toFile: directory + "/cells.csv", atomically: true, encoding: .utf8)
+  }
+
+  /// Crop files for the crop-file mode: `GRAPE_IMPORT_BENCH_CROPS` files of 4 × 96 × 96 uint16
+  /// (one page per channel, LZW), 100 per folder, and `crops.csv`.
+  @Test(
+    .enabled(
+      if: directory != nil && ProcessInfo.processInfo.environment["GRAPE_IMPORT_BENCH_CROPS"] != nil
+    ))
+  func writeCropFiles() throws {
+    guard let directory = Self.directory,
+      let count = Int(ProcessInfo.processInfo.environment["GRAPE_IMPORT_BENCH_CROPS"] ?? "")
+    else { return }
+    var generator = RandomGenerator(seed: 7)
+    let channels = 4
+    let patch = 96
+    var base = [UInt16](repeating: 0, count: channels * patch * patch)
+    for i in base.indices { base[i] = UInt16(300 + Int(generator.next() & 1023)) }
+    var table = "image,gene,batch\n"
+    for k in 0..<count {
+      let folder = "crops/\(k / 100)"
+      if k % 100 == 0 {
+        try FileManager.default.createDirectory(
+          atPath: "\(directory)/\(folder)", withIntermediateDirectories: true)
+      }
+      var pixels = base
+      let shift = (k * 7919) % pixels.count
+      pixels.withUnsafeMutableBufferPointer { p in
+        for i in stride(from: shift % 97, to: p.count, by: 97) {
+          p[i] = UInt16(truncatingIfNeeded: Int(p[i]) + k)
+        }
+      }
+      try TIFFWriter.write(
+        TIFFImage(width: patch, height: patch, channels: channels, pixels: .uint16(pixels)),
+        to: "\(directory)/\(folder)/c\(k).tif",
+        options: TIFFWriteOptions(compression: .lzw, predictor: true))
+      let gene = k % 10 == 0 ? "nontargeting" : String(format: "GENE%04d", k % 1000)
+      table += "\(folder)/c\(k).tif,\(gene),plate\(k % 8)\n"
+    }
+    try table.write(toFile: directory + "/crops.csv", atomically: true, encoding: .utf8)
   }
 }

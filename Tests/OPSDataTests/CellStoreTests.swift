@@ -87,6 +87,11 @@ func makeSmallStore(
     #expect(try imageData.chunkShape == [1, 3, 4, 5])
     #expect(try imageData.filters == ["shuffle", "deflate"])
     #expect(throws: OPSDataError.self) { try store.images(at: [23]) }
+    var small = [Float](repeating: 0, count: 119)
+    #expect(throws: OPSDataError.self) {
+      try small.withUnsafeMutableBufferPointer { try store.images(at: [1, 2], into: $0) }
+    }
+    #expect(small.allSatisfy { $0 == 0 }, "nothing is written into a buffer that is too small")
   }
 
   @Test func floatStoresKeepFloats() throws {
@@ -232,6 +237,11 @@ func makeSmallStore(
     #expect(served == lists)
     #expect(try loader.next() == nil)
 
+    let plain = CellBatchLoader(store: store, indexLists: [[4], [2, 1]], prefetch: 1)
+    #expect(try plain.next()?.indices == [4])
+    #expect(try plain.next()?.images == (try store.images(at: [2, 1])))
+    #expect(try plain.next() == nil)
+
     let failing = CellBatchLoader(store: store, sampler: IndexListSampler([[1], [99], [2]]))
     #expect(try failing.next()?.indices == [1])
     #expect(throws: OPSDataError.self) { try failing.next() }
@@ -348,5 +358,67 @@ func makeSmallStore(
     }
     var garbage = [UInt8](repeating: 0, count: codec.rawBytes)
     #expect(!garbage.withUnsafeMutableBytes { codec.decode([1, 2, 3], filterMask: 0, into: $0) })
+  }
+
+  @Test func damagedStoresFailWithErrors() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = dir.path("cells.h5")
+    _ = try makeSmallStore(at: path, cells: 23)
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    for fraction in [0.9, 0.5, 0.1] {
+      let cut = dir.path("cut-\(fraction).h5")
+      try data.prefix(Int(Double(data.count) * fraction)).write(to: URL(fileURLWithPath: cut))
+      do {
+        let store = try CellStore(path: cut)
+        _ = try store.images(at: Array(0..<store.count))
+        Issue.record("a store cut to \(fraction) of its size was read without error")
+      } catch let error as OPSDataError {
+        #expect(error.description.hasPrefix(cut), "\(error)")
+      }
+    }
+    // A chunk whose bytes are damaged in place.
+    var damaged = data
+    let imageBytes = try HDF5File.open(path).dataset("/images").readChunk(at: [5, 0, 0, 0]).bytes
+    if let start = damaged.range(of: Data(imageBytes))?.lowerBound {
+      for k in 0..<min(16, imageBytes.count) { damaged[start + k] ^= 0xFF }
+      let broken = dir.path("broken.h5")
+      try damaged.write(to: URL(fileURLWithPath: broken))
+      let store = try CellStore(path: broken)
+      #expect(try store.images(at: [4]).count == 60)
+      do {
+        _ = try store.images(at: [5])
+        Issue.record("a damaged chunk was decoded")
+      } catch let error as OPSDataError {
+        #expect(error.description == "\(broken) /images: decode cell 5 failed (damaged chunk)")
+      }
+    } else {
+      Issue.record("chunk bytes not found in the file")
+    }
+  }
+
+  /// Stores written by h5py in several layouts (scripts/reference/opsdata_h5py_store_fixtures.py).
+  @Test(arguments: [
+    ("gzip.h5", true), ("shuffle_gzip.h5", true), ("shuffle_only.h5", true),
+    ("raw_chunks.h5", true),
+    ("two_per_chunk.h5", false), ("contiguous.h5", false), ("fletcher.h5", false),
+  ])
+  func readsStoresWrittenByH5py(name: String, decodedHere: Bool) throws {
+    let store = try CellStore(path: Fixtures.path("stores/" + name))
+    #expect(store.count == 6 && store.cellShape == [2, 3, 4])
+    #expect(store.genes == ["a", "b", "nt"] && store.controlIndex == 2)
+    #expect(store.batchOfCell == [0, 0, 0, 1, 1, 1])
+    #expect((store.codec != nil) == decodedHere)
+    let scale: Float = store.pixelType == .float32 ? 1.0 / 8 : 1
+    let order = [5, 0, 3, 3, 1]
+    var expected: [Float] = []
+    for k in order {
+      for c in 0..<2 {
+        for y in 0..<3 {
+          for x in 0..<4 { expected.append(Float(1000 * k + 100 * c + 10 * y + x) * scale) }
+        }
+      }
+    }
+    #expect(try store.images(at: order) == expected)
   }
 }

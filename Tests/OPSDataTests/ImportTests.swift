@@ -14,10 +14,13 @@ private struct ExpectedImport {
   let row: [Int64]
   let skipped: Int
 
-  init(_ input: String, _ mode: CellNormalization) throws {
+  init(_ input: String, _ mode: CellNormalization, scope: PercentileScope = .all) throws {
     let file = try HDF5File.open(Fixtures.path("import/expected.h5"))
     let group = try file.group(input)
-    images = try group.dataset(mode.rawValue).read(as: Float.self)
+    let name =
+      scope == .image && mode != .none && mode != .controls
+      ? mode.rawValue + "@image" : mode.rawValue
+    images = try group.dataset(name).read(as: Float.self)
     genes = try group.dataset("genes").readStrings()
     batches = try group.dataset("batches").readStrings()
     gene = try group.dataset("gene").read(as: Int32.self)
@@ -217,6 +220,23 @@ private func expectClose(
       failure(dir, table: "crops.csv", control: "NTC")
         == "--control: gene 'NTC' does not occur in column 'gene' of \(table)")
     #expect(failure(dir, table: "missing.csv") == "\(dir.path("missing.csv")): file not found")
+    do {
+      _ = try CellImporter.run(
+        CellImportOptions(
+          tablePath: table, imagesDirectory: dir.url.path, outputPath: dir.path("img")))
+      Issue.record("expected an error")
+    } catch {
+      #expect(
+        "\(error)" == "--out: '\(dir.path("img"))' is a folder; give the path of the store file")
+    }
+    do {
+      _ = try CellImporter.run(
+        CellImportOptions(
+          tablePath: table, imagesDirectory: dir.path("nowhere"), outputPath: dir.path("o.h5")))
+      Issue.record("expected an error")
+    } catch {
+      #expect("\(error)" == "--images: '\(dir.path("nowhere"))' is not a folder")
+    }
 
     try rewriteTable(dir, "crops.csv") { $0.insert("img/cell_15.tif,G1,B2,P1,A2", at: 15) }
     #expect(
@@ -383,5 +403,85 @@ private func expectClose(
       }
     }
     expectClose(images, expected)
+  }
+
+  @Test func repeatedImagesAreGroupedAndSpanSeveralWindowsAndChunks() throws {
+    let dir = try copyFixture("crops")
+    defer { dir.remove() }
+    let lines = try String(contentsOfFile: dir.path("crops.csv"), encoding: .utf8)
+      .replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").map(String.init)
+    // 25 passes over the 14 data rows: 350 cells, 14 images of 25 cells each.
+    var table = lines[0] + "\n"
+    for _ in 0..<25 { table += lines[1...].joined(separator: "\n") + "\n" }
+    try table.write(toFile: dir.path("repeated.csv"), atomically: true, encoding: .utf8)
+    let out = dir.path("cells.h5")
+    _ = try CellImporter.run(
+      CellImportOptions(
+        tablePath: dir.path("repeated.csv"), imagesDirectory: dir.url.path, outputPath: out,
+        threads: 2))
+    let store = try CellStore(path: out)
+    #expect(store.count == 350)
+    let rows = try store.obs("row", as: Int64.self)
+    // Image k's 25 rows come first for k = 0, 1, ...: rows k, k + 14, k + 28, ...
+    #expect(rows == (0..<14).flatMap { k in (0..<25).map { Int64(k + 14 * $0) } })
+    let expected = try ExpectedImport("crops", .none)
+    let images = try store.images(at: Array(0..<350))
+    for cell in [0, 24, 25, 127, 128, 200, 255, 256, 349] {
+      let source = Int(rows[cell]) % 14
+      expectClose(
+        Array(images[(cell * 128)..<((cell + 1) * 128)]),
+        Array(expected.images[(source * 128)..<((source + 1) * 128)]))
+    }
+    #expect(store.geneOfCell == rows.map { expected.gene[Int($0) % 14] })
+  }
+
+  @Test(arguments: [CellNormalization.percentile, .percentileControls])
+  func percentilesPerSourceImageMatchNumpy(mode: CellNormalization) throws {
+    for input in ["crops", "tiles"] {
+      let dir = try copyFixture(input)
+      defer { dir.remove() }
+      let out = dir.path("cells.h5")
+      let options =
+        input == "crops"
+        ? CellImportOptions(
+          tablePath: dir.path("crops.csv"), imagesDirectory: dir.url.path, outputPath: out,
+          normalization: mode, percentileScope: .image)
+        : CellImportOptions(
+          tablePath: dir.path("tiles.csv"), imagesDirectory: dir.url.path, outputPath: out,
+          crop: 16,
+          geneColumn: "gene_symbol_0", batchColumns: ["plate", "well"], normalization: mode,
+          percentileScope: .image)
+      let lines = Locked<[String]>([])
+      _ = try CellImporter.run(options, progress: { line in lines.withLock { $0.append(line) } })
+      let expected = try ExpectedImport(input, mode, scope: .image)
+      let store = try CellStore(path: out)
+      expectClose(try store.images(at: Array(0..<store.count)), expected.images)
+      #expect(store.preprocessing.contains(#""scope":"image""#))
+      // No statistics pass for the percentiles: one pass, or two with control statistics.
+      let passes = mode == .percentile ? 1 : 2
+      #expect(lines.withLock { $0 }.contains { $0.contains("; \(passes) pass") })
+    }
+  }
+
+  @Test func constantImagesCannotBeRescaledPerImage() throws {
+    let dir = try copyFixture("crops")
+    defer { dir.remove() }
+    let flat = TIFFImage(
+      width: 8, height: 8, channels: 2, pixels: .uint16([UInt16](repeating: 7, count: 128)))
+    try TIFFWriter.write(flat, to: dir.path("img/cell_03.tif"))
+    let table = dir.path("crops.csv")
+    do {
+      _ = try CellImporter.run(
+        CellImportOptions(
+          tablePath: table, imagesDirectory: dir.url.path, outputPath: dir.path("o.h5"),
+          normalization: .percentile, percentileScope: .image))
+      Issue.record("expected an error")
+    } catch {
+      #expect(
+        "\(error)"
+          == "\(table) row 5: image 'img/cell_03.tif' has equal 0.1 and 99.9 percentiles (7.0) in channel 'ch0'; it cannot be rescaled"
+      )
+    }
+    #expect(!FileManager.default.fileExists(atPath: dir.path("o.h5")))
   }
 }

@@ -11,7 +11,9 @@ tiles/   2 tiles of 3 channels × 40 × 50 uint16 (tile_0: one page per channel;
          crop to the border; gene column gene_symbol_0; batch from plate and well.
 floats/  8 crop files, 1 channel × 8 × 8 float32 (normal, mean 100, sd 30), one batch.
 
-expected.h5 holds, per input and normalisation (none, percentile, controls, percentile+controls):
+expected.h5 holds, per input and normalisation (none, percentile, controls, percentile+controls,
+and for crops and tiles percentile@image and percentile+controls@image, whose percentiles come from
+each whole source image rather than from all crops, as `--percentile-scope image`):
 /<input>/<mode> images [N, C, H, W] in storage order (grouped by image in order of first
 appearance), /<input>/genes, /<input>/batches, /<input>/gene, /<input>/batch, /<input>/row and, for
 tiles, /<input>/skipped. Percentiles: numpy.percentile(..., [0.1, 99.9]) per channel over all
@@ -32,7 +34,7 @@ root = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "OPSDataTest
 CONTROL = "nontargeting"
 
 
-def normalise(images, genes, batches, gene_names, mode, control):
+def normalise(images, genes, batches, gene_names, mode, control, image_ranges=None):
     x = images.astype(np.float64)
     if mode in ("percentile", "percentile+controls"):
         out = np.empty_like(x)
@@ -40,7 +42,11 @@ def normalise(images, genes, batches, gene_names, mode, control):
             lo, hi = np.percentile(x[:, c], [0.1, 99.9])
             out[:, c] = np.clip((x[:, c] - lo) / (hi - lo), 0, 1)
         x = out
-    if mode in ("controls", "percentile+controls"):
+    if mode in ("percentile@image", "percentile+controls@image"):
+        lo = image_ranges[:, :, 0][:, :, None, None]
+        hi = image_ranges[:, :, 1][:, :, None, None]
+        x = np.clip((x - lo) / (hi - lo), 0, 1)
+    if mode in ("controls", "percentile+controls", "percentile+controls@image"):
         out = np.empty_like(x)
         ctrl = gene_names.index(control)
         for b in np.unique(batches):
@@ -53,7 +59,13 @@ def normalise(images, genes, batches, gene_names, mode, control):
     return x.astype(np.float32)
 
 
-def store(h5, name, images, gene_labels, batch_labels, rows, skipped=0, float_input=False):
+def ranges_of(image):
+    """Per-channel 0.1 and 99.9 percentiles of a whole source image [C, H, W]."""
+    return np.array([np.percentile(image[c].astype(np.float64), [0.1, 99.9]) for c in range(image.shape[0])])
+
+
+def store(h5, name, images, gene_labels, batch_labels, rows, skipped=0, float_input=False,
+          image_ranges=None):
     gene_names = sorted(set(gene_labels))
     batch_names = sorted(set(batch_labels))
     genes = np.array([gene_names.index(g) for g in gene_labels], dtype=np.int32)
@@ -68,6 +80,9 @@ def store(h5, name, images, gene_labels, batch_labels, rows, skipped=0, float_in
     g["none"] = images.astype(np.float32 if float_input else np.uint16)
     for mode in ("percentile", "controls", "percentile+controls"):
         g[mode] = normalise(images, genes, batches, gene_names, mode, CONTROL)
+    if image_ranges is not None:
+        for mode in ("percentile@image", "percentile+controls@image"):
+            g[mode] = normalise(images, genes, batches, gene_names, mode, CONTROL, image_ranges)
 
 
 with h5py.File(os.path.join(root, "expected.h5"), "w") as h5:
@@ -93,7 +108,7 @@ with h5py.File(os.path.join(root, "expected.h5"), "w") as h5:
     with open(os.path.join(d, "crops.csv"), "w", newline="") as f:
         f.write(text)
     store(h5, "crops", np.stack(images), [g for g, _ in labels], [b for _, b in labels],
-          list(range(len(labels))))
+          list(range(len(labels))), image_ranges=np.stack([ranges_of(i) for i in images]))
 
     # --- tiles with centroids ---------------------------------------------------------------
     d = os.path.join(root, "tiles")
@@ -140,7 +155,7 @@ with h5py.File(os.path.join(root, "expected.h5"), "w") as h5:
     kept.sort(key=lambda k: (first.index(k[1]), k[0]))
     crops = np.stack([tiles[t][:, y0:y0 + 16, x0:x0 + 16] for _, t, y0, x0, _, _ in kept])
     store(h5, "tiles", crops, [k[4] for k in kept], [k[5] for k in kept], [k[0] for k in kept],
-          skipped=len(rows) - len(kept))
+          skipped=len(rows) - len(kept), image_ranges=np.stack([ranges_of(tiles[k[1]]) for k in kept]))
 
     # --- float crops ------------------------------------------------------------------------
     d = os.path.join(root, "floats")

@@ -140,3 +140,17 @@ public final class CellBatchLoader<Sampler: CellSampler>: @unchecked Sendable {
     }
   }
 }
+
+extension CellBatchLoader where Sampler == IndexListSampler {
+  /// Starts reading the batches `indexLists` (cell indices) from `store`, in order.
+  ///
+  /// - Parameters:
+  ///   - prefetch: how many finished batches may wait in the queue (at least 1).
+  ///   - transform: applied to each batch's images before it is queued.
+  public convenience init(
+    store: CellStore, indexLists: [[Int]], prefetch: Int = 4, transform: Transform? = nil
+  ) {
+    self.init(
+      store: store, sampler: IndexListSampler(indexLists), prefetch: prefetch, transform: transform)
+  }
+}

@@ -5,24 +5,54 @@ import Foundation
 /// cells can be compressed and decompressed on several threads outside the HDF5 library.
 ///
 /// Stores written this way are ordinary HDF5: h5py and any HDF5 reader decode them through the
-/// usual filter pipeline (`shuffle`, then `deflate`, as recorded on the dataset).
+/// usual filter pipeline (`shuffle`, then `deflate`, as recorded on the dataset). The pipeline is
+/// `[shuffle, deflate]`, `[deflate]`, `[shuffle]` or empty; bit `i` of a chunk's filter mask marks
+/// filter `i` as skipped for that chunk.
 struct CellChunkCodec: Sendable {
   /// Bytes per sample (2 for uint16, 4 for float32).
   let elementSize: Int
   /// Samples per cell.
   let elements: Int
-  /// The deflate level (1–9), or `nil` when chunks are stored raw.
+  /// The deflate level (1–9), or `nil` when the pipeline has no deflate.
   let level: Int?
+  /// Whether the pipeline starts with the byte shuffle.
+  let shuffles: Bool
+
+  /// A codec for cells of `elements` samples of `elementSize` bytes.
+  init(elementSize: Int, elements: Int, level: Int?, shuffle: Bool? = nil) {
+    self.elementSize = elementSize
+    self.elements = elements
+    self.level = level
+    shuffles = shuffle ?? (level != nil)
+  }
+
+  /// The codec for a dataset's filter names, or `nil` for a pipeline it cannot reproduce.
+  init?(elementSize: Int, elements: Int, filters: [String]) {
+    switch filters {
+    case []: self.init(elementSize: elementSize, elements: elements, level: nil, shuffle: false)
+    case ["shuffle"]:
+      self.init(elementSize: elementSize, elements: elements, level: nil, shuffle: true)
+    case ["deflate"]:
+      self.init(elementSize: elementSize, elements: elements, level: 1, shuffle: false)
+    case ["shuffle", "deflate"]:
+      self.init(elementSize: elementSize, elements: elements, level: 1, shuffle: true)
+    default: return nil
+    }
+  }
 
   /// Raw bytes per cell.
   var rawBytes: Int { elementSize * elements }
 
   /// The shuffled, deflated bytes of one cell (`raw` holds `rawBytes` bytes).
   func encode(_ raw: UnsafeRawBufferPointer) throws -> [UInt8] {
-    guard let level else { return Array(raw) }
     let shuffled = UnsafeMutableRawBufferPointer.allocate(byteCount: rawBytes, alignment: 16)
     defer { shuffled.deallocate() }
-    shuffle(raw, into: shuffled)
+    if shuffles {
+      shuffle(raw, into: shuffled)
+    } else {
+      shuffled.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<rawBytes]))
+    }
+    guard let level else { return Array(shuffled) }
     var capacity = compressBound(uLong(rawBytes))
     var out = [UInt8](repeating: 0, count: Int(capacity))
     let status = out.withUnsafeMutableBufferPointer { destination in
@@ -48,8 +78,9 @@ struct CellChunkCodec: Sendable {
       destination.initializeMemory(as: UInt8.self, repeating: 0)
       return true
     }
-    let deflated = level != nil && filterMask & 2 == 0
-    let shuffled = level != nil && filterMask & 1 == 0
+    let deflateBit: UInt32 = shuffles ? 2 : 1
+    let deflated = level != nil && filterMask & deflateBit == 0
+    let shuffled = shuffles && filterMask & 1 == 0
     let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: rawBytes, alignment: 16)
     defer { scratch.deallocate() }
     let plain = shuffled ? scratch : destination

@@ -123,15 +123,12 @@ public final class CellStore: @unchecked Sendable {
       throw notAStore(
         "/images holds \(other?.rawValue ?? "an unsupported type"), expected uint16 or float32")
     }
-    // One cell per chunk with no filters or with shuffle+deflate: chunks are decoded here, in
-    // parallel; any other layout is read through HDF5's own pipeline.
+    // One cell per chunk with filters this module reproduces (shuffle and/or deflate, or none):
+    // chunks are decoded here, in parallel; any other layout is read through HDF5's pipeline.
     let filters = try imageData.filters
-    if try imageData.chunkShape == [1, shape[1], shape[2], shape[3]],
-      filters == [] || filters == ["shuffle", "deflate"]
-    {
+    if try imageData.chunkShape == [1, shape[1], shape[2], shape[3]] {
       codec = CellChunkCodec(
-        elementSize: pixelType.byteSize, elements: shape[1] * shape[2] * shape[3],
-        level: filters.isEmpty ? nil : 1)
+        elementSize: pixelType.byteSize, elements: shape[1] * shape[2] * shape[3], filters: filters)
     } else {
       codec = nil
     }
@@ -175,6 +172,13 @@ public final class CellStore: @unchecked Sendable {
     if let bad = indices.first(where: { $0 < 0 || $0 >= count }) {
       throw OPSDataError.invalidArgument(
         name: "\(path) /images", message: "cell \(bad) is outside 0..<\(count)")
+    }
+    guard buffer.count >= indices.count * valuesPerCell else {
+      throw OPSDataError.invalidArgument(
+        name: "\(path) /images",
+        message:
+          "a buffer of \(buffer.count) floats cannot hold \(indices.count) cells of \(valuesPerCell)"
+      )
     }
     guard let codec else {
       try imageData.readRows(indices, into: buffer)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How `grape import` normalises pixel intensities.
 public enum CellNormalization: String, Sendable, CaseIterable, Codable {
   /// Pixels as stored in the TIFFs (a `uint16` store for integer input, `float32` for float input).
@@ -15,6 +17,15 @@ public enum CellNormalization: String, Sendable, CaseIterable, Codable {
   var usesPercentiles: Bool { self == .percentile || self == .percentileControls }
   /// Whether control statistics are computed.
   var usesControls: Bool { self == .controls || self == .percentileControls }
+}
+
+/// Which pixels the percentiles of `--normalize percentile` are taken over.
+public enum PercentileScope: String, Sendable, CaseIterable, Codable {
+  /// All pixels of all imported crops, per channel (two passes; the default).
+  case all
+  /// Each source image on its own, per channel, before cropping (GRAPE rescales each field of
+  /// view this way); for crop files, each file.
+  case image
 }
 
 /// Everything `grape import` needs to build a cell store (see ``CellImporter``).
@@ -45,6 +56,8 @@ public struct CellImportOptions: Sendable {
   public var control: String
   /// Intensity normalisation.
   public var normalization: CellNormalization
+  /// What the percentiles of `percentile` normalisation are computed over.
+  public var percentileScope: PercentileScope
   /// Compression of the stored images.
   public var compression: CellStoreCompression
   /// Threads used to decode images (at least 1).
@@ -56,8 +69,9 @@ public struct CellImportOptions: Sendable {
     channels: [String]? = nil,
     channelNames: [String]? = nil, imageColumn: String = "image", geneColumn: String = "gene",
     batchColumns: [String]? = nil, control: String = "nontargeting",
-    normalization: CellNormalization = .none,
-    compression: CellStoreCompression = .standard, threads: Int = 2
+    normalization: CellNormalization = .none, percentileScope: PercentileScope = .all,
+    compression: CellStoreCompression = .standard,
+    threads: Int = ProcessInfo.processInfo.activeProcessorCount
   ) {
     self.tablePath = tablePath
     self.imagesDirectory = imagesDirectory
@@ -70,6 +84,7 @@ public struct CellImportOptions: Sendable {
     self.batchColumns = batchColumns
     self.control = control
     self.normalization = normalization
+    self.percentileScope = percentileScope
     self.compression = compression
     self.threads = threads
   }

@@ -39,11 +39,20 @@ public enum CellImporter {
         name: "--out", message: "folder '\(outputFolder)' does not exist")
     }
 
+    var outputIsDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: options.outputPath, isDirectory: &outputIsDirectory),
+      outputIsDirectory.boolValue
+    {
+      throw OPSDataError.invalidArgument(
+        name: "--out",
+        message: "'\(options.outputPath)' is a folder; give the path of the store file")
+    }
     let plan = try ImportPlan(options: options, progress: reporter)
     let normalization = options.normalization
     let floatInput = plan.sourcePixelType == .float32
+    let datasetPercentiles = normalization.usesPercentiles && options.percentileScope == .all
     let passes =
-      (normalization.usesPercentiles ? (floatInput ? 2 : 1) : 0)
+      (datasetPercentiles ? (floatInput ? 2 : 1) : 0)
       + (normalization.usesControls ? 1 : 0) + 1
     var pass = 0
     reporter?.note(
@@ -52,17 +61,19 @@ public enum CellImporter {
         + "; \(passes) pass\(passes == 1 ? "" : "es")")
 
     var transform = IntensityTransform()
+    transform.perImagePercentiles =
+      normalization.usesPercentiles && options.percentileScope == .image
     let allGroups = Array(plan.groups.indices)
 
     // Percentiles per channel over all crops.
-    if normalization.usesPercentiles {
+    if datasetPercentiles {
       pass += 1
       reporter?.begin("pass \(pass)/\(passes) percentiles", total: plan.cellCount, unit: "cells")
       let empty = [ChannelQuantiles](
         repeating: ChannelQuantiles(pixelType: plan.sourcePixelType), count: plan.selected.count)
       var counters = try forEachCell(
         plan, groups: allGroups, threads: options.threads, reporter: reporter, initial: empty
-      ) { counters, _, crop in
+      ) { counters, _, crop, _ in
         addSamples(crop, plane: plan.cropHeight * plan.cropWidth, to: &counters, fine: false)
       }.reduce(into: empty) { total, part in for c in total.indices { total[c].merge(part[c]) } }
       reporter?.end()
@@ -75,7 +86,7 @@ public enum CellImporter {
         let fineEmpty = counters.map { $0.emptyRefinement() }
         let parts = try forEachCell(
           plan, groups: allGroups, threads: options.threads, reporter: reporter, initial: fineEmpty
-        ) { fine, _, crop in
+        ) { fine, _, crop, _ in
           addSamples(crop, plane: plan.cropHeight * plan.cropWidth, to: &fine, fine: true)
         }
         for part in parts { for c in counters.indices { counters[c].mergeFine(part[c]) } }
@@ -113,13 +124,13 @@ public enum CellImporter {
       let control = Int32(plan.controlIndex)
       let parts = try forEachCell(
         plan, groups: controlGroups, threads: options.threads, reporter: reporter, initial: empty,
-        only: { plan.cellGene[$0] == control },
-        body: { moments, cell, crop in
+        only: { plan.cellGene[$0] == control }, transform: rescale,
+        body: { moments, cell, crop, local in
           let batch = Int(plan.cellBatch[cell])
           for c in 0..<plan.selected.count {
             moments[batch][c].add(
               (c * plane..<(c + 1) * plane).lazy.map {
-                rescale.rescaled(Double(crop.float(at: $0)), channel: c)
+                local.rescaled(Double(crop.float(at: $0)), channel: c)
               })
           }
         })
@@ -189,7 +200,8 @@ public enum CellImporter {
   static func forEachCell<Accumulator: Sendable>(
     _ plan: ImportPlan, groups: [Int], threads: Int, reporter: ProgressReporter?,
     initial: Accumulator,
-    only: ((Int) -> Bool)? = nil, body: (inout Accumulator, Int, PixelBuffer) throws -> Void
+    only: ((Int) -> Bool)? = nil, transform: IntensityTransform = IntensityTransform(),
+    body: (inout Accumulator, Int, PixelBuffer, IntensityTransform) throws -> Void
   ) throws -> [Accumulator] {
     let next = Locked(0)
     let failure = Locked<Error?>(nil)
@@ -211,9 +223,10 @@ public enum CellImporter {
             let group = plan.groups[groups[k]]
             do {
               let image = try decode(plan, group: group)
+              let local = try imageTransform(plan, transform, image: image, group: group)
               var processed = 0
               for cell in group.cells where only(cell) {
-                try body(&accumulator, cell, try crop(plan, image: image, cell: cell))
+                try body(&accumulator, cell, try crop(plan, image: image, cell: cell), local)
                 processed += 1
               }
               reporter?.advance(processed)
@@ -228,6 +241,34 @@ public enum CellImporter {
     }
     if let error = failure.withLock({ $0 }) { throw error }
     return results.withLock { $0 }
+  }
+
+  /// `transform` with the percentiles of `image` when they are taken per image; errors (a
+  /// non-finite pixel, a constant channel) name the image's first table row.
+  static func imageTransform(
+    _ plan: ImportPlan, _ transform: IntensityTransform, image: TIFFImage,
+    group: (image: Int, cells: Range<Int>)
+  ) throws -> IntensityTransform {
+    guard transform.perImagePercentiles else { return transform }
+    let row = Int(plan.cellRowNumber[group.cells.lowerBound])
+    let name = plan.imageNames[group.image]
+    if let bad = firstNonFinite(image.pixels, plane: image.width * image.height) {
+      throw OPSDataError.table(
+        path: plan.tableName, row: row,
+        message:
+          "image '\(name)' has a non-finite pixel (\(bad.value)) in channel '\(plan.channelNames[bad.channel])'"
+      )
+    }
+    switch imagePercentileRanges(image) {
+    case .success(let ranges):
+      return transform.forImage(ranges)
+    case .failure(let constant):
+      throw OPSDataError.table(
+        path: plan.tableName, row: row,
+        message:
+          "image '\(name)' has equal 0.1 and 99.9 percentiles (\(constant.value)) in channel "
+          + "'\(plan.channelNames[constant.channel])'; it cannot be rescaled")
+    }
   }
 
   /// Decodes the selected channels of a group's image; errors name the table row.
@@ -291,6 +332,79 @@ public enum CellImporter {
     var tile: [Int32] = []
     var y: [Float] = []
     var x: [Float] = []
+
+    /// Appends the cells `cells` of `other` (`perCell` samples each).
+    mutating func append(_ other: Chunk, cells: Range<Int>, perCell: Int) {
+      let samples = (cells.lowerBound * perCell)..<(cells.upperBound * perCell)
+      if !other.integers.isEmpty { integers.append(contentsOf: other.integers[samples]) }
+      if !other.floats.isEmpty { floats.append(contentsOf: other.floats[samples]) }
+      genes.append(contentsOf: other.genes[cells])
+      batches.append(contentsOf: other.batches[cells])
+      rows.append(contentsOf: other.rows[cells])
+      if !other.plate.isEmpty { plate.append(contentsOf: other.plate[cells]) }
+      if !other.well.isEmpty { well.append(contentsOf: other.well[cells]) }
+      if !other.tile.isEmpty { tile.append(contentsOf: other.tile[cells]) }
+      if !other.y.isEmpty { y.append(contentsOf: other.y[cells]) }
+      if !other.x.isEmpty { x.append(contentsOf: other.x[cells]) }
+    }
+  }
+
+  /// Decodes the images of `groups` on up to `threads` threads and returns, per image in order,
+  /// its cells ready for the store; the first failure in storage order is thrown.
+  static func produceWindow(
+    _ plan: ImportPlan, groups: Range<Int>, transform: IntensityTransform, pixelType: PixelType,
+    threads: Int
+  ) throws -> [Chunk] {
+    let results = Locked([Result<Chunk, Error>?](repeating: nil, count: groups.count))
+    let workers = max(1, min(threads, groups.count))
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      for k in stride(from: worker, to: groups.count, by: workers) {
+        let result = Result {
+          try produceGroup(
+            plan, group: plan.groups[groups.lowerBound + k], transform: transform,
+            pixelType: pixelType)
+        }
+        results.withLock { $0[k] = result }
+      }
+    }
+    return try results.withLock { $0 }.map { result in
+      guard let result else {
+        throw OPSDataError.io(path: plan.tableName, message: "internal: image not processed")
+      }
+      return try result.get()
+    }
+  }
+
+  /// The cells of one image, cropped and transformed, with their labels.
+  static func produceGroup(
+    _ plan: ImportPlan, group: (image: Int, cells: Range<Int>), transform: IntensityTransform,
+    pixelType: PixelType
+  ) throws -> Chunk {
+    let image = try decode(plan, group: group)
+    let transform = try imageTransform(plan, transform, image: image, group: group)
+    let plane = plan.cropHeight * plan.cropWidth
+    var chunk = Chunk()
+    for cell in group.cells {
+      let crop = try crop(plan, image: image, cell: cell)
+      if pixelType == .uint16 {
+        switch crop {
+        case .uint16(let v): chunk.integers.append(contentsOf: v)
+        case .uint8(let v): chunk.integers.append(contentsOf: v.lazy.map { UInt16($0) })
+        case .float32: break  // float input always makes a float store
+        }
+      } else {
+        transform.apply(crop, batch: Int(plan.cellBatch[cell]), plane: plane, into: &chunk.floats)
+      }
+      chunk.genes.append(plan.cellGene[cell])
+      chunk.batches.append(plan.cellBatch[cell])
+      chunk.rows.append(Int64(plan.cellRow[cell]))
+      if let plate = plan.cellPlate { chunk.plate.append(plate[cell]) }
+      if let well = plan.cellWell { chunk.well.append(well[cell]) }
+      if let tile = plan.cellTile { chunk.tile.append(tile[cell]) }
+      if let y = plan.cellY { chunk.y.append(y[cell]) }
+      if let x = plan.cellX { chunk.x.append(x[cell]) }
+    }
+    return chunk
   }
 
   /// The write pass: a decoding thread fills chunks of cells, this thread appends them to the store.
@@ -301,42 +415,38 @@ public enum CellImporter {
   ) throws {
     let queue = BoundedQueue<Result<Chunk, Error>>(capacity: 4)
     let chunkCells = 128
-    let plane = plan.cropHeight * plan.cropWidth
+    let perCell = plan.valuesPerCell
     let producer = Thread {
       var chunk = Chunk()
-      func flush() -> Bool {
-        guard !chunk.genes.isEmpty else { return true }
-        defer { chunk = Chunk() }
-        return queue.push(.success(chunk))
-      }
       do {
-        for group in plan.groups {
-          if queue.isCancelled { break }
-          let image = try decode(plan, group: group)
-          for cell in group.cells {
-            let crop = try crop(plan, image: image, cell: cell)
-            if pixelType == .uint16 {
-              switch crop {
-              case .uint16(let v): chunk.integers.append(contentsOf: v)
-              case .uint8(let v): chunk.integers.append(contentsOf: v.lazy.map { UInt16($0) })
-              case .float32: break  // float input always makes a float store
-              }
-            } else {
-              transform.apply(
-                crop, batch: Int(plan.cellBatch[cell]), plane: plane, into: &chunk.floats)
-            }
-            chunk.genes.append(plan.cellGene[cell])
-            chunk.batches.append(plan.cellBatch[cell])
-            chunk.rows.append(Int64(plan.cellRow[cell]))
-            if let plate = plan.cellPlate { chunk.plate.append(plate[cell]) }
-            if let well = plan.cellWell { chunk.well.append(well[cell]) }
-            if let tile = plan.cellTile { chunk.tile.append(tile[cell]) }
-            if let y = plan.cellY { chunk.y.append(y[cell]) }
-            if let x = plan.cellX { chunk.x.append(x[cell]) }
-            if chunk.genes.count == chunkCells, !flush() { break }
+        // Windows of whole images (at least 256 cells, at most 64 images) are decoded on
+        // `threads` threads, then their cells are queued in storage order, 128 at a time.
+        var first = 0
+        while first < plan.groups.count, !queue.isCancelled {
+          var end = first
+          var cells = 0
+          while end < plan.groups.count && (end == first || (cells < 256 && end - first < 64)) {
+            cells += plan.groups[end].cells.count
+            end += 1
           }
+          let outputs = try produceWindow(
+            plan, groups: first..<end, transform: transform, pixelType: pixelType,
+            threads: threads)
+          for output in outputs {
+            var start = 0
+            while start < output.genes.count {
+              let take = min(chunkCells - chunk.genes.count, output.genes.count - start)
+              chunk.append(output, cells: start..<(start + take), perCell: perCell)
+              start += take
+              if chunk.genes.count == chunkCells {
+                guard queue.push(.success(chunk)) else { break }
+                chunk = Chunk()
+              }
+            }
+          }
+          first = end
         }
-        _ = flush()
+        if !chunk.genes.isEmpty { _ = queue.push(.success(chunk)) }
       } catch {
         _ = queue.push(.failure(error))
       }
@@ -390,8 +500,13 @@ public enum CellImporter {
       "skipped_at_border": plan.skippedAtBorder,
       "order": "grouped by image in order of first appearance; /obs/row is the 0-based table row",
     ]
-    if let percentiles = transform.percentiles {
+    if transform.perImagePercentiles {
       object["percentiles"] = [
+        "scope": "image", "quantiles": [percentileRange.low * 100, percentileRange.high * 100],
+      ]
+    } else if let percentiles = transform.percentiles {
+      object["percentiles"] = [
+        "scope": "all",
         "quantiles": [percentileRange.low * 100, percentileRange.high * 100],
         "values": Dictionary(
           uniqueKeysWithValues: zip(plan.channelNames, percentiles.map { [$0.low, $0.high] })),

@@ -33,8 +33,19 @@ struct IntensityTransform: Sendable {
   /// Per batch, per channel mean and standard deviation of the controls, when z-scoring.
   var controls: [[(mean: Double, std: Double)]]?
 
+  /// Whether percentiles come from each source image (then ``percentiles`` is set per image).
+  var perImagePercentiles = false
+
   /// Whether the output is float (any normalisation) rather than the input's integers.
-  var isIdentity: Bool { percentiles == nil && controls == nil }
+  var isIdentity: Bool { percentiles == nil && controls == nil && !perImagePercentiles }
+
+  /// This transform with the percentiles of one source image.
+  func forImage(_ ranges: [(low: Double, high: Double)]?) -> IntensityTransform {
+    guard perImagePercentiles else { return self }
+    var copy = self
+    copy.percentiles = ranges
+    return copy
+  }
 
   /// The rescaled, clipped value of `v` in `channel` (percentiles only).
   @inline(__always) func rescaled(_ v: Double, channel: Int) -> Double {
@@ -60,4 +71,38 @@ struct IntensityTransform: Sendable {
       }
     }
   }
+}
+
+/// The per-channel 0.1 and 99.9 percentiles of a whole `[C, H, W]` image, or the index of a
+/// channel whose two percentiles are equal.
+func imagePercentileRanges(_ image: TIFFImage) -> Result<
+  [(low: Double, high: Double)], ConstantChannel
+> {
+  let plane = image.width * image.height
+  let quantiles = [CellImporter.percentileRange.low, CellImporter.percentileRange.high]
+  var ranges: [(low: Double, high: Double)] = []
+  for c in 0..<image.channels {
+    var counter = ChannelQuantiles(pixelType: image.pixelType)
+    let range = (c * plane)..<((c + 1) * plane)
+    switch image.pixels {
+    case .uint8(let v): v[range].withUnsafeBufferPointer { counter.add($0) }
+    case .uint16(let v): v[range].withUnsafeBufferPointer { counter.add($0) }
+    case .float32(let v):
+      v[range].withUnsafeBufferPointer { counter.add($0) }
+      counter.prepareRefinement(quantiles: quantiles)
+      v[range].withUnsafeBufferPointer { counter.addFine($0) }
+    }
+    let values = counter.values(quantiles: quantiles)
+    guard values[1] > values[0] else {
+      return .failure(ConstantChannel(channel: c, value: values[0]))
+    }
+    ranges.append((values[0], values[1]))
+  }
+  return .success(ranges)
+}
+
+/// A channel that cannot be rescaled because its percentiles coincide.
+struct ConstantChannel: Error {
+  let channel: Int
+  let value: Double
 }

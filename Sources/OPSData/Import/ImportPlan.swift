@@ -167,17 +167,40 @@ struct ImportPlan: Sendable {
     let imagePaths = imageNames.map {
       $0.hasPrefix("/") ? $0 : (directory as NSString).appendingPathComponent($0)
     }
+    // Headers are read on `threads` threads; the first failing image in table order is reported.
+    progress?.begin("reading image headers", total: imagePaths.count, unit: "images")
+    let results = Locked([Result<TIFFInfo, Error>?](repeating: nil, count: imagePaths.count))
+    let next = Locked(0)
+    let stop = Locked(false)
+    let paths = imagePaths
+    DispatchQueue.concurrentPerform(iterations: max(1, min(options.threads, paths.count))) { _ in
+      while !stop.withLock({ $0 }) {
+        let start = next.withLock { value -> Int in
+          defer { value += 64 }
+          return value
+        }
+        guard start < paths.count else { break }
+        for i in start..<min(start + 64, paths.count) {
+          let result = Result { try TIFFReader.info(paths[i]) }
+          results.withLock { $0[i] = result }
+          if case .failure = result { stop.withLock { $0 = true } }
+        }
+        progress?.advance(min(start + 64, paths.count) - start)
+      }
+    }
     var infos: [TIFFInfo] = []
     infos.reserveCapacity(imagePaths.count)
-    progress?.begin("reading image headers", total: imagePaths.count, unit: "images")
-    for (i, path) in imagePaths.enumerated() {
-      do {
-        infos.append(try TIFFReader.info(path))
-      } catch {
+    for (i, result) in results.withLock({ $0 }).enumerated() {
+      switch result {
+      case .success(let info)?:
+        infos.append(info)
+      case .failure(let error)?:
         throw Self.rowError(
           table, name, imageFirstRow[i], "image '\(imageNames[i])'\(Self.imageReason(error))")
+      case nil:
+        // Not reached: reading stopped at an earlier failure.
+        throw OPSDataError.io(path: imagePaths[i], message: "header not read")
       }
-      progress?.advance(1)
     }
     progress?.end()
     guard let first = infos.first else {

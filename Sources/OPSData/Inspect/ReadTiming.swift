@@ -19,6 +19,15 @@ public struct ReadTiming: Sendable {
   public static func measure(store: CellStore, batchSize: Int, batches: Int, seed: UInt64) throws
     -> ReadTiming
   {
+    guard store.count > 0 else {
+      throw OPSDataError.invalidArgument(
+        name: store.path, message: "the store holds no cells to read")
+    }
+    guard batchSize > 0, batches > 0 else {
+      throw OPSDataError.invalidArgument(
+        name: "read timing",
+        message: "batch size \(batchSize) and batch count \(batches) must be positive")
+    }
     var generator = RandomGenerator(seed: seed)
     var times: [Double] = []
     var buffer = [Float](repeating: 0, count: batchSize * store.valuesPerCell)

@@ -59,11 +59,18 @@ struct Import: ParsableCommand {
   @Option(help: "Intensity normalisation: none, percentile, controls or percentile+controls.")
   var normalize = "none"
 
+  @Option(
+    name: .customLong("percentile-scope"),
+    help:
+      "What --normalize percentile takes percentiles over: all (every imported crop) or image (each source image, before cropping, as GRAPE)."
+  )
+  var percentileScope = "all"
+
   @Option(help: "Image compression in the store: none, deflate or deflate:LEVEL (1-9).")
   var compression = "deflate:1"
 
-  @Option(help: "Threads that decode images.")
-  var threads = 2
+  @Option(help: "Threads that decode images (default: one per core).")
+  var threads: Int?
 
   @Flag(help: "Print no progress lines.")
   var quiet = false
@@ -73,11 +80,14 @@ struct Import: ParsableCommand {
       throw ValidationError(
         "--normalize: '\(normalize)' is not one of none, percentile, controls, percentile+controls")
     }
+    guard PercentileScope(rawValue: percentileScope) != nil else {
+      throw ValidationError("--percentile-scope: '\(percentileScope)' is not all or image")
+    }
     guard CellStoreCompression(argument: compression) != nil else {
       throw ValidationError("--compression: '\(compression)' is not none, deflate or deflate:1..9")
     }
     if let crop, crop <= 0 { throw ValidationError("--crop: \(crop) is not a positive size") }
-    guard threads >= 1 else { throw ValidationError("--threads: \(threads) is not positive") }
+    if let threads, threads < 1 { throw ValidationError("--threads: \(threads) is not positive") }
   }
 
   func run() throws {
@@ -95,8 +105,10 @@ struct Import: ParsableCommand {
       channels: selectedChannels,
       channelNames: names, imageColumn: imageColumn, geneColumn: geneColumn,
       batchColumns: batchNames,
-      control: control, normalization: normalization, compression: storeCompression,
-      threads: threads)
+      control: control, normalization: normalization,
+      percentileScope: PercentileScope(rawValue: percentileScope) ?? .all,
+      compression: storeCompression,
+      threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
     let report: @Sendable (String) -> Void = { line in CLISupport.printError("import: " + line) }
     let progress = quiet ? nil : report
     let summary = try CellImporter.run(options, progress: progress)
