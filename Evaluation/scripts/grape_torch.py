@@ -113,6 +113,7 @@ import math
 import os
 import re
 import resource
+import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
@@ -735,6 +736,8 @@ def emit(preset, metric, value, unit, **extra):
 
 
 def cmd_bench(args):
+    """Times full iterations; phase times are medians over the timed steps (robust to other work
+    on the machine), images_per_s uses the median iteration, images_per_s_wall the total time."""
     torch.set_num_threads(args.threads)
     cfg = cfg_from_args(args)
     torch.manual_seed(args.seed)
@@ -746,35 +749,36 @@ def cmd_bench(args):
     for i in range(args.warmup):
         tr.step(*batches[i % len(batches)])
     timings: dict = {}
-    t0 = time.perf_counter()
-    for i in range(args.steps):
-        tr.step(*batches[i % len(batches)], timings=timings)
-    wall = time.perf_counter() - t0
-    # R1's share: the same D step without the penalty, as many times; r1 = difference of means.
     no_r1: list[float] = []
-    if args.r1_ablation:
-        for i in range(args.steps):
-            x, y, z = batches[i % len(batches)]
+    wall = 0.0
+    for i in range(args.steps):
+        x, y, z = batches[i % len(batches)]
+        t0 = time.perf_counter()
+        tr.step(x, y, z, timings=timings)
+        wall += time.perf_counter() - t0
+        if args.r1_ablation:
+            # R1's cost: the same D step without the penalty, right after, under the same conditions.
             t = time.perf_counter()
             dl = tr.d_losses(x, y, z, use_r1=False)
             tr.d_backward(dl)
             tr.d_update()
             no_r1.append(time.perf_counter() - t)
     load_after = os.getloadavg()
-    mean = lambda v: sum(v) / len(v)  # noqa: E731
-    it = wall / args.steps
+    med = statistics.median
+    it = med(timings["iteration"])
     flops = iteration_flops(cfg)["iteration"]
     common = {"threads": torch.get_num_threads(), "steps": args.steps, "batch": cfg.batch_size,
               "torch": torch.__version__}
     emit(args.preset, "images_per_s", cfg.batch_size / it, "img/s", **common,
          load_avg_1m=[round(load_before[0], 2), round(load_after[0], 2)])
+    emit(args.preset, "images_per_s_wall", cfg.batch_size * args.steps / wall, "img/s", **common)
     emit(args.preset, "iteration_ms", it * 1e3, "ms", **common)
-    emit(args.preset, "d_step_ms", mean(timings["d_step"]) * 1e3, "ms", **common)
-    emit(args.preset, "g_step_ms", mean(timings["g_step"]) * 1e3, "ms", **common)
+    emit(args.preset, "d_step_ms", med(timings["d_step"]) * 1e3, "ms", **common)
+    emit(args.preset, "g_step_ms", med(timings["g_step"]) * 1e3, "ms", **common)
     if no_r1:
-        emit(args.preset, "r1_ms", (mean(timings["d_step"]) - mean(no_r1)) * 1e3, "ms", **common,
-             note="D step with R1 minus the same D step without it")
-    emit(args.preset, "ema_ms", mean(timings["ema"]) * 1e3, "ms", **common)
+        emit(args.preset, "r1_ms", (med(timings["d_step"]) - med(no_r1)) * 1e3, "ms", **common,
+             note="median D step with R1 minus median D step without it, interleaved")
+    emit(args.preset, "ema_ms", med(timings["ema"]) * 1e3, "ms", **common)
     emit(args.preset, "gflop_per_iteration", flops / 1e9, "GFLOP", **common, note="analytic conv+matmul count")
     emit(args.preset, "achieved_gflops", flops / it / 1e9, "GFLOP/s", **common)
     emit(args.preset, "peak_rss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MiB", **common)
