@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 extension EvaluationReport {
   /// A figure file of the report.
@@ -40,11 +41,13 @@ extension EvaluationReport {
   /// - Throws: `EvaluationError.writeFailed` naming the file.
   @discardableResult
   public func write(to directory: URL) throws -> [URL] {
-    try AtomicFile.makeDirectory(directory)
+    try makeDirectory(directory)
     var written: [URL] = []
     func put(_ name: String, _ text: String) throws {
       let url = directory.appendingPathComponent(name)
-      try AtomicFile.write(text, to: url)
+      do { try AtomicFile.write(text, to: url.path) } catch {
+        throw EvaluationError.writeFailed(path: url.path, reason: error.reason)
+      }
       written.append(url)
     }
     try put("metrics.json", metricsJSON().serialized() + "\n")
@@ -140,5 +143,21 @@ extension EvaluationReport {
         ))
     }
     return out
+  }
+}
+
+/// Creates `url` and its parents as folders if needed.
+private func makeDirectory(_ url: URL) throws {
+  var isDirectory: ObjCBool = false
+  if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+    if !isDirectory.boolValue {
+      throw EvaluationError.writeFailed(path: url.path, reason: "exists and is not a folder")
+    }
+    return
+  }
+  do {
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  } catch {
+    throw EvaluationError.writeFailed(path: url.path, reason: "\(error.localizedDescription)")
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 import NeuralNet
 
 /// Accuracy at one test-time-adaptation batch size over several random chunkings (paper Fig. 7).

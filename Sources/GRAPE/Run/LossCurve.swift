@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 import NeuralNet
 
 /// A small SVG line chart of the losses in `log.tsv`, one panel per loss.

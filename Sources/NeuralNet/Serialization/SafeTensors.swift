@@ -56,7 +56,10 @@ public enum SafeTensors {
 
   /// Writes `tensors` to `path` atomically (temporary file, fsync, rename).
   public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to path: String) throws {
-    try AtomicFile.write(try encode(tensors, metadata: metadata), to: path)
+    let bytes = try encode(tensors, metadata: metadata)
+    do { try AtomicFile.write(bytes, to: path) } catch {
+      throw SerializationError.io(path: path, reason: error.reason)
+    }
   }
 
   /// Reads a safetensors file.

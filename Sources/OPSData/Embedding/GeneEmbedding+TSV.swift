@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 extension GeneEmbedding {
   /// Reads a header `gene<TAB>dim_0…` and one row per gene.
@@ -74,26 +75,7 @@ extension GeneEmbedding {
 
 /// Writes `data` to a temporary file beside `path` and renames it into place.
 func writeAtomically(_ data: Data, to path: String) throws {
-  let url = URL(fileURLWithPath: path)
-  let folder = url.deletingLastPathComponent()
-  var isDirectory: ObjCBool = false
-  guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory),
-    isDirectory.boolValue
-  else {
-    throw OPSDataError.io(path: path, message: "folder '\(folder.path)' does not exist")
-  }
-  let temporary = folder.appendingPathComponent(
-    ".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).tmp")
-  do {
-    try data.write(to: temporary)
-  } catch {
-    try? FileManager.default.removeItem(at: temporary)
-    throw OPSDataError.io(path: path, message: "cannot write: \(error.localizedDescription)")
-  }
-  guard rename(temporary.path, path) == 0 else {
-    let reason = String(cString: strerror(errno))
-    try? FileManager.default.removeItem(at: temporary)
-    throw OPSDataError.io(
-      path: path, message: "cannot move the finished file into place: \(reason)")
+  do { try AtomicFile.write(data, to: path) } catch {
+    throw OPSDataError.io(path: path, message: error.reason)
   }
 }

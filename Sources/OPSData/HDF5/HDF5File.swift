@@ -1,5 +1,6 @@
 import CHDF5
 import Foundation
+import TensorCore
 
 /// An open HDF5 file.
 ///
@@ -70,17 +71,10 @@ public final class HDF5File: @unchecked Sendable {
   /// Until then the data lives in a hidden temporary file in the same folder, which is removed if
   /// the file is closed or deinitialised without a commit.
   public static func create(_ path: String) throws -> HDF5File {
-    let url = URL(fileURLWithPath: path)
-    let folder = url.deletingLastPathComponent().path
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory),
-      isDirectory.boolValue
-    else {
-      throw OPSDataError.io(path: path, message: "folder '\(folder)' does not exist")
+    let temporary: String
+    do { temporary = try AtomicFile.temporaryPath(beside: path) } catch {
+      throw OPSDataError.io(path: path, message: error.reason)
     }
-    let token = UUID().uuidString.prefix(8)
-    let temporary = url.deletingLastPathComponent()
-      .appendingPathComponent(".\(url.lastPathComponent).\(token).tmp").path
     return try HDF5Library.sync {
       let fapl = ScopedID(H5Pcreate(grape_h5p_file_access()), .propertyList)
       try HDF5Library.check(fapl.id, path: path, object: "", "create file-access properties")
@@ -150,11 +144,8 @@ public final class HDF5File: @unchecked Sendable {
         _ = unlink(temporary)
         throw OPSDataError.hdf5(path: path, object: "", operation: "close", detail: detail)
       }
-      if rename(temporary, path) != 0 {
-        let reason = String(cString: strerror(errno))
-        _ = unlink(temporary)
-        throw OPSDataError.io(
-          path: path, message: "cannot move the finished file into place: \(reason)")
+      do throws(FileWriteError) { try AtomicFile.moveIntoPlace(temporary, as: path) } catch {
+        throw OPSDataError.io(path: path, message: error.reason)
       }
     }
   }

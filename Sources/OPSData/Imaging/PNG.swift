@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import TensorCore
 
 /// An 8-bit image to be written as PNG: greyscale or RGB, row-major, no padding.
 public struct PNGImage: Sendable, Equatable {
@@ -101,7 +102,10 @@ public enum PNGWriter {
   public static func write(
     _ image: PNGImage, to url: URL, compression: PNGCompression = .deflate
   ) throws(PNGError) {
-    try AtomicFile.write(Data(encode(image, compression: compression)), to: url)
+    let bytes = Data(encode(image, compression: compression))
+    do { try AtomicFile.write(bytes, to: url.path) } catch {
+      throw .io(path: url.path, reason: error.reason)
+    }
   }
 
   // MARK: - PNG rows
@@ -375,26 +379,5 @@ struct BitWriter {
       filled = 0
     }
     return bytes
-  }
-}
-
-/// Writes files through a temporary name in the same folder, renamed into place at the end, so
-/// a failure never leaves a half-written file.
-enum AtomicFile {
-  static func write(_ data: Data, to url: URL) throws(PNGError) {
-    let folder = url.deletingLastPathComponent()
-    let temporary = folder.appendingPathComponent(
-      ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(DispatchTime.now().uptimeNanoseconds)"
-    )
-    do {
-      try data.write(to: temporary)
-    } catch {
-      throw .io(path: url.path, reason: (error as NSError).localizedDescription)
-    }
-    if rename(temporary.path, url.path) != 0 {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(at: temporary)
-      throw .io(path: url.path, reason: reason)
-    }
   }
 }

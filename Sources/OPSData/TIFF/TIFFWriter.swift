@@ -1,5 +1,6 @@
 import CTIFF
 import Foundation
+import TensorCore
 
 /// How ``TIFFWriter`` lays out and compresses an image.
 public struct TIFFWriteOptions: Sendable, Equatable {
@@ -72,9 +73,10 @@ public enum TIFFWriter {
       throw OPSDataError.invalidArgument(
         name: "tileSize", message: "\(tile) is not a positive multiple of 16")
     }
-    let url = URL(fileURLWithPath: path)
-    let temporary = url.deletingLastPathComponent()
-      .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).tmp").path
+    let temporary: String
+    do { temporary = try AtomicFile.temporaryPath(beside: path) } catch {
+      throw OPSDataError.io(path: path, message: error.reason)
+    }
     let (opened, messages) = TIFFLibrary.open(
       temporary,
       mode: image.width * image.height * image.channels * image.pixelType.byteSize > 3_500_000_000
@@ -96,12 +98,10 @@ public enum TIFFWriter {
     guard handle.close() else {
       throw OPSDataError.tiff(path: path, reason: "cannot finish writing (\(messages.summary))")
     }
-    guard rename(temporary, path) == 0 else {
-      throw OPSDataError.io(
-        path: path,
-        message: "cannot move the finished file into place: \(String(cString: strerror(errno)))")
-    }
     committed = true
+    do { try AtomicFile.moveIntoPlace(temporary, as: path) } catch {
+      throw OPSDataError.io(path: path, message: error.reason)
+    }
   }
 
   private static func writePages(
