@@ -65,6 +65,11 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   public var logEvery: Int
   /// Seed of every random draw of the run.
   public var seed: UInt64
+  /// How the input transform of an integer (uint16) store is chosen at training time:
+  /// `controls` (GRAPE's preprocessing: percentile mapping, then per-batch z-scores by the
+  /// control cells) or `percentile` (the percentile mapping alone). Float stores are always fed
+  /// as stored.
+  public var inputNormalization: String
   /// How stored pixels are mapped to network inputs (recorded at training time).
   public var inputTransform: InputTransform?
 
@@ -109,7 +114,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     genes: [], channels: [], abra: false, preset: "cpu", batchSize: 16, steps: 2000, lr: 1e-4, lrMapping: 1e-4,
     lrEmbedding: 1e-4, betas: [0, 0.99], weightDecay: 1e-4, embeddingInitStd: 1, lambdaCyc: 1, lambdaSty: 1, r1Gamma: 1,
     emaMode: "every_step", emaBeta: 0.999, emaInterval: 2500, checkpointEvery: 500, logEvery: 10, seed: 0,
-    inputTransform: nil, abraLambda: 0.5, abraMargin: 0.2, abraScale: 16, abraWeight: 1, abraStepSize: 0.01, abraJsWeight: 1)
+    inputNormalization: "controls", inputTransform: nil, abraLambda: 0.5, abraMargin: 0.2, abraScale: 16, abraWeight: 1, abraStepSize: 0.01, abraJsWeight: 1)
 
   /// Checks ranges and consistency; the message names the field.
   public func validate() throws {
@@ -125,6 +130,9 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     guard emaMode == "every_step" || emaMode == "periodic" else { throw fail("ema_mode must be every_step or periodic, got '\(emaMode)'") }
     guard emaBeta >= 0, emaBeta <= 1 else { throw fail("ema_beta must lie in [0, 1], got \(emaBeta)") }
     guard emaInterval >= 1, checkpointEvery >= 1, logEvery >= 1 else { throw fail("ema_interval, checkpoint_every and log_every must be ≥ 1") }
+    guard inputNormalization == "controls" || inputNormalization == "percentile" else {
+      throw fail("input_normalization must be controls or percentile, got '\(inputNormalization)'")
+    }
     guard embeddingInitStd > 0 else { throw fail("embedding_init_std must be positive") }
     guard !channels.isEmpty || genes.isEmpty || channels.count == inChannels else { throw fail("channels has \(channels.count) names for in_channels \(inChannels)") }
   }
@@ -159,8 +167,11 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     }
   }
 
-  /// This configuration with the fields of a JSON object overriding it; unknown keys are errors.
-  public func overridden(with json: Data, source: String) throws -> GRAPEConfig {
+  /// This configuration with the fields of a JSON object overriding it.
+  ///
+  /// - Parameter ignoringUnknownKeys: skip keys this toolkit does not know (a run folder written
+  ///   by other code) instead of rejecting them (a user's `--config`, where they are typos).
+  public func overridden(with json: Data, source: String, ignoringUnknownKeys: Bool = false) throws -> GRAPEConfig {
     guard let patch = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
       throw GRAPEError.invalidConfig("\(source): not a JSON object")
     }
@@ -169,6 +180,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     }
     let known = Set(base.keys).union(["input_transform"])
     for (k, v) in patch {
+      if ignoringUnknownKeys && !known.contains(k) { continue }
       guard known.contains(k) else {
         throw GRAPEError.invalidConfig("\(source): unknown field '\(k)' (known: \(known.sorted().joined(separator: ", ")))")
       }
@@ -183,28 +195,6 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
 public enum EMAScheduleChoice: Equatable, Sendable {
   case everyStep(beta: Float)
   case periodic(interval: Int, factor: Float)
-}
-
-/// How stored pixel values become network inputs.
-public struct InputTransform: Codable, Equatable, Sendable {
-  /// `identity` (float stores are fed as stored) or `affine` (per channel `(x − offset) · scale`).
-  public var kind: String
-  /// Per-channel offsets (affine).
-  public var offset: [Float]
-  /// Per-channel scales (affine).
-  public var scale: [Float]
-  /// How the numbers were chosen (e.g. "percentile 0.1/99.9 of 2,000 sampled cells").
-  public var note: String
-
-  public init(kind: String, offset: [Float], scale: [Float], note: String) {
-    self.kind = kind
-    self.offset = offset
-    self.scale = scale
-    self.note = note
-  }
-
-  /// Feeds pixels unchanged.
-  public static let identity = InputTransform(kind: "identity", offset: [], scale: [], note: "float32 store fed as stored")
 }
 
 func snake(_ s: String) -> String {

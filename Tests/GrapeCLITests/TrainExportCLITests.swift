@@ -35,7 +35,8 @@ import TestSupport
       #expect(FileManager.default.fileExists(atPath: "\(run)/\(f)"), "missing \(f)")
     }
     let config = try String(contentsOfFile: "\(run)/config.json", encoding: .utf8)
-    #expect(config.contains("\"input_transform\"") && config.contains("\"affine\""))
+    // A uint16 store gets GRAPE's preprocessing: percentile mapping, then per-batch control z-scores.
+    #expect(config.contains("\"input_transform\"") && config.contains("\"controls\"") && config.contains("\"batches\""))
 
     // Resume to a later step.
     let r = try GrapeCommand.run(["train", "--data", store, "--run", run, "--resume", "--steps", "4"])

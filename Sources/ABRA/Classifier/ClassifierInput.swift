@@ -27,7 +27,7 @@ public struct ClassifierInput: Sendable {
   public func images(_ source: CellSource, cells: [Int], augment: Bool, rng: inout RandomGenerator) throws -> Tensor {
     var px = try source.pixels(cells)
     if augment { ClassifierInput.augment(&px, count: cells.count, shape: imageShape, rng: &rng) }
-    let t = transform.apply(px, shape: [cells.count] + imageShape)
+    let t = try transform.apply(px, shape: [cells.count] + imageShape, batchNames: cells.map { source.batchNames[source.batchOfCell[$0]] })
     return standardize ? withoutGradient { instanceNorm(t) } : t
   }
 

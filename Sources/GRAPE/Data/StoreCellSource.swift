@@ -22,6 +22,7 @@ public final class StoreCellSource: CellSource {
   public var channelNames: [String] { store.channels }
   public var imageShape: [Int] { store.cellShape }
   public var storesFloatPixels: Bool { store.pixelType == .float32 }
+  public var controlGene: Int? { store.controlIndex }
 
   public func pixels(_ indices: [Int]) throws -> [Float] { try store.images(at: indices) }
 }

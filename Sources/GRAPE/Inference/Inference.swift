@@ -24,11 +24,12 @@ public enum GRAPEInference {
     progress: (Int) -> Void = { _ in }
   ) throws -> Tensor {
     let all = indices ?? Array(0..<source.cellCount)
+    let transform = try transform.bound(to: source)
     var chunks: [Tensor] = []
     var done = 0
     while done < all.count {
       let idx = Array(all[done..<min(done + batchSize, all.count)])
-      let x = transform.apply(try source.pixels(idx), shape: [idx.count] + source.imageShape)
+      let x = try source.inputs(idx, transform: transform)
       chunks.append(withoutGradient { nets.styleEncoder(x) }.detached())
       done += idx.count
       progress(done)
@@ -61,11 +62,12 @@ public enum GRAPEInference {
   public static func transfer(
     _ nets: GRAPENetworks, source: CellSource, transform: InputTransform, indices: [Int], gene: Int, batchSize: Int = 32
   ) throws -> Tensor {
+    let transform = try transform.bound(to: source)
     var chunks: [Tensor] = []
     var done = 0
     while done < indices.count {
       let idx = Array(indices[done..<min(done + batchSize, indices.count)])
-      let x = transform.apply(try source.pixels(idx), shape: [idx.count] + source.imageShape)
+      let x = try source.inputs(idx, transform: transform)
       let s = nets.geneStyles([Int](repeating: gene, count: idx.count))
       chunks.append(withoutGradient { nets.generator(x, style: s) }.detached())
       done += idx.count

@@ -33,11 +33,15 @@ public struct RunFolder: Sendable {
   }
 
   /// Reads `config.json`.
+  ///
+  /// Fields it lacks take GRAPE's defaults (the `cpu` preset's training settings), and keys this
+  /// toolkit does not know are skipped, so a configuration written by hand or by other code with
+  /// just the contract's fields (sizes, `genes`, `channels`, `abra`) is enough for inference.
   public func readConfig() throws -> GRAPEConfig {
     guard let data = FileManager.default.contents(atPath: configPath) else {
       throw GRAPEError.invalidRun(path: configPath, reason: "missing or unreadable; is \(path) a run folder?")
     }
-    return try GRAPEConfig.from(json: data, source: configPath)
+    return try GRAPEConfig.base.overridden(with: data, source: configPath, ignoringUnknownKeys: true)
   }
 
   /// Writes `config.json` atomically.

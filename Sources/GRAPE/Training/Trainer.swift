@@ -100,15 +100,13 @@ public final class GRAPETrainer {
   @discardableResult
   public func train(progress: (TrainingEvent) -> Void = { _ in }) throws -> Int {
     let total = config.steps
-    let batchShape = [config.batchSize] + source.imageShape
-    let transform = config.inputTransform ?? .identity
+    let transform = try (config.inputTransform ?? .identity).bound(to: source)
     var windowStart = monotonicSeconds()
     var windowSteps = 0
     while step < total {
       let t0 = monotonicSeconds()
       let indices = sampler.next()
-      let px = try source.pixels(indices)
-      let images = transform.apply(px, shape: [indices.count] + Array(batchShape.dropFirst()))
+      let images = try source.inputs(indices, transform: transform)
       let genes = indices.map { source.geneOfCell[$0] }
       let targets = (0..<indices.count).map { _ in rng.int(below: config.genes.count) }
       let batch = GRAPEBatch(images: images, genes: genes, targets: targets, batches: indices.map { source.batchOfCell[$0] })

@@ -75,7 +75,8 @@ struct Train: ParsableCommand {
           cfg.inputTransform = .identity
         } else {
           var rng = RandomGenerator(seed: seed ^ 0x5EED)
-          cfg.inputTransform = try InputTransform.percentile(of: source, rng: &rng)
+          cfg.inputTransform = cfg.inputNormalization == "controls"
+            ? try InputTransform.controls(of: source, rng: &rng) : try InputTransform.percentile(of: source, rng: &rng)
         }
       }
       // ABRA needs plate-consistent mini-batches (every cell of a batch from one plate).

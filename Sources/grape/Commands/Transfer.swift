@@ -44,9 +44,9 @@ struct Transfer: ParsableCommand {
       let cells = try StoreCellSource(path: data)
       try checkShape(config: config, cells: cells, data: data)
       let indices = Array(0..<min(limit, cells.cellCount))
-      let transform = config.inputTransform ?? .identity
+      let transform = try (config.inputTransform ?? .identity).bound(to: cells)
       let moved = try GRAPEInference.transfer(nets, source: cells, transform: transform, indices: indices, gene: target)
-      let inputs = transform.apply(try cells.pixels(indices), shape: [indices.count] + cells.imageShape)
+      let inputs = try cells.inputs(indices, transform: transform)
       if out.hasSuffix(".png") {
         let (c, h, w) = (cells.imageShape[0], cells.imageShape[1], cells.imageShape[2])
         let grid = try CropMontage.compose(
