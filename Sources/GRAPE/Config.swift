@@ -41,6 +41,11 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   public var lrMapping: Float
   /// Learning rate of the gene embedding M (GRAPE: same as `lr`).
   public var lrEmbedding: Float
+  /// Learning rate of D's output layer, the per-gene heads (GRAPE: same as `lr`; nil = `lr`).
+  public var lrDiscriminatorHeads: Float?
+  /// Standard deviation of the N(0, σ²) initialisation of D's head weights (nil: He, as every
+  /// other layer; 0: zeros, so each head starts with no opinion of its gene).
+  public var discriminatorHeadsInitStd: Float?
   /// Adam (β₁, β₂).
   public var betas: [Float]
   /// L2 weight decay added to gradients, every module.
@@ -112,7 +117,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   static let base = GRAPEConfig(
     imgSize: 32, inChannels: 4, dimIn: 32, maxConvDim: 256, styleDim: 64, latentDim: 500, mappingHidden: 512,
     genes: [], channels: [], abra: false, preset: "cpu", batchSize: 16, steps: 2000, lr: 1e-4, lrMapping: 1e-4,
-    lrEmbedding: 1e-4, betas: [0, 0.99], weightDecay: 1e-4, embeddingInitStd: 1, lambdaCyc: 1, lambdaSty: 1, r1Gamma: 1,
+    lrEmbedding: 1e-4, lrDiscriminatorHeads: nil, discriminatorHeadsInitStd: nil, betas: [0, 0.99], weightDecay: 1e-4, embeddingInitStd: 1, lambdaCyc: 1, lambdaSty: 1, r1Gamma: 1,
     emaMode: "every_step", emaBeta: 0.999, emaInterval: 2500, checkpointEvery: 500, logEvery: 10, seed: 0,
     inputNormalization: "controls", inputTransform: nil, abraLambda: 0.5, abraMargin: 0.2, abraScale: 16, abraWeight: 1, abraStepSize: 0.01, abraJsWeight: 1)
 
@@ -125,6 +130,9 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     guard styleDim >= 1, latentDim >= 1, mappingHidden >= 1 else { throw fail("style_dim, latent_dim and mapping_hidden must be ≥ 1") }
     guard batchSize >= 1 else { throw fail("batch_size must be at least 1, got \(batchSize)") }
     guard steps >= 0 else { throw fail("steps must be ≥ 0, got \(steps)") }
+    guard (lrDiscriminatorHeads ?? 0) >= 0, (discriminatorHeadsInitStd ?? 0) >= 0 else {
+      throw fail("lr_discriminator_heads and discriminator_heads_init_std must be ≥ 0")
+    }
     guard lr >= 0, lrMapping >= 0, lrEmbedding >= 0, weightDecay >= 0 else { throw fail("learning rates and weight_decay must be ≥ 0") }
     guard betas.count == 2, betas.allSatisfy({ $0 >= 0 && $0 < 1 }) else { throw fail("betas must be two numbers in [0, 1), got \(betas)") }
     guard emaMode == "every_step" || emaMode == "periodic" else { throw fail("ema_mode must be every_step or periodic, got '\(emaMode)'") }
@@ -178,7 +186,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     guard var base = try JSONSerialization.jsonObject(with: jsonData()) as? [String: Any] else {
       throw GRAPEError.invalidConfig("internal: configuration does not serialise to an object")
     }
-    let known = Set(base.keys).union(["input_transform"])
+    let known = Set(base.keys).union(["input_transform", "lr_discriminator_heads", "discriminator_heads_init_std"])
     for (k, v) in patch {
       if ignoringUnknownKeys && !known.contains(k) { continue }
       guard known.contains(k) else {

@@ -79,6 +79,32 @@ import TestSupport
     }
     #expect(try GRAPEConfig.from(json: try c.jsonData(), source: "c") == c)
   }
+
+  /// `discriminator_heads_init_std` re-draws only D's head weights (after everything else, so the
+  /// other weights are those of the default initialisation) and `lr_discriminator_heads` gives
+  /// the heads an Adam group of their own.
+  @Test func discriminatorHeadSettings() throws {
+    var c = try tinyConfig()
+    var rng = RandomGenerator(seed: 9)
+    let plain = GRAPENetworks(config: c, rng: &rng)
+    c.discriminatorHeadsInitStd = 0
+    c.lrDiscriminatorHeads = 0.05
+    rng = RandomGenerator(seed: 9)
+    let zeroed = GRAPENetworks(config: c, rng: &rng)
+    let head = try #require(zeroed.discriminator?.headLayer)
+    #expect(head.weight.value.scalars.allSatisfy { $0 == 0 })
+    let plainWeights = Dictionary(uniqueKeysWithValues: plain.namedParameters().map { ($0.0, $0.1.value.scalars) })
+    let headName = "discriminator.main.\(try #require(zeroed.discriminator).main.layers.count - 1).weight"
+    for (name, p) in zeroed.namedParameters() where name != headName {
+      #expect(p.value.scalars == plainWeights[name], "\(name) changed")
+    }
+    let optimizers = GRAPEOptimizers(networks: zeroed, config: c)
+    let groups = optimizers.discriminator.groups
+    #expect(groups.count == 2 && groups[1].learningRate == 0.05 && groups[0].learningRate == c.lr)
+    #expect(groups[1].parameters.map(\.0) == [headName, headName.replacingOccurrences(of: ".weight", with: ".bias")])
+    c.discriminatorHeadsInitStd = -1
+    #expect(throws: GRAPEError.self) { try c.validate() }
+  }
 }
 
 import Foundation

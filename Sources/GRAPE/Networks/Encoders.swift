@@ -88,6 +88,9 @@ public final class Discriminator: Module {
     super.init()
   }
 
+  /// The 1×1 convolution holding one output channel (head) per gene, `main.{R+4}`.
+  public var headLayer: Conv2d? { main.layers.last as? Conv2d }
+
   /// All heads' logits [N, genes].
   public func logits(_ x: Tensor) -> Tensor { main(x).reshaped([x.shape[0], heads]) }
 

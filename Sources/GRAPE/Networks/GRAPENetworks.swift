@@ -30,6 +30,10 @@ public final class GRAPENetworks: Module {
       ? Discriminator(imageSize: c.imgSize, imageChannels: c.inChannels, dimIn: c.dimIn, maxConvDim: c.maxConvDim, genes: g, rng: &rng)
       : nil
     super.init()
+    if let std = c.discriminatorHeadsInitStd, let heads = discriminator?.headLayer {
+      // Drawn after every other weight, so the rest of the initialisation does not change.
+      heads.weight.value = std > 0 ? Tensor.randn(heads.weight.value.shape, std: std, using: &rng) : Tensor.zeros(heads.weight.value.shape)
+    }
   }
 
   /// The style codes of genes: s = F(M[z]), [z.count, style].

@@ -51,7 +51,14 @@ public final class GRAPEOptimizers {
   public init(networks n: GRAPENetworks, config c: GRAPEConfig, regularizer: StyleEncoderRegularizer? = nil) {
     func params(_ prefix: String) -> [(String, Parameter)] { n.namedParameters().filter { $0.0.hasPrefix(prefix + ".") } }
     let betas = (c.betas[0], c.betas[1])
-    discriminator = Adam(parameters: params("discriminator"), learningRate: c.lr, betas: betas, weightDecay: c.weightDecay)
+    // D's per-gene heads may learn faster than its trunk (`lr_discriminator_heads`).
+    let headPrefix = n.discriminator.map { "discriminator.main.\($0.main.layers.count - 1)." } ?? "-"
+    let dParams = params("discriminator")
+    discriminator = Adam(
+      groups: [
+        Adam.Group(parameters: dParams.filter { !$0.0.hasPrefix(headPrefix) }, learningRate: c.lr, weightDecay: c.weightDecay),
+        Adam.Group(parameters: dParams.filter { $0.0.hasPrefix(headPrefix) }, learningRate: c.lrDiscriminatorHeads ?? c.lr, weightDecay: c.weightDecay),
+      ], betas: betas)
     generator = Adam(parameters: params("generator"), learningRate: c.lr, betas: betas, weightDecay: c.weightDecay)
     mapping = Adam(parameters: params("mapping_network"), learningRate: c.lrMapping, betas: betas, weightDecay: c.weightDecay)
     embedding = Adam(parameters: params("gene_embedding"), learningRate: c.lrEmbedding, betas: betas, weightDecay: c.weightDecay)
