@@ -110,7 +110,35 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     default:
       throw GRAPEError.invalidConfig("unknown preset '\(name)' (expected tiny, cpu, cpu64 or paper)")
     }
+    if name != "paper" { c.applyCPURecipe() }
     return c
+  }
+
+  /// The training recipe of the CPU presets (`tiny`, `cpu`, `cpu64`), which get thousands of
+  /// steps at batch 16 where GRAPE gets 100,000 at batch 256 (Evaluation/grape-training.md).
+  ///
+  /// Only per-gene information reaches the rows of M, through D's per-gene heads; with GRAPE's
+  /// settings the heads and M stay near their random initialisation within a CPU budget. So:
+  /// D's heads start at zero and learn at 1e-2; M starts at N(0, 0.01²) and learns at 1e-2;
+  /// F at 1e-3; G, D and E at 1e-3. Everything else (losses, β, weight decay, EMA) is GRAPE's.
+  public mutating func applyCPURecipe() {
+    lr = 1e-3
+    lrMapping = 1e-3
+    lrEmbedding = 1e-2
+    embeddingInitStd = 0.01
+    lrDiscriminatorHeads = 1e-2
+    discriminatorHeadsInitStd = 0
+  }
+
+  /// GRAPE's own training settings (paper §3): every learning rate 1e-4, M ~ N(0, 1), He-initialised
+  /// heads. The `paper` preset has them; `--config` can restore them on the CPU presets.
+  public mutating func applyPaperTraining() {
+    lr = 1e-4
+    lrMapping = 1e-4
+    lrEmbedding = 1e-4
+    embeddingInitStd = 1
+    lrDiscriminatorHeads = nil
+    discriminatorHeadsInitStd = nil
   }
 
   /// GRAPE's hyperparameters (paper §3 and DESIGN.md) before a preset sets the sizes.

@@ -80,6 +80,19 @@ import TestSupport
     #expect(try GRAPEConfig.from(json: try c.jsonData(), source: "c") == c)
   }
 
+  /// The CPU presets carry the CPU recipe; `paper` keeps GRAPE's own settings.
+  @Test func presetsCarryTheirTrainingRecipe() throws {
+    for name in ["tiny", "cpu", "cpu64"] {
+      let c = try GRAPEConfig.preset(name)
+      #expect(c.lr == 1e-3 && c.lrEmbedding == 1e-2 && c.embeddingInitStd == 0.01, "\(name)")
+      #expect(c.lrDiscriminatorHeads == 1e-2 && c.discriminatorHeadsInitStd == 0, "\(name)")
+    }
+    let paper = try GRAPEConfig.preset("paper")
+    #expect(paper.lr == 1e-4 && paper.lrMapping == 1e-4 && paper.lrEmbedding == 1e-4 && paper.embeddingInitStd == 1)
+    #expect(paper.lrDiscriminatorHeads == nil && paper.discriminatorHeadsInitStd == nil && paper.batchSize == 256)
+    #expect(paper.emaMode == "periodic" && paper.emaBeta == 0.5 && paper.emaInterval == 2500)
+  }
+
   /// `discriminator_heads_init_std` re-draws only D's head weights (after everything else, so the
   /// other weights are those of the default initialisation) and `lr_discriminator_heads` gives
   /// the heads an Adam group of their own.

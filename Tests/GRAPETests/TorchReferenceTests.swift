@@ -27,6 +27,7 @@ import TestSupport
 
   func config() throws -> GRAPEConfig {
     var c = try GRAPEConfig.preset("tiny")
+    c.applyPaperTraining()  // the fixture's Adam steps use GRAPE's learning rates
     c.genes = (0..<5).map { "g\($0)" }
     c.channels = ["a", "b", "c", "d"]
     return c
