@@ -208,29 +208,44 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   /// - Parameter ignoringUnknownKeys: skip keys this toolkit does not know (a run folder written
   ///   by other code) instead of rejecting them (a user's `--config`, where they are typos).
   public func overridden(with json: Data, source: String, ignoringUnknownKeys: Bool = false) throws -> GRAPEConfig {
-    guard let patch = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
-      throw GRAPEError.invalidConfig("\(source): not a JSON object")
-    }
-    guard var base = try JSONSerialization.jsonObject(with: jsonData()) as? [String: Any] else {
-      throw GRAPEError.invalidConfig("internal: configuration does not serialise to an object")
-    }
-    let known = Set(base.keys).union(["input_transform", "lr_discriminator_heads", "discriminator_heads_init_std"])
-    for (k, v) in patch {
-      if ignoringUnknownKeys && !known.contains(k) { continue }
-      guard known.contains(k) else {
-        throw GRAPEError.invalidConfig("\(source): unknown field '\(k)' (known: \(known.sorted().joined(separator: ", ")))")
-      }
-      base[k] = v
-    }
-    let merged = try JSONSerialization.data(withJSONObject: base)
+    let merged = try mergeJSONObject(
+      try jsonData(), patch: json, source: source, alsoKnown: ["input_transform", "lr_discriminator_heads", "discriminator_heads_init_std"],
+      ignoringUnknownKeys: ignoringUnknownKeys)
     return try GRAPEConfig.from(json: merged, source: source)
   }
+
 }
 
 /// The EMA schedule of a run.
 public enum EMAScheduleChoice: Equatable, Sendable {
   case everyStep(beta: Float)
   case periodic(interval: Int, factor: Float)
+}
+
+/// The keys of the JSON object `patch` written over those of `base` (both objects).
+///
+/// - Parameters:
+///   - alsoKnown: keys accepted although `base` lacks them (optional fields that are unset).
+///   - ignoringUnknownKeys: skip other keys instead of rejecting them.
+/// - Throws: `GRAPEError.invalidConfig` naming `source` and the key.
+public func mergeJSONObject(
+  _ base: Data, patch: Data, source: String, alsoKnown: Set<String> = [], ignoringUnknownKeys: Bool = false
+) throws -> Data {
+  guard let patch = try? JSONSerialization.jsonObject(with: patch) as? [String: Any] else {
+    throw GRAPEError.invalidConfig("\(source): not a JSON object")
+  }
+  guard var merged = try JSONSerialization.jsonObject(with: base) as? [String: Any] else {
+    throw GRAPEError.invalidConfig("internal: configuration does not serialise to an object")
+  }
+  let known = Set(merged.keys).union(alsoKnown)
+  for (k, v) in patch {
+    if ignoringUnknownKeys && !known.contains(k) { continue }
+    guard known.contains(k) else {
+      throw GRAPEError.invalidConfig("\(source): unknown field '\(k)' (known: \(known.sorted().joined(separator: ", ")))")
+    }
+    merged[k] = v
+  }
+  return try JSONSerialization.data(withJSONObject: merged)
 }
 
 func snake(_ s: String) -> String {

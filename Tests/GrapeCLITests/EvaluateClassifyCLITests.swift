@@ -55,5 +55,19 @@ import TestSupport
     // An unknown held-out batch is named.
     let bad = try GrapeCommand.run(["classify", "train", "--data", store, "--run", "\(dir)/r2", "--holdout-batches", "B9", "--steps", "1"])
     #expect(bad.status != 0 && bad.stderr.contains("B9"), "\(bad.stderr)")
+    // --config sets any field (here ABRA's loss terms and position); a misspelt field is named.
+    try #"{"abra_terms": "ce", "perturb_stage": 2}"#.write(toFile: "\(dir)/ablation.json", atomically: true, encoding: .utf8)
+    let ablated = try GrapeCommand.run([
+      "classify", "train", "--data", store, "--run", "\(dir)/r3", "--holdout-batches", "B2", "--steps", "1", "--batch-size", "8",
+      "--config", "\(dir)/ablation.json",
+    ])
+    #expect(ablated.status == 0, "\(ablated.stderr)")
+    let saved = try String(contentsOfFile: "\(dir)/r3/config.json", encoding: .utf8)
+    #expect(saved.contains(#""abra_terms" : "ce""#) && saved.contains(#""perturb_stage" : 2"#), "\(saved)")
+    try #"{"abra_term": "ce"}"#.write(toFile: "\(dir)/typo.json", atomically: true, encoding: .utf8)
+    let typo = try GrapeCommand.run([
+      "classify", "train", "--data", store, "--run", "\(dir)/r4", "--steps", "1", "--config", "\(dir)/typo.json",
+    ])
+    #expect(typo.status != 0 && typo.stderr.contains("abra_term") && !FileManager.default.fileExists(atPath: "\(dir)/r4/config.json"), "\(typo.stderr)")
   }
 }

@@ -239,6 +239,13 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     return c
   }
 
+  /// This configuration with the fields of a JSON object (a user's `--config` file) written over
+  /// it; unknown keys are errors naming `source`.
+  public func overridden(with json: Data, source: String) throws -> ClassifierConfig {
+    let merged = try mergeJSONObject(try jsonData(), patch: json, source: source, alsoKnown: ["input_transform", "abra_max_k"])
+    return try ClassifierConfig.from(json: merged, source: source)
+  }
+
   /// Reads `config.json` of a run folder.
   public static func read(run: RunFolder) throws -> ClassifierConfig {
     guard let data = FileManager.default.contents(atPath: run.configPath) else {

@@ -42,10 +42,14 @@ struct ClassifyTrain: ParsableCommand {
   @Option(help: "Seed of every random draw.")
   var seed: UInt64 = 0
 
+  @Option(help: "A JSON file whose fields override the classifier configuration (e.g. {\"abra_terms\": \"ce\", \"perturb_stage\": 2}).")
+  var config: String?
+
   @Flag(help: "Continue from the newest checkpoint in --run.")
   var resume = false
 
   func validate() throws {
+    if let config { guard FileManager.default.fileExists(atPath: config) else { throw ValidationError("--config \(config): no such file") } }
     guard ClassifierMethod(rawValue: method) != nil else { throw ValidationError("--method must be erm, dsu, advstyle or abra, got '\(method)'") }
     if let steps { guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") } }
     if let batchSize { guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2, got \(batchSize)") } }
@@ -63,6 +67,10 @@ struct ClassifyTrain: ParsableCommand {
       } else {
         let held = holdoutBatches.map(CLISupport.list) ?? [source.batchNames.last ?? ""]
         cfg = try ClassifierConfig(method: m, source: source, holdoutBatches: held)
+        if let config {
+          guard let patch = FileManager.default.contents(atPath: config) else { throw ValidationError("--config \(config): cannot read") }
+          cfg = try cfg.overridden(with: patch, source: config)
+        }
         if let steps { cfg.steps = steps }
         if let batchSize { cfg.batchSize = batchSize }
         if let lr { cfg.lr = lr }
