@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# GRAPE Table 1 and Fig. 4 analogue, and the batch metrics of the same runs (Evaluation/README.md):
+# for each seed, a simulated screen, the engineered features, GRAPE and GRAPE + ABRA (cpu preset),
+# each exported as rows of M and as per-gene means of style codes, all evaluated with 100 k-means
+# restarts and the k sweep; per-cell codes evaluated for batch effect.
+#
+#   Evaluation/experiments/grape_table1.sh OUT [STEPS] [SEEDS] [EXTRA SIMULATE FLAGS...]
+#
+# Defaults: 1200 steps, seeds "1 2 3", `--phenotype-strength 2`. About 45 min per training run on
+# 2 idle cores at the default steps (two runs per seed).
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+parse_arguments grape_table1.sh 1200 "$@"
+for seed in $seeds; do
+  dir="$out/seed-$seed"
+  screen_for "$seed" >/dev/null
+  "$bin" features --data "$dir/screen.h5" --out "$dir/features.h5"
+  "$bin" evaluate --embedding "$dir/features.h5" --out "$dir/eval-features" --seed "$seed" | head -n 1
+  for variant in grape abra; do
+    run="$dir/run-$variant"
+    flag=()
+    [ "$variant" = abra ] && flag=(--abra)
+    [ -f "$run/checkpoints/latest" ] || "$bin" train --data "$dir/screen.h5" --run "$run" --preset cpu --steps "$steps" --seed "$seed" "${flag[@]}"
+    "$bin" export --run "$run" --out "$dir/$variant-embedding.h5"
+    "$bin" export --run "$run" --out "$dir/$variant-style-mean.h5" --source style-mean --data "$dir/screen.h5"
+    "$bin" encode --run "$run" --data "$dir/screen.h5" --out "$dir/$variant-codes.h5"
+    "$bin" evaluate --embedding "$dir/$variant-embedding.h5" --out "$dir/eval-$variant-embedding" --seed "$seed" | head -n 1
+    "$bin" evaluate --embedding "$dir/$variant-style-mean.h5" --out "$dir/eval-$variant-style-mean" --seed "$seed" | head -n 1
+    "$bin" evaluate --cells "$dir/$variant-codes.h5" --out "$dir/eval-$variant-codes" --seed "$seed" | head -n 2
+  done
+done
+python3 "$(dirname "$0")/summarize.py" "$out"
