@@ -139,6 +139,31 @@ func naiveConv2d(_ x: Tensor, _ w: Tensor, stride: Int, padding: Int) -> Tensor 
   }
 }
 
+/// The Winograd F(2×2, 3×3) route against the im2col route, and gradients through it.
+@Suite struct WinogradTests {
+  @Test(arguments: [(3, 8, 5, 4, 4), (2, 16, 9, 8, 6), (1, 8, 8, 2, 2), (2, 12, 4, 10, 4)])
+  func matchesIm2col(_ c: (Int, Int, Int, Int, Int)) {
+    let (n, ci, co, h, w) = c
+    let geo = Conv2dGeometry(batch: n, inChannels: ci, height: h, width: w, outChannels: co, kernelH: 3, kernelW: 3, stride: 1, padding: 1)
+    #expect(CPUBackend.usesWinograd(geo))
+    let x = randomTensor(geo.inputShape, seed: 84)
+    let k = randomTensor(geo.weightShape, seed: 85)
+    let fast = Tensor(uninitializedShape: geo.outputShape)
+    let reference = Tensor(uninitializedShape: geo.outputShape)
+    let cpu = CPUBackend()
+    cpu.winogradConv2d(x.storage, k.storage, geo, into: fast.storage)
+    cpu.conv2dByIm2col(x.storage, k.storage, geo, into: reference.storage)
+    assertClose(fast, reference, rtol: 1e-4, atol: 1e-4, "\(c)")
+    assertClose(conv2d(x, weight: k, padding: 1), naiveConv2d(x, k, stride: 1, padding: 1), rtol: 1e-4, atol: 1e-4, "\(c) naive")
+  }
+
+  @Test func gradients() {
+    let x = randomTensor([2, 8, 4, 4], seed: 86)
+    let w = randomTensor([8, 8, 3, 3], seed: 87, std: 0.3)
+    gradCheck([x, w], "winograd conv") { conv2d($0[0], weight: $0[1], padding: 1) }
+  }
+}
+
 /// The flipped-kernel route of the input gradient against the col2im reference route.
 @Suite struct ConvKernelRouteTests {
   @Test(arguments: [(3, 1, 1, 6), (3, 1, 0, 6), (4, 1, 0, 4), (2, 1, 1, 5), (3, 2, 1, 6), (1, 1, 0, 4)])

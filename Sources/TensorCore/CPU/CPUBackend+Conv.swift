@@ -1,10 +1,20 @@
-/// Convolution by im2col and one large GEMM per chunk of images.
+/// Convolution by im2col and one large GEMM per chunk of images (3×3 "same" convolutions of
+/// even-sized maps go through Winograd F(2×2, 3×3) instead, see `CPUBackend+Winograd.swift`).
 ///
 /// The column matrix of a chunk of `nb` images is [C·kh·kw, nb·P] (P = output pixels), so small
 /// feature maps still give the GEMM at least ~1,024 columns. The GEMM result [O, nb·P] is then
 /// permuted to [nb, O, P]; a chunk of one image writes the output directly.
 extension CPUBackend {
   public func conv2d(_ x: Storage, _ w: Storage, _ g: Conv2dGeometry, into y: Storage) {
+    if CPUBackend.usesWinograd(g) {
+      winogradConv2d(x, w, g, into: y)
+      return
+    }
+    conv2dByIm2col(x, w, g, into: y)
+  }
+
+  /// The forward convolution through im2col and GEMM (any geometry; the reference route).
+  func conv2dByIm2col(_ x: Storage, _ w: Storage, _ g: Conv2dGeometry, into y: Storage) {
     let p = g.outHeight * g.outWidth
     let ckk = g.inChannels * g.kernelH * g.kernelW
     let o = g.outChannels
