@@ -751,11 +751,13 @@ def cmd_bench(args):
     timings: dict = {}
     no_r1: list[float] = []
     wall = 0.0
+    cpu = 0.0
     for i in range(args.steps):
         x, y, z = batches[i % len(batches)]
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         tr.step(x, y, z, timings=timings)
         wall += time.perf_counter() - t0
+        cpu += time.process_time() - c0
         if args.r1_ablation:
             # R1's cost: the same D step without the penalty, right after, under the same conditions.
             t = time.perf_counter()
@@ -773,6 +775,8 @@ def cmd_bench(args):
          load_avg_1m=[round(load_before[0], 2), round(load_after[0], 2)])
     emit(args.preset, "images_per_s_wall", cfg.batch_size * args.steps / wall, "img/s", **common)
     emit(args.preset, "iteration_ms", it * 1e3, "ms", **common)
+    emit(args.preset, "cpu_s_per_iteration", cpu / max(args.steps, 1), "s", **common,
+         note="user + system CPU time of all threads, mean over the timed steps")
     emit(args.preset, "d_step_ms", med(timings["d_step"]) * 1e3, "ms", **common)
     emit(args.preset, "g_step_ms", med(timings["g_step"]) * 1e3, "ms", **common)
     if no_r1:

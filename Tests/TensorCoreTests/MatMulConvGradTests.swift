@@ -56,7 +56,7 @@ import TestSupport
   @Test func conv2dMatchesDirectLoop() {
     let x = randomTensor([9, 3, 6, 6], seed: 37)
     let w = randomTensor([5, 3, 3, 3], seed: 38)
-    for (stride, pad) in [(1, 1), (2, 1), (1, 0)] {
+    for (stride, pad) in [(1, 1), (2, 1), (1, 0), (1, 2)] {
       let y = conv2d(x, weight: w, stride: stride, padding: pad)
       assertClose(y, naiveConv2d(x, w, stride: stride, padding: pad), rtol: 1e-4, atol: 1e-4, "stride \(stride) pad \(pad)")
     }
@@ -100,6 +100,68 @@ func naiveConv2d(_ x: Tensor, _ w: Tensor, stride: Int, padding: Int) -> Tensor 
     }
   }
   return Tensor(out, shape: [n, o, ho, wo])
+}
+
+/// The column matrix of ``im2col`` (plane copies for "same" convolutions, rows otherwise)
+/// against its definition.
+@Suite struct Im2colTests {
+  @Test(arguments: [
+    (3, 1, 1, 4), (3, 1, 1, 9), (3, 1, 1, 32), (1, 1, 0, 5), (5, 1, 2, 7), (4, 1, 0, 4), (3, 2, 1, 6), (3, 1, 0, 5),
+    (2, 1, 1, 5), (3, 2, 0, 7),
+  ])
+  func matchesDefinition(_ c: (Int, Int, Int, Int)) {
+    let (k, stride, pad, size) = c
+    let geo = Conv2dGeometry(batch: 3, inChannels: 2, height: size, width: size + 1, outChannels: 1, kernelH: k, kernelW: k, stride: stride, padding: pad)
+    let x = randomTensor(geo.inputShape, seed: 83)
+    let (ho, wo) = (geo.outHeight, geo.outWidth)
+    let cols = geo.batch * ho * wo
+    let col = Tensor(uninitializedShape: [2 * k * k, cols])
+    col.storage.pointer.update(repeating: .nan, count: col.count)
+    im2col(x.storage.pointer, geo, nb: geo.batch, col.storage.pointer)
+    var expected = [Float](repeating: 0, count: col.count)
+    for ch in 0..<2 {
+      for i in 0..<k {
+        for j in 0..<k {
+          for n in 0..<geo.batch {
+            for oy in 0..<ho {
+              for ox in 0..<wo {
+                let iy = oy * stride - pad + i, ix = ox * stride - pad + j
+                let inside = iy >= 0 && iy < geo.height && ix >= 0 && ix < geo.width
+                expected[((ch * k + i) * k + j) * cols + (n * ho + oy) * wo + ox] =
+                  inside ? x[flat: ((n * 2 + ch) * geo.height + iy) * geo.width + ix] : 0
+              }
+            }
+          }
+        }
+      }
+    }
+    #expect(col.scalars == expected, "\(c)")
+  }
+}
+
+/// The Winograd F(2×2, 3×3) route against the im2col route, and gradients through it.
+@Suite struct WinogradTests {
+  @Test(arguments: [(3, 8, 5, 4, 4), (2, 16, 9, 8, 6), (1, 8, 8, 2, 2), (2, 12, 4, 10, 4)])
+  func matchesIm2col(_ c: (Int, Int, Int, Int, Int)) {
+    let (n, ci, co, h, w) = c
+    let geo = Conv2dGeometry(batch: n, inChannels: ci, height: h, width: w, outChannels: co, kernelH: 3, kernelW: 3, stride: 1, padding: 1)
+    #expect(CPUBackend.usesWinograd(geo))
+    let x = randomTensor(geo.inputShape, seed: 84)
+    let k = randomTensor(geo.weightShape, seed: 85)
+    let fast = Tensor(uninitializedShape: geo.outputShape)
+    let reference = Tensor(uninitializedShape: geo.outputShape)
+    let cpu = CPUBackend()
+    cpu.winogradConv2d(x.storage, k.storage, geo, into: fast.storage)
+    cpu.conv2dByIm2col(x.storage, k.storage, geo, into: reference.storage)
+    assertClose(fast, reference, rtol: 1e-4, atol: 1e-4, "\(c)")
+    assertClose(conv2d(x, weight: k, padding: 1), naiveConv2d(x, k, stride: 1, padding: 1), rtol: 1e-4, atol: 1e-4, "\(c) naive")
+  }
+
+  @Test func gradients() {
+    let x = randomTensor([2, 8, 4, 4], seed: 86)
+    let w = randomTensor([8, 8, 3, 3], seed: 87, std: 0.3)
+    gradCheck([x, w], "winograd conv") { conv2d($0[0], weight: $0[1], padding: 1) }
+  }
 }
 
 /// The flipped-kernel route of the input gradient against the col2im reference route.

@@ -4,7 +4,8 @@ import TensorCore
 /// `grape bench train`: full GRAPE iterations (D step with R1, G step, EMA) on random data.
 public enum TrainBenchmark {
   /// Runs `warmup` untimed and `steps` timed iterations of `preset` and returns the figures:
-  /// images/s, ms per iteration and its split into D step, R1, G step and EMA, achieved
+  /// images/s, ms per iteration, CPU seconds per iteration (user + system, all threads; the
+  /// figure that other jobs on the machine do not inflate) and the split into D step, R1, G step and EMA, achieved
   /// GFLOP/s of GEMMs and convolutions, and peak resident memory.
   public static func run(
     preset: String, steps: Int, warmup: Int = 2, genes: Int = 106, batchSize: Int? = nil,
@@ -45,8 +46,10 @@ public enum TrainBenchmark {
     timings = StepTimings()
     FlopCounter.reset()
     let t0 = monotonicSeconds()
+    let cpu0 = ProcessCPUTime.seconds
     for i in 0..<steps { iteration(warmup + i + 1) }
     let seconds = monotonicSeconds() - t0
+    let cpuSeconds = ProcessCPUTime.seconds - cpu0
     let flops = Double(FlopCounter.count)
     let n = Double(max(steps, 1))
     let fields: [(String, String)] = [("preset", preset), ("abra", reg != nil ? "true" : "false"), ("batch", String(c.batchSize))]
@@ -56,6 +59,7 @@ public enum TrainBenchmark {
     return [
       rec("images_per_s", Double(steps * c.batchSize) / seconds, "img/s"),
       rec("ms_per_iteration", 1000 * seconds / n, "ms"),
+      rec("cpu_s_per_iteration", cpuSeconds / n, "s"),
       rec("d_step_ms", 1000 * (timings.dStep - timings.r1) / n, "ms"),
       rec("r1_ms", 1000 * timings.r1 / n, "ms"),
       rec("g_step_ms", 1000 * timings.gStep / n, "ms"),

@@ -23,3 +23,14 @@ public enum ProcessMemory {
     return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
   }
 }
+
+/// CPU time this process has used.
+public enum ProcessCPUTime {
+  /// User plus system CPU seconds of all threads so far (getrusage).
+  public static var seconds: Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return s(usage.ru_utime) + s(usage.ru_stime)
+  }
+}

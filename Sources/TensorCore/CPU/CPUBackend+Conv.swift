@@ -1,10 +1,20 @@
-/// Convolution by im2col and one large GEMM per chunk of images.
+/// Convolution by im2col and one large GEMM per chunk of images (3×3 "same" convolutions of
+/// even-sized maps go through Winograd F(2×2, 3×3) instead, see `CPUBackend+Winograd.swift`).
 ///
 /// The column matrix of a chunk of `nb` images is [C·kh·kw, nb·P] (P = output pixels), so small
 /// feature maps still give the GEMM at least ~1,024 columns. The GEMM result [O, nb·P] is then
 /// permuted to [nb, O, P]; a chunk of one image writes the output directly.
 extension CPUBackend {
   public func conv2d(_ x: Storage, _ w: Storage, _ g: Conv2dGeometry, into y: Storage) {
+    if CPUBackend.usesWinograd(g) {
+      winogradConv2d(x, w, g, into: y)
+      return
+    }
+    conv2dByIm2col(x, w, g, into: y)
+  }
+
+  /// The forward convolution through im2col and GEMM (any geometry; the reference route).
+  func conv2dByIm2col(_ x: Storage, _ w: Storage, _ g: Conv2dGeometry, into y: Storage) {
     let p = g.outHeight * g.outWidth
     let ckk = g.inChannels * g.kernelH * g.kernelW
     let o = g.outChannels
@@ -23,19 +33,19 @@ extension CPUBackend {
   }
 
   public func conv2dBackwardInput(_ gy: Storage, _ w: Storage, _ g: Conv2dGeometry, into gx: Storage) {
-    if g.stride == 1 && g.padding <= min(g.kernelH, g.kernelW) - 1 && !isPointwise(g) {
+    if g.stride == 1 && g.kernelH == g.kernelW && g.outHeight == g.height && g.outWidth == g.width && !isPointwise(g) {
       // A stride-1 convolution's input gradient is the full convolution of gy with the
       // spatially flipped, channel-transposed kernel: an im2col gather and one GEMM instead of
-      // a GEMM and a col2im scatter.
+      // a GEMM and a col2im scatter. Only for "same" convolutions: where the output is smaller
+      // than the input (a k×k head on k×k maps), the full convolution would multiply mostly
+      // padding zeros (16× the work for 4×4), so col2im is cheaper there.
       let flipped = Storage(uninitializedCount: w.count)
       flipTranspose(w.pointer, g, flipped.pointer)
       let t = Conv2dGeometry(
         batch: g.batch, inChannels: g.outChannels, height: g.outHeight, width: g.outWidth, outChannels: g.inChannels,
         kernelH: g.kernelH, kernelW: g.kernelW, stride: 1, padding: g.kernelH - 1 - g.padding)
-      if g.kernelH == g.kernelW && t.outHeight == g.height && t.outWidth == g.width {
-        conv2d(gy, flipped, t, into: gx)
-        return
-      }
+      conv2d(gy, flipped, t, into: gx)
+      return
     }
     conv2dBackwardInputByCol2im(gy, w, g, into: gx)
   }
@@ -99,14 +109,17 @@ private func isPointwise(_ g: Conv2dGeometry) -> Bool {
   g.kernelH == 1 && g.kernelW == 1 && g.stride == 1 && g.padding == 0
 }
 
-/// wt[c, o, i, j] = w[o, c, kh−1−i, kw−1−j].
+/// wt[c, o, i, j] = w[o, c, kh−1−i, kw−1−j], written in output order and split over cores by c.
 private func flipTranspose(_ w: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry, _ wt: UnsafeMutablePointer<Float>) {
-  let (o, c, kh, kw) = (g.outChannels, g.inChannels, g.kernelH, g.kernelW)
-  for oc in 0..<o {
-    for ic in 0..<c {
-      let src = w + (oc * c + ic) * kh * kw
-      let dst = wt + (ic * o + oc) * kh * kw
-      for i in 0..<kh { for j in 0..<kw { dst[i * kw + j] = src[(kh - 1 - i) * kw + (kw - 1 - j)] } }
+  let (o, c, kk) = (g.outChannels, g.inChannels, g.kernelH * g.kernelW)
+  let src = UnsafePointer(w)
+  Parallel.forEach(c, costPerItem: o * kk) { range in
+    for ic in range {
+      for oc in 0..<o {
+        let s = src + (oc * c + ic) * kk
+        let d = wt + (ic * o + oc) * kk
+        for q in 0..<kk { d[q] = s[kk - 1 - q] }
+      }
     }
   }
 }
@@ -143,18 +156,65 @@ private func im2colBuffer(_ x: Storage, _ g: Conv2dGeometry, n0: Int, nb: Int) -
 }
 
 /// col[(c·kh + i)·kw + j, n·P + oy·Wo + ox] = x[n, c, oy·s − pad + i, ox·s − pad + j] (0 outside).
-private func im2col(_ x: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry, nb: Int, _ col: UnsafeMutablePointer<Float>) {
+///
+/// Stride-1 convolutions whose output has the input's size (3×3 with padding 1, 1×1) take
+/// ``im2colSameSize``, which moves whole planes; everything else goes row by row.
+func im2col(_ x: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry, nb: Int, _ col: UnsafeMutablePointer<Float>) {
+  if g.stride == 1 && g.outHeight == g.height && g.outWidth == g.width {
+    im2colSameSize(UnsafePointer(x), g, nb: nb, col)
+  } else {
+    im2colRows(UnsafePointer(x), g, nb: nb, col)
+  }
+}
+
+/// ``im2col`` for a stride-1 convolution with output size = input size.
+///
+/// Each row of the column matrix, restricted to one image, is the input plane shifted by
+/// (i − pad, j − pad): one contiguous copy of the plane at that offset, zeros before and after
+/// it, then zeros in the |j − pad| columns that wrapped around from the neighbouring row.
+private func im2colSameSize(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, nb: Int, _ col: UnsafeMutablePointer<Float>) {
+  let h = g.height, w = g.width, kh = g.kernelH, kw = g.kernelW, pad = g.padding
+  let p = h * w
+  let cols = nb * p
+  Parallel.forEach(g.inChannels * kh * kw, costPerItem: cols) { range in
+    for r in range {
+      let c = r / (kh * kw)
+      let dy = (r / kw) % kh - pad
+      let dx = r % kw - pad
+      let offset = dy * w + dx
+      let lo = min(max(0, -offset), p)  // first q with a readable source q + offset
+      let hi = max(min(p, p - offset), lo)
+      for n in 0..<nb {
+        let src = x + (n * g.inChannels + c) * p + offset
+        let dst = col + r * cols + n * p
+        dst.update(repeating: 0, count: lo)
+        copyFloats(src + lo, dst + lo, hi - lo)
+        (dst + hi).update(repeating: 0, count: p - hi)
+        if dx < 0 {
+          for oy in 0..<h { for ox in 0..<(-dx) { dst[oy * w + ox] = 0 } }
+        } else if dx > 0 {
+          for oy in 0..<h { for ox in (w - dx)..<w { dst[oy * w + ox] = 0 } }
+        }
+      }
+    }
+  }
+}
+
+/// ``im2col`` for any geometry, one output row at a time.
+private func im2colRows(_ xp: UnsafePointer<Float>, _ g: Conv2dGeometry, nb: Int, _ col: UnsafeMutablePointer<Float>) {
   let h = g.height, w = g.width, ho = g.outHeight, wo = g.outWidth
   let kh = g.kernelH, kw = g.kernelW, s = g.stride, pad = g.padding
   let p = ho * wo
   let rows = g.inChannels * kh * kw
   let cols = nb * p
-  let xp = UnsafePointer(x)
   Parallel.forEach(rows, costPerItem: cols) { range in
     for r in range {
       let c = r / (kh * kw)
       let i = (r / kw) % kh
       let j = r % kw
+      // ix = ox·s − pad + j lies inside [0, w) for ox in [lo, hi).
+      let lo = min(wo, max(0, (pad - j + s - 1) / s))
+      let hi = max(lo, min(wo, (w + pad - j + s - 1) / s))
       for n in 0..<nb {
         let src = xp + (n * g.inChannels + c) * h * w
         let dst = col + r * cols + n * p
@@ -165,29 +225,28 @@ private func im2col(_ x: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry, nb: I
             row.update(repeating: 0, count: wo)
             continue
           }
-          let srow = src + iy * w
+          let srow = src + iy * w - pad + j
+          for ox in 0..<lo { row[ox] = 0 }
           if s == 1 {
-            // ix = ox − pad + j is inside [0, w) for ox in [lo, hi).
-            let lo = Swift.max(0, pad - j)
-            let hi = Swift.min(wo, w + pad - j)
-            let src = srow - pad + j
-            if wo <= 32 {
-              // Short rows: a plain loop beats a library call per row.
-              for ox in 0..<wo { row[ox] = (ox >= lo && ox < hi) ? src[ox] : 0 }
-            } else {
-              if lo > 0 { row.update(repeating: 0, count: Swift.min(lo, wo)) }
-              if hi > lo { (row + lo).update(from: src + lo, count: hi - lo) }
-              if hi < wo { (row + Swift.max(hi, 0)).update(repeating: 0, count: wo - Swift.max(hi, 0)) }
-            }
+            copyFloats(srow + lo, row + lo, hi - lo)
           } else {
-            for ox in 0..<wo {
-              let ix = ox * s - pad + j
-              row[ox] = (ix >= 0 && ix < w) ? srow[ix] : 0
-            }
+            for ox in lo..<hi { row[ox] = srow[ox * s] }
           }
+          for ox in hi..<wo { row[ox] = 0 }
         }
       }
     }
+  }
+}
+
+/// dst[i] = src[i] for i < n: a plain loop for short runs (a library call per row of a 4×4 or
+/// 8×8 map costs more than the copy), memmove for long ones.
+@inline(__always)
+func copyFloats(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+  if n >= 64 {
+    dst.update(from: src, count: n)
+  } else {
+    for i in 0..<n { dst[i] = src[i] }
   }
 }
 

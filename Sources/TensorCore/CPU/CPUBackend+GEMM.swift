@@ -63,8 +63,9 @@ func sgemm(
   }
 }
 
+/// One single-threaded OpenBLAS call (row-major), not counted by ``FlopCounter``.
 @inline(__always)
-private func gemmBlock(
+func gemmBlock(
   _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
   _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
   _ c: UnsafeMutablePointer<Float>, _ ldc: Int
