@@ -131,12 +131,17 @@ import TestSupport
     let x = randomTensor([4, 4, 8, 8], seed: 74)
     func step() { _ = gradients(of: conv2d(x, weight: w, padding: 1).square().mean(), wrt: [w]) }
     step()
-    let before = BufferPool.shared.statistics
-    for _ in 0..<20 { step() }
-    let after = BufferPool.shared.statistics
-    let hits = after.hits - before.hits
-    let misses = after.misses - before.misses
-    #expect(hits > 10 * max(misses, 1), "pool hits \(hits), misses \(misses)")
+    // The pool is shared with tests running in parallel, whose first allocations count as misses
+    // here; reuse that works shows in at least one of three windows, broken reuse in none.
+    var windows: [(hits: Int, misses: Int)] = []
+    for _ in 0..<3 {
+      let before = BufferPool.shared.statistics
+      for _ in 0..<20 { step() }
+      let after = BufferPool.shared.statistics
+      windows.append((after.hits - before.hits, after.misses - before.misses))
+      if let last = windows.last, last.hits > 10 * max(last.misses, 1) { break }
+    }
+    #expect(windows.contains { $0.hits > 10 * max($0.misses, 1) }, "pool hits and misses per window: \(windows)")
   }
 }
 
