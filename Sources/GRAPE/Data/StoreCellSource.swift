@@ -48,22 +48,27 @@ public final class SamplerBox<S: CellSampler>: TrainingSampler {
   public func restore(_ data: Data) throws { sampler = try restoreFn(try JSONDecoder().decode(S.State.self, from: data)) }
 }
 
+extension SamplerBox where S: GeneBalancedSampler {
+  /// A gene-balanced sampler of kind `S` over the cells of `source` outside `excluded` batches:
+  /// `ClassBalancedSampler` (GRAPE) or `PlateConsistentSampler` (ABRA's plate-consistent batches).
+  public static func geneBalanced(_ source: StoreCellSource, batchSize: Int, seed: UInt64, excluded: Set<Int> = []) throws -> SamplerBox {
+    let g = source.store.geneOfCell, b = source.store.batchOfCell
+    return SamplerBox(try S(geneOfCell: g, batchOfCell: b, batchSize: batchSize, seed: seed, excludedBatches: excluded)) {
+      try S(geneOfCell: g, batchOfCell: b, excludedBatches: excluded, restoring: $0)
+    }
+  }
+}
+
 extension SamplerBox where S == ClassBalancedSampler {
   /// GRAPE's class-balanced sampler over the cells of `source` outside `excluded` batches.
   public static func classBalanced(_ source: StoreCellSource, batchSize: Int, seed: UInt64, excluded: Set<Int> = []) throws -> SamplerBox {
-    let g = source.store.geneOfCell, b = source.store.batchOfCell
-    return SamplerBox(try ClassBalancedSampler(geneOfCell: g, batchOfCell: b, batchSize: batchSize, seed: seed, excludedBatches: excluded)) {
-      try ClassBalancedSampler(geneOfCell: g, batchOfCell: b, excludedBatches: excluded, restoring: $0)
-    }
+    try geneBalanced(source, batchSize: batchSize, seed: seed, excluded: excluded)
   }
 }
 
 extension SamplerBox where S == PlateConsistentSampler {
   /// Plate-consistent gene-balanced mini-batches (ABRA) over the cells of `source`.
   public static func plateConsistent(_ source: StoreCellSource, batchSize: Int, seed: UInt64, excluded: Set<Int> = []) throws -> SamplerBox {
-    let g = source.store.geneOfCell, b = source.store.batchOfCell
-    return SamplerBox(try PlateConsistentSampler(geneOfCell: g, batchOfCell: b, batchSize: batchSize, seed: seed, excludedBatches: excluded)) {
-      try PlateConsistentSampler(geneOfCell: g, batchOfCell: b, excludedBatches: excluded, restoring: $0)
-    }
+    try geneBalanced(source, batchSize: batchSize, seed: seed, excluded: excluded)
   }
 }

@@ -13,6 +13,24 @@ public protocol CellSampler: Sendable {
   mutating func next() -> [Int]?
 }
 
+/// An endless, seeded sampler that balances genes within each mini-batch over the cells outside
+/// some held-out batches, made from the per-cell labels and resumable from its state.
+public protocol GeneBalancedSampler: CellSampler {
+  /// A sampler over the cells outside `excludedBatches`.
+  init(geneOfCell: [Int32], batchOfCell: [Int32], batchSize: Int, seed: UInt64, excludedBatches: Set<Int>) throws
+  /// A sampler resumed from `state`; the labels and held-out batches must be those it was made with.
+  init(geneOfCell: [Int32], batchOfCell: [Int32], excludedBatches: Set<Int>, restoring state: State) throws
+}
+
+extension GeneBalancedSampler {
+  /// A sampler over the cells of `store` outside `excludedBatches`.
+  public init(store: CellStore, batchSize: Int, seed: UInt64, excludedBatches: Set<Int> = []) throws {
+    try self.init(
+      geneOfCell: store.geneOfCell, batchOfCell: store.batchOfCell, batchSize: batchSize, seed: seed,
+      excludedBatches: excludedBatches)
+  }
+}
+
 /// A finite sampler that serves a fixed list of index lists in order.
 public struct IndexListSampler: CellSampler {
   /// The position in the list.

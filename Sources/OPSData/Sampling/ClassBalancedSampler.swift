@@ -6,7 +6,7 @@
 /// cells are dealt without replacement and reshuffled after each pass (epoch). Cells of held-out
 /// batches are never drawn; genes left with no cells are skipped. Endless: ``next()`` never
 /// returns `nil`.
-public struct ClassBalancedSampler: CellSampler {
+public struct ClassBalancedSampler: GeneBalancedSampler {
   /// The resumable position, with the settings it belongs to.
   public struct State: Codable, Sendable, Equatable {
     /// The seed the sampler was made with.
@@ -60,14 +60,6 @@ public struct ClassBalancedSampler: CellSampler {
     self.genes = genes
     self.batchSize = batchSize
     stream = GeneBalancedStream(cells: cells, seed: seed, stream: 0)
-  }
-
-  /// A sampler over the cells of `store` outside `excludedBatches`.
-  public init(store: CellStore, batchSize: Int, seed: UInt64, excludedBatches: Set<Int> = []) throws
-  {
-    try self.init(
-      geneOfCell: store.geneOfCell, batchOfCell: store.batchOfCell, batchSize: batchSize,
-      seed: seed, excludedBatches: excludedBatches)
   }
 
   /// A sampler resumed from `state`; the labels and held-out batches must be those it was made with.

@@ -4,7 +4,7 @@
 /// order, so all batches serve equally many mini-batches. Inside a batch, cells are drawn as by
 /// ``ClassBalancedSampler`` restricted to that batch's cells. Held-out batches are never drawn.
 /// Endless: ``next()`` never returns `nil`.
-public struct PlateConsistentSampler: CellSampler {
+public struct PlateConsistentSampler: GeneBalancedSampler {
   /// The resumable position, with the settings it belongs to.
   public struct State: Codable, Sendable, Equatable {
     /// The seed the sampler was made with.
@@ -64,14 +64,6 @@ public struct PlateConsistentSampler: CellSampler {
     self.seed = seed
     self.batchSize = batchSize
     schedule = permuted(Array(0..<groups.count), seed: derivedSeed(seed, 0, -2, 0))
-  }
-
-  /// A sampler over the cells of `store` outside `excludedBatches`.
-  public init(store: CellStore, batchSize: Int, seed: UInt64, excludedBatches: Set<Int> = []) throws
-  {
-    try self.init(
-      geneOfCell: store.geneOfCell, batchOfCell: store.batchOfCell, batchSize: batchSize,
-      seed: seed, excludedBatches: excludedBatches)
   }
 
   /// A sampler resumed from `state`; the labels and held-out batches must be those it was made with.
