@@ -5,7 +5,9 @@
 
 Every `OUT/seed-*/eval-NAME/metrics.json` (from `grape evaluate`) becomes a row NAME with the
 CORUM metrics (and batch metrics when present); every `OUT/seed-*/classify-NAME/metrics.json`
-(from `grape classify evaluate`) a row NAME with the held-out accuracy.
+(from `grape classify evaluate`) a row NAME with the held-out accuracy. The random-embedding
+baseline that `grape evaluate` computes beside every embedding is added as the row `random`
+(taken from `eval-features`, the engineered-feature evaluation of each seed).
 """
 import glob
 import json
@@ -23,6 +25,13 @@ def fmt(values):
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
+def add_corum(row, m):
+    """Appends one evaluation's mAP and mean k-means scores to a row."""
+    row["mAP"].append(m["map"])
+    for key in ("nmi", "ari", "purity"):
+        row[key].append(m["kmeans"][key]["mean"])
+
+
 def main(out):
     rows = defaultdict(lambda: defaultdict(list))
     seeds = set()
@@ -37,9 +46,11 @@ def main(out):
             for point in m.get("tta_batch_size_curve", []):
                 r[f"tta_b{point['batch_size']}"].append(point["mean"])
             continue
-        r["mAP"].append(m["map"])
-        for key in ("nmi", "ari", "purity"):
-            r[key].append(m["kmeans"][key]["mean"])
+        add_corum(r, m)
+        if name == "eval-features":
+            for baseline in m.get("baselines", []):
+                if baseline.get("name") == "random":
+                    add_corum(rows["random"], baseline)
         if "batch" in m:
             for key in ("asw", "knn_accuracy", "chance", "graph_connectivity"):
                 r[key].append(m["batch"][key])
