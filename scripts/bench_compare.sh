@@ -29,13 +29,11 @@ for preset in ${PRESETS:-cpu cpu64}; do
     ours=$(GRAPE_THREADS=$threads "$bin" bench train --preset "$preset" --steps "$steps" $abra)
     printf '%s\n' "$ours" >> "$log"
     line="$preset ${abra:-         }: grape $(metric images_per_s <<<"$ours") img/s, $(metric cpu_s_per_iteration <<<"$ours") CPU-s/it, $(metric peak_rss_mb <<<"$ours") MiB"
-    if [ -z "$abra" ]; then
-      theirs=$(python3 Evaluation/scripts/grape_torch.py bench --preset "$preset" --steps "$steps" --threads "$threads" --no-r1-ablation)
-      printf '%s\n' "$theirs" >> "$log"
-      ratio=$(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" \
-        "$(metric images_per_s <<<"$ours")" "$(metric images_per_s <<<"$theirs")")
-      line="$line; torch $(metric images_per_s <<<"$theirs") img/s, $(metric cpu_s_per_iteration <<<"$theirs") CPU-s/it, $(metric peak_rss_mb <<<"$theirs") MiB; ratio $ratio"
-    fi
+    theirs=$(python3 Evaluation/scripts/grape_torch.py bench --preset "$preset" --steps "$steps" --threads "$threads" --no-r1-ablation $abra)
+    printf '%s\n' "$theirs" >> "$log"
+    ratio=$(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" \
+      "$(metric images_per_s <<<"$ours")" "$(metric images_per_s <<<"$theirs")")
+    line="$line; torch $(metric images_per_s <<<"$theirs") img/s, $(metric cpu_s_per_iteration <<<"$theirs") CPU-s/it, $(metric peak_rss_mb <<<"$theirs") MiB; ratio $ratio"
     echo "$line (load $load_before → $(cut -d' ' -f1 /proc/loadavg))"
   done
 done

@@ -408,6 +408,60 @@ def build(cfg: Config, seed: int | None = None) -> GRAPE:
 
 
 # --------------------------------------------------------------------------------------------
+# ABRA inside GRAPE (grape train --abra), for the speed comparison
+# --------------------------------------------------------------------------------------------
+
+
+class ABRAReference(nn.Module):
+    """The batch-statistic perturbation after E's trunk and the auxiliary gene classifier on the
+    style code, with GRAPE's `abra_*` defaults (lambda 0.5, ArcFace m 0.2 and s 16, step size
+    0.01, JS weight 1, L_rob weight 1). Parameter names as the contract: abra.k_mu, abra.k_sigma,
+    aux_head.cls, aux_head.arc_w."""
+
+    def __init__(self, cfg: Config, lam=0.5, margin=0.2, scale=16.0, step_size=0.01, js_weight=1.0, initial_k=0.1):
+        super().__init__()
+        width = _trunk_blocks(cfg)[1]
+        self.k_mu = nn.Parameter(torch.full((1, width, 1, 1), initial_k))
+        self.k_sigma = nn.Parameter(torch.full((1, width, 1, 1), initial_k))
+        self.aux_head = nn.Module()
+        self.aux_head.cls = nn.Linear(cfg.style_dim, cfg.num_genes)
+        self.aux_head.arc_w = nn.Parameter(torch.randn(cfg.num_genes, cfg.style_dim) * 0.01)
+        self.lam, self.margin, self.scale, self.step_size, self.js_weight = lam, margin, scale, step_size, js_weight
+
+    def perturb(self, h, eps_mu, eps_sigma, k_mu, k_sigma):
+        mu = h.mean((0, 2, 3), keepdim=True)
+        sigma = (h.var((0, 2, 3), keepdim=True, unbiased=False) + 1e-6).sqrt()
+        return (sigma + eps_sigma * k_sigma) * (h - mu) / sigma + (mu + eps_mu * k_mu)
+
+    def objective(self, codes, targets, arc_w):
+        logits = self.aux_head.cls(codes)
+        cos = F.normalize(codes, dim=1) @ F.normalize(arc_w, dim=1).t()
+        theta = torch.acos(cos.clamp(-1 + 1e-6, 1 - 1e-6))
+        one_hot = F.one_hot(targets, cos.size(1)).to(cos.dtype)
+        arc_logits = self.scale * torch.where(one_hot > 0, torch.cos(theta + self.margin), cos)
+        return self.lam * F.cross_entropy(logits, targets) + (1 - self.lam) * F.cross_entropy(arc_logits, targets), logits
+
+    def loss(self, h, targets, codes_of):
+        """Phase 1 (ascend K with E frozen), then L_rob + JS for E and the heads to descend."""
+        eps_mu = torch.randn_like(self.k_mu)
+        eps_sigma = torch.randn_like(self.k_sigma)
+        k_mu, k_sigma = self.k_mu.detach().requires_grad_(True), self.k_sigma.detach().requires_grad_(True)
+        adv, _ = self.objective(codes_of(self.perturb(h.detach(), eps_mu, eps_sigma, k_mu, k_sigma)), targets,
+                                self.aux_head.arc_w.detach())
+        g_mu, g_sigma = torch.autograd.grad(adv, [k_mu, k_sigma])
+        with torch.no_grad():
+            self.k_mu.add_(self.step_size * g_mu)
+            self.k_sigma.add_(self.step_size * g_sigma)
+        clean, logits_c = self.objective(codes_of(h), targets, self.aux_head.arc_w)
+        pert, logits_p = self.objective(codes_of(self.perturb(h, eps_mu, eps_sigma, self.k_mu.detach(), self.k_sigma.detach())),
+                                        targets, self.aux_head.arc_w)
+        p, q = F.softmax(logits_c, 1), F.softmax(logits_p, 1)
+        m = (0.5 * (p + q)).clamp_min(1e-12).log()
+        js = 0.5 * (F.kl_div(m, p, reduction="batchmean") + F.kl_div(m, q, reduction="batchmean"))
+        return 0.5 * (clean + pert) + self.js_weight * js
+
+
+# --------------------------------------------------------------------------------------------
 # Training iteration
 # --------------------------------------------------------------------------------------------
 
@@ -425,9 +479,10 @@ def r1_penalty(d_out, x_in):
 class Trainer:
     """One GRAPE iteration: D step (with R1), G step, EMA; Adam per module."""
 
-    def __init__(self, model: GRAPE, cfg: Config):
+    def __init__(self, model: GRAPE, cfg: Config, abra: bool = False):
         self.model = model
         self.cfg = cfg
+        self.abra = ABRAReference(cfg) if abra else None
         self.ema = copy.deepcopy(model)
         del self.ema.discriminator
         self.ema.requires_grad_(False)
@@ -436,6 +491,9 @@ class Trainer:
                                    weight_decay=cfg.weight_decay)
             for name in ("discriminator",) + G_SIDE_MODULES
         }
+        if self.abra is not None:
+            # The auxiliary heads descend with E (K is ascended by the regulariser itself).
+            self.optims["style_encoder"].add_param_group({"params": list(self.abra.aux_head.parameters())})
 
     # -- D step ---------------------------------------------------------------------------------
     def d_losses(self, x, y, z, use_r1=True):
@@ -475,12 +533,17 @@ class Trainer:
             x_fake = m.generator(x, s)
             out_fake = select_head(m.discriminator(x_fake), z)
             loss_adv = adv_loss(out_fake, 1.0)
-            s_org = m.style_encoder(x)
+            e = m.style_encoder
+            h = e.trunk(x)
+            codes_of = lambda f: e.fc(e.head(f).flatten(1))  # noqa: E731
+            s_org = codes_of(h)
             x_rec = m.generator(x_fake, s_org)
             loss_cyc = torch.mean(torch.abs(x_rec - x))
             s_pred = m.style_encoder(x_fake.detach())
             loss_sty = torch.mean(torch.abs(s_pred - s.detach()))
             total = loss_adv + cfg.lambda_cyc * loss_cyc + cfg.lambda_sty * loss_sty
+            if self.abra is not None:
+                total = total + self.abra.loss(h, y, codes_of)
         finally:
             m.discriminator.requires_grad_(True)
         return {"adv": loss_adv, "cycle": loss_cyc, "style": loss_sty, "total": total,
@@ -491,6 +554,8 @@ class Trainer:
         for name in G_SIDE_MODULES:
             self.optims[name].zero_grad(set_to_none=True)
             params += list(getattr(self.model, name).parameters())
+        if self.abra is not None:
+            params += list(self.abra.aux_head.parameters())
         losses["total"].backward(inputs=params)
 
     def g_update(self):
@@ -745,7 +810,7 @@ def cmd_bench(args):
     batches = [random_batch(cfg, gen) for _ in range(4)]
     load_before = os.getloadavg()
     model = GRAPE(cfg)
-    tr = Trainer(model, cfg)
+    tr = Trainer(model, cfg, abra=args.abra)
     for i in range(args.warmup):
         tr.step(*batches[i % len(batches)])
     timings: dict = {}
@@ -770,7 +835,7 @@ def cmd_bench(args):
     it = med(timings["iteration"])
     flops = iteration_flops(cfg)["iteration"]
     common = {"threads": torch.get_num_threads(), "steps": args.steps, "batch": cfg.batch_size,
-              "torch": torch.__version__}
+              "torch": torch.__version__, "abra": str(args.abra).lower()}
     emit(args.preset, "images_per_s", cfg.batch_size / it, "img/s", **common,
          load_avg_1m=[round(load_before[0], 2), round(load_after[0], 2)])
     emit(args.preset, "images_per_s_wall", cfg.batch_size * args.steps / wall, "img/s", **common)
@@ -959,6 +1024,7 @@ def main(argv=None):
     p.add_argument("--genes", type=int)
     p.add_argument("--batch", type=int)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--abra", action="store_true", help="add ABRA to the G step, as grape train --abra")
     p.add_argument("--no-r1-ablation", dest="r1_ablation", action="store_false",
                    help="skip the extra D steps without R1 that measure R1's cost")
     p.set_defaults(fn=cmd_bench)
