@@ -5,8 +5,9 @@ import TensorCore
 /// ABRA inside GRAPE (`grape train --abra`): the perturbation layer wraps the style encoder E
 /// after its last residual block, with an auxiliary gene classifier on the style code.
 ///
-/// Every G step (``loss(images:genes:encoder:)``):
-/// 1. h = E.features(x) (the trunk's output, [N, C, k, k]); ε is drawn per channel.
+/// Every G step (``loss(images:features:genes:encoder:)``):
+/// 1. h = E.features(x) (the trunk's output, [N, C, k, k], shared with the G step's E(x)); ε is
+///    drawn per channel.
 /// 2. Phase 1: with E frozen, ascend K on λ·CE + (1 − λ)·Arc of the auxiliary classifier on
 ///    s_t = E.codes(ABRA(h)) (the regulariser updates K itself).
 /// 3. Phase 2: with K fixed, return `weight`·L_rob over s = E.codes(h) and s_t, plus the JS
@@ -92,9 +93,8 @@ public final class ABRAStyleRegularizer: Module, StyleEncoderRegularizer {
   /// Runs phase 1 (updating K) and returns `weight`·L_rob with logged values `abra_adv`
   /// (L_adv before the update), `abra_rob`, `abra_ce`, `abra_arc`, `abra_js`, `abra_k_mu`,
   /// `abra_k_sigma` (mean |K|).
-  public func loss(images: Tensor, genes: [Int], encoder: StyleEncoder) -> (Tensor, [String: Float]) {
+  public func loss(images: Tensor, features h: Tensor, genes: [Int], encoder: StyleEncoder) -> (Tensor, [String: Float]) {
     precondition(encoder.featureChannels == abra.channels, "ABRAStyleRegularizer: built for \(abra.channels) feature channels, the encoder has \(encoder.featureChannels)")
-    let h = encoder.features(images)
     var rng = noiseGenerator(images: images, genes: genes)
     let noise = abra.drawNoise(using: &rng)
     let head = auxHead
@@ -109,10 +109,10 @@ public final class ABRAStyleRegularizer: Module, StyleEncoderRegularizer {
     return (rob.total * weight, logged)
   }
 
-  /// The names ``loss(images:genes:encoder:)`` logs, sorted (for a log header).
+  /// The names ``loss(images:features:genes:encoder:)`` logs, sorted (for a log header).
   public static let loggedNames = ["abra_adv", "abra_arc", "abra_ce", "abra_js", "abra_k_mu", "abra_k_sigma", "abra_rob"]
 
-  /// The names ``loss(images:genes:encoder:)`` logs, sorted (the log columns GRAPE appends).
+  /// The names ``loss(images:features:genes:encoder:)`` logs, sorted (the log columns GRAPE appends).
   public var loggedNames: [String] { ABRAStyleRegularizer.loggedNames }
 
   /// A generator seeded by the seed, K and the mini-batch (see the type's notes).

@@ -27,16 +27,22 @@ public protocol StyleEncoderRegularizer: AnyObject {
   var descendedParameters: [(String, Parameter)] { get }
   /// Every parameter the regulariser saves in checkpoints (including ones it updates itself).
   var savedParameters: [(String, Parameter)] { get }
-  /// Called before the G step with the real images; may update its own adversarial
+  /// Called in the G step with the real images and E's trunk features of them (in the graph:
+  /// the G step computes them once and reuses them for E(x)); may update its own adversarial
   /// parameters. Returns a loss (added to the G-step objective, so its gradients reach E and
   /// the regulariser's parameters) and named values to log.
-  func loss(images: Tensor, genes: [Int], encoder: StyleEncoder) -> (Tensor, [String: Float])
-  /// Names of the values ``loss(images:genes:encoder:)`` logs (columns of `log.tsv`).
+  func loss(images: Tensor, features: Tensor, genes: [Int], encoder: StyleEncoder) -> (Tensor, [String: Float])
+  /// Names of the values ``loss(images:features:genes:encoder:)`` logs (columns of `log.tsv`).
   var loggedNames: [String] { get }
 }
 
 extension StyleEncoderRegularizer {
   public var loggedNames: [String] { [] }
+
+  /// The loss with E's trunk features computed here.
+  public func loss(images: Tensor, genes: [Int], encoder: StyleEncoder) -> (Tensor, [String: Float]) {
+    loss(images: images, features: encoder.features(images), genes: genes, encoder: encoder)
+  }
 }
 
 /// The optimisers of a GRAPE model: one Adam per module, as StarGAN v2.
@@ -141,12 +147,14 @@ public enum GRAPEStep {
     let s = n.geneStyles(b.targets)
     let fake = n.generator(b.images, style: s)
     let adv = binaryCrossEntropy(logits: d(fake, genes: b.targets), target: 1)
-    let sOrig = n.styleEncoder(b.images)
+    // E(x) through its trunk features, which a regulariser reuses.
+    let realFeatures = n.styleEncoder.features(b.images)
+    let sOrig = n.styleEncoder.codes(fromFeatures: realFeatures)
     let cyc = l1Loss(n.generator(fake, style: sOrig), b.images)
     let sty = l1Loss(n.styleEncoder(fake.detached()), s.detached())
     var total = adv + cyc * c.lambdaCyc + sty * c.lambdaSty
     if let regularizer {
-      let (extraLoss, logged) = regularizer.loss(images: b.images, genes: b.genes, encoder: n.styleEncoder)
+      let (extraLoss, logged) = regularizer.loss(images: b.images, features: realFeatures, genes: b.genes, encoder: n.styleEncoder)
       total = total + extraLoss
       for (k, v) in logged { losses.extra[k] = v }
     }
