@@ -141,7 +141,12 @@ func naiveConv2d(_ x: Tensor, _ w: Tensor, stride: Int, padding: Int) -> Tensor 
 
 /// The Winograd F(2×2, 3×3) route against the im2col route, and gradients through it.
 @Suite struct WinogradTests {
-  @Test(arguments: [(3, 8, 5, 4, 4), (2, 16, 9, 8, 6), (1, 8, 8, 2, 2), (2, 12, 4, 10, 4)])
+  // Every tile path: rows of 8 tiles (16 wide), of 4 tiles (8 and 24 wide), pairs of tile rows
+  // (4 wide, even height), and one tile at a time (6, 2 and 4 wide with an odd tile-row count).
+  @Test(arguments: [
+    (3, 8, 5, 4, 4), (2, 16, 9, 8, 6), (1, 8, 8, 2, 2), (2, 12, 4, 10, 4), (2, 8, 3, 16, 16), (2, 8, 3, 8, 8), (1, 9, 4, 6, 24),
+    (2, 8, 3, 4, 8), (1, 8, 3, 8, 4), (1, 8, 2, 6, 4),
+  ])
   func matchesIm2col(_ c: (Int, Int, Int, Int, Int)) {
     let (n, ci, co, h, w) = c
     let geo = Conv2dGeometry(batch: n, inChannels: ci, height: h, width: w, outChannels: co, kernelH: 3, kernelW: 3, stride: 1, padding: 1)

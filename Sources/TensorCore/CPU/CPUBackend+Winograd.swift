@@ -58,7 +58,7 @@ private func winogradWeights(_ w: UnsafePointer<Float>, o: Int, c: Int, _ u: Uns
         let k2 = Quad(tap(6), tap(7), tap(8), SIMD8())
         let half: Float = 0.5
         let dst = u + oc * c + ic
-        @inline(__always) func put(_ r: Int, _ a: Quad) {
+        @inline(__always) func put(_ r: Int, _ a: Quad<SIMD8<Float>>) {
           store8(a.x0, dst + (4 * r) * plane)
           store8(half * (a.x0 + a.x1 + a.x2), dst + (4 * r + 1) * plane)
           store8(half * (a.x0 - a.x1 + a.x2), dst + (4 * r + 2) * plane)
@@ -102,64 +102,82 @@ private func winogradInput(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, _ v: 
   let pw = w + 2
   let plane = c * t
   Parallel.forEach(c, costPerItem: 8 * g.batch * h * w) { range in
-    // One zero-bordered copy of the plane, so every tile loads without bounds checks.
-    let padded = UnsafeMutablePointer<Float>.allocate(capacity: (h + 2) * pw)
+    // One zero-bordered copy of the plane, so every tile loads without bounds checks (the slack
+    // at the end lets the vector loads of the last row read past its valid pixels).
+    let paddedCount = (h + 2) * pw + 16
+    let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
     defer { padded.deallocate() }
-    padded.update(repeating: 0, count: (h + 2) * pw)
+    padded.update(repeating: 0, count: paddedCount)
     for ic in range {
       for n in 0..<g.batch {
         let src = x + (n * c + ic) * h * w
         for iy in 0..<h { copyFloats(src + iy * w, padded + (iy + 1) * pw + 1, w) }
         let base = v + ic * t + n * th * tw
+        // Bᵀ d B of one tile row r of `lanes` tiles at once: Bᵀ combines the rows, B the columns.
+        @inline(__always) func put<V: SIMD>(_ out: UnsafeMutablePointer<Float>, _ d: (Quad<V>, Quad<V>, Quad<V>, Quad<V>)) where V.Scalar == Float {
+          @inline(__always) func row(_ r: Int, _ a: Quad<V>) {
+            let o = out + 4 * r * plane
+            store(a.x0 - a.x2, o)
+            store(a.x1 + a.x2, o + plane)
+            store(a.x2 - a.x1, o + 2 * plane)
+            store(a.x1 - a.x3, o + 3 * plane)
+          }
+          row(0, d.0 - d.2)
+          row(1, d.1 + d.2)
+          row(2, d.2 - d.1)
+          row(3, d.1 - d.3)
+        }
         if tw % 8 == 0 {
           // Eight tiles of a tile row at once: even and odd columns of 16 (and 16 shifted by 2)
           // consecutive pixels are the tiles' columns 0…3.
           for ty in 0..<th {
             for tx in stride(from: 0, to: tw, by: 8) {
               let d = padded + 2 * ty * pw + 2 * tx
-              @inline(__always) func row(_ r: Int) -> Quad {
+              @inline(__always) func row(_ r: Int) -> Quad<SIMD8<Float>> {
                 let a = load16(d + r * pw)
                 let b = load16(d + r * pw + 2)
                 return Quad(a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
               }
-              let (d0, d1, d2, d3) = (row(0), row(1), row(2), row(3))
-              let out = base + ty * tw + tx
-              @inline(__always) func put(_ r: Int, _ a: Quad) {
-                let o = out + 4 * r * plane
-                store8(a.x0 - a.x2, o)
-                store8(a.x1 + a.x2, o + plane)
-                store8(a.x2 - a.x1, o + 2 * plane)
-                store8(a.x1 - a.x3, o + 3 * plane)
-              }
-              put(0, d0 - d2)
-              put(1, d1 + d2)
-              put(2, d2 - d1)
-              put(3, d1 - d3)
+              put(base + ty * tw + tx, (row(0), row(1), row(2), row(3)))
             }
           }
-          continue
-        }
-        for ty in 0..<th {
-          for tx in 0..<tw {
-            let d = padded + 2 * ty * pw + 2 * tx
-            let ti = ty * tw + tx
-            let d0 = SIMD4(d[0], d[1], d[2], d[3])
-            let d1 = SIMD4(d[pw], d[pw + 1], d[pw + 2], d[pw + 3])
-            let d2 = SIMD4(d[2 * pw], d[2 * pw + 1], d[2 * pw + 2], d[2 * pw + 3])
-            let d3 = SIMD4(d[3 * pw], d[3 * pw + 1], d[3 * pw + 2], d[3 * pw + 3])
-            // Bᵀ d combines rows; (Bᵀ d) B combines the columns of each row.
-            let out = base + ti
-            @inline(__always) func put(_ r: Int, _ a: SIMD4<Float>) {
-              let o = out + 4 * r * plane
-              o[0] = a[0] - a[2]
-              o[plane] = a[1] + a[2]
-              o[2 * plane] = a[2] - a[1]
-              o[3 * plane] = a[1] - a[3]
+        } else if tw % 4 == 0 {
+          // Four tiles of a tile row at once (8-pixel-wide maps and other multiples of 8).
+          for ty in 0..<th {
+            for tx in stride(from: 0, to: tw, by: 4) {
+              let d = padded + 2 * ty * pw + 2 * tx
+              @inline(__always) func row(_ r: Int) -> Quad<SIMD4<Float>> {
+                let a = load8(d + r * pw)
+                let b = load8(d + r * pw + 2)
+                return Quad(a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+              }
+              put(base + ty * tw + tx, (row(0), row(1), row(2), row(3)))
             }
-            put(0, d0 - d2)
-            put(1, d1 + d2)
-            put(2, d2 - d1)
-            put(3, d1 - d3)
+          }
+        } else if tw == 2 && th % 2 == 0 {
+          // 4-pixel-wide maps: the four tiles of two tile rows (consecutive in t) at once, the
+          // upper pair from pixel rows r, the lower pair from rows r + 2.
+          for ty in stride(from: 0, to: th, by: 2) {
+            let d = padded + 2 * ty * pw
+            @inline(__always) func row(_ r: Int) -> Quad<SIMD4<Float>> {
+              let (a, b) = (load8(d + r * pw), load8(d + r * pw + 2))
+              let (c, e) = (load8(d + (r + 2) * pw), load8(d + (r + 2) * pw + 2))
+              return Quad(
+                SIMD4(lowHalf: a.evenHalf.lowHalf, highHalf: c.evenHalf.lowHalf), SIMD4(lowHalf: a.oddHalf.lowHalf, highHalf: c.oddHalf.lowHalf),
+                SIMD4(lowHalf: b.evenHalf.lowHalf, highHalf: e.evenHalf.lowHalf), SIMD4(lowHalf: b.oddHalf.lowHalf, highHalf: e.oddHalf.lowHalf))
+            }
+            put(base + ty * tw, (row(0), row(1), row(2), row(3)))
+          }
+        } else {
+          for ty in 0..<th {
+            for tx in 0..<tw {
+              let d = padded + 2 * ty * pw + 2 * tx
+              @inline(__always) func row(_ r: Int) -> Quad<SIMD1> {
+                let p = d + r * pw
+                return Quad(SIMD1(p[0]), SIMD1(p[1]), SIMD1(p[2]), SIMD1(p[3]))
+              }
+              put(base + ty * tw + tx, (row(0), row(1), row(2), row(3)))
+            }
           }
         }
       }
@@ -178,43 +196,57 @@ private func winogradOutput(_ m: UnsafePointer<Float>, _ g: Conv2dGeometry, _ y:
       for n in 0..<g.batch {
         let dst = y + (n * o + oc) * h * w
         let src = m + oc * t + n * th * tw
+        // Aᵀ M A of `lanes` tiles starting at tile s: the two output rows, each as the tiles'
+        // even (first) and odd (second) pixels.
+        @inline(__always) func tiles<V: SIMD>(_ s: UnsafePointer<Float>, _: V.Type) -> (even0: V, odd0: V, even1: V, odd1: V) where V.Scalar == Float {
+          @inline(__always) func row(_ r: Int) -> Quad<V> {
+            Quad(load(s + 4 * r * plane), load(s + (4 * r + 1) * plane), load(s + (4 * r + 2) * plane), load(s + (4 * r + 3) * plane))
+          }
+          let (m0, m1, m2, m3) = (row(0), row(1), row(2), row(3))
+          let q0 = m0 + m1 + m2
+          let q1 = m1 - m2 - m3
+          return (q0.x0 + q0.x1 + q0.x2, q0.x1 - q0.x2 - q0.x3, q1.x0 + q1.x1 + q1.x2, q1.x1 - q1.x2 - q1.x3)
+        }
         if tw % 8 == 0 {
           for ty in 0..<th {
             for tx in stride(from: 0, to: tw, by: 8) {
-              let s = src + ty * tw + tx
-              @inline(__always) func row(_ r: Int) -> Quad {
-                Quad(load8(s + 4 * r * plane), load8(s + (4 * r + 1) * plane), load8(s + (4 * r + 2) * plane), load8(s + (4 * r + 3) * plane))
-              }
-              let (m0, m1, m2, m3) = (row(0), row(1), row(2), row(3))
-              let q0 = m0 + m1 + m2
-              let q1 = m1 - m2 - m3
+              let r = tiles(src + ty * tw + tx, SIMD8<Float>.self)
               let out = dst + 2 * ty * w + 2 * tx
-              var y0 = SIMD16<Float>()
-              y0.evenHalf = q0.x0 + q0.x1 + q0.x2
-              y0.oddHalf = q0.x1 - q0.x2 - q0.x3
-              var y1 = SIMD16<Float>()
-              y1.evenHalf = q1.x0 + q1.x1 + q1.x2
-              y1.oddHalf = q1.x1 - q1.x2 - q1.x3
-              UnsafeMutableRawPointer(out).storeBytes(of: y0, as: SIMD16<Float>.self)
-              UnsafeMutableRawPointer(out + w).storeBytes(of: y1, as: SIMD16<Float>.self)
+              storeInterleaved(r.even0, r.odd0, out)
+              storeInterleaved(r.even1, r.odd1, out + w)
             }
           }
-          continue
-        }
-        for ty in 0..<th {
-          for tx in 0..<tw {
-            let s = src + ty * tw + tx
-            @inline(__always) func row(_ r: Int) -> SIMD4<Float> {
-              SIMD4(s[4 * r * plane], s[(4 * r + 1) * plane], s[(4 * r + 2) * plane], s[(4 * r + 3) * plane])
+        } else if tw % 4 == 0 {
+          for ty in 0..<th {
+            for tx in stride(from: 0, to: tw, by: 4) {
+              let r = tiles(src + ty * tw + tx, SIMD4<Float>.self)
+              let out = dst + 2 * ty * w + 2 * tx
+              storeInterleaved(r.even0, r.odd0, out)
+              storeInterleaved(r.even1, r.odd1, out + w)
             }
-            let (m0, m1, m2, m3) = (row(0), row(1), row(2), row(3))
-            let q0 = m0 + m1 + m2
-            let q1 = m1 - m2 - m3
-            let out = dst + 2 * ty * w + 2 * tx
-            out[0] = q0[0] + q0[1] + q0[2]
-            out[1] = q0[1] - q0[2] - q0[3]
-            out[w] = q1[0] + q1[1] + q1[2]
-            out[w + 1] = q1[1] - q1[2] - q1[3]
+          }
+        } else if tw == 2 && th % 2 == 0 {
+          // Two tile rows at once (as the input transform): lanes 0–1 are the upper tiles,
+          // lanes 2–3 the lower ones, so each interleaved half is one 4-pixel output row.
+          for ty in stride(from: 0, to: th, by: 2) {
+            let r = tiles(src + ty * tw, SIMD4<Float>.self)
+            var y0 = SIMD8<Float>()
+            (y0.evenHalf, y0.oddHalf) = (r.even0, r.odd0)
+            var y1 = SIMD8<Float>()
+            (y1.evenHalf, y1.oddHalf) = (r.even1, r.odd1)
+            let out = dst + 2 * ty * w
+            store(y0.lowHalf, out)
+            store(y1.lowHalf, out + w)
+            store(y0.highHalf, out + 2 * w)
+            store(y1.highHalf, out + 3 * w)
+          }
+        } else {
+          for ty in 0..<th {
+            for tx in 0..<tw {
+              let r = tiles(src + ty * tw + tx, SIMD1.self)
+              let out = dst + 2 * ty * w + 2 * tx
+              (out[0], out[1], out[w], out[w + 1]) = (r.even0.value, r.odd0.value, r.even1.value, r.odd1.value)
+            }
           }
         }
       }
@@ -222,12 +254,11 @@ private func winogradOutput(_ m: UnsafePointer<Float>, _ g: Conv2dGeometry, _ y:
   }
 }
 
-/// Four columns (or rows) of eight lanes: one 4-vector of a tile transform for eight tiles or
-/// channels at once.
-private struct Quad {
-  var x0, x1, x2, x3: SIMD8<Float>
+/// Four columns (or rows) of a tile transform, each a vector over several tiles or channels.
+private struct Quad<V: SIMD> where V.Scalar == Float {
+  var x0, x1, x2, x3: V
 
-  @inline(__always) init(_ x0: SIMD8<Float>, _ x1: SIMD8<Float>, _ x2: SIMD8<Float>, _ x3: SIMD8<Float>) {
+  @inline(__always) init(_ x0: V, _ x1: V, _ x2: V, _ x3: V) {
     (self.x0, self.x1, self.x2, self.x3) = (x0, x1, x2, x3)
   }
 
@@ -236,16 +267,61 @@ private struct Quad {
   @inline(__always) static func * (s: Float, a: Quad) -> Quad { Quad(s * a.x0, s * a.x1, s * a.x2, s * a.x3) }
 }
 
-@inline(__always) private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-  UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+/// A one-lane "vector", so that the scalar tile paths share the vector code.
+private struct SIMD1: SIMD {
+  typealias Scalar = Float
+  typealias MaskStorage = SIMD1Mask
+  var value: Float
+  init() { value = 0 }
+  init(_ value: Float) { self.value = value }
+  var scalarCount: Int { 1 }
+  subscript(index: Int) -> Float {
+    get { value }
+    set { value = newValue }
+  }
+  @inline(__always) static func + (a: SIMD1, b: SIMD1) -> SIMD1 { SIMD1(a.value + b.value) }
+  @inline(__always) static func - (a: SIMD1, b: SIMD1) -> SIMD1 { SIMD1(a.value - b.value) }
 }
 
-@inline(__always) private func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { load8(UnsafePointer(p)) }
-
-@inline(__always) private func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
-  UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+/// The mask type ``SIMD1`` needs to conform to `SIMD`.
+private struct SIMD1Mask: SIMD {
+  typealias Scalar = Int32
+  typealias MaskStorage = SIMD1Mask
+  var value: Int32 = 0
+  init() {}
+  var scalarCount: Int { 1 }
+  subscript(index: Int) -> Int32 {
+    get { value }
+    set { value = newValue }
+  }
 }
 
-@inline(__always) private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-  UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+@inline(__always) private func load<V: SIMD>(_ p: UnsafePointer<Float>) -> V where V.Scalar == Float {
+  UnsafeRawPointer(p).loadUnaligned(as: V.self)
+}
+
+@inline(__always) private func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>) where V.Scalar == Float {
+  UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+}
+
+@inline(__always) private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { load(p) }
+
+@inline(__always) private func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { load(UnsafePointer(p)) }
+
+@inline(__always) private func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> { load(UnsafePointer(p)) }
+
+@inline(__always) private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) { store(v, p) }
+
+/// Stores the 16 pixels e0 o0 e1 o1 … of even pixels `even` and odd pixels `odd`.
+@inline(__always) private func storeInterleaved(_ even: SIMD8<Float>, _ odd: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+  var v = SIMD16<Float>()
+  (v.evenHalf, v.oddHalf) = (even, odd)
+  store(v, p)
+}
+
+/// Stores the 8 pixels e0 o0 e1 o1 … of even pixels `even` and odd pixels `odd`.
+@inline(__always) private func storeInterleaved(_ even: SIMD4<Float>, _ odd: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+  var v = SIMD8<Float>()
+  (v.evenHalf, v.oddHalf) = (even, odd)
+  store(v, p)
 }
