@@ -1,7 +1,6 @@
 import Foundation
 import GRAPE
 import NeuralNet
-import Synchronization
 import TensorCore
 
 /// What the classifier trainer reports while it runs.
@@ -10,14 +9,6 @@ public enum ClassifierEvent {
   case step(step: Int, total: Int, cellsPerSecond: Double, secondsLeft: Double, losses: ClassifierLosses)
   /// A checkpoint was written.
   case checkpoint(step: Int, path: String)
-}
-
-/// The state saved in `state.json` beside the weights.
-struct ClassifierTrainerState: Codable {
-  var step: Int
-  var rng: RandomGenerator
-  var sampler: String
-  var elapsedSeconds: Double
 }
 
 /// Trains the perturbation classifier (`grape classify train`) on the batches that are not held
@@ -55,7 +46,9 @@ public final class ClassifierTrainer {
   let minMax: ABRAMinMaxStep?
   var rng: RandomGenerator
   var elapsed = 0.0
-  private let stopFlag = ClassifierStopFlag()
+  private let stopFlag = StopFlag()
+  /// `log.tsv`: the losses of ``ClassifierLosses``.
+  var log: TrainingLog { TrainingLog(path: run.logPath, valueColumns: ClassifierLosses().fields.map(\.0)) }
 
   /// Prepares a run: builds the model from `config.seed` and writes `config.json`, or with
   /// `resume` restores the newest checkpoint of `run`.
@@ -103,7 +96,7 @@ public final class ClassifierTrainer {
       if resume { throw ABRAError.invalidRun(path: run.path, reason: "resume requested but no checkpoint exists") }
       try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
       try AtomicFile.write(try config.jsonData(), to: run.configPath)
-      try AtomicFile.write((["step", "time_s"] + ClassifierLosses().fields.map(\.0)).joined(separator: "\t") + "\n", to: run.logPath)
+      try log.start()
     }
   }
 
@@ -151,8 +144,7 @@ public final class ClassifierTrainer {
   @discardableResult
   public func train(progress: (ClassifierEvent) -> Void = { _ in }) throws -> Int {
     let total = config.steps
-    var windowStart = monotonicSeconds()
-    var windowCells = 0
+    var window = ThroughputWindow()
     model.train()
     while step < total {
       let t0 = monotonicSeconds()
@@ -166,15 +158,12 @@ public final class ClassifierTrainer {
       optimizer.step()
       step += 1
       elapsed += monotonicSeconds() - t0
-      windowCells += cells.count
+      window.add(cells.count)
       if step % config.logEvery == 0 || step == total {
-        let now = monotonicSeconds()
-        let rate = Double(windowCells) / max(now - windowStart, 1e-9)
-        try appendLog(losses)
+        let rate = window.rate()
+        try log.append(step: step, elapsedSeconds: elapsed, values: losses.fields.map(\.1))
         let left = Double(total - step) * Double(cells.count) / max(rate, 1e-9)
         progress(.step(step: step, total: total, cellsPerSecond: rate, secondsLeft: left, losses: losses))
-        windowStart = now
-        windowCells = 0
       }
       let stopping = stopFlag.isSet
       if step % config.checkpointEvery == 0 || step == total || stopping {
@@ -210,10 +199,7 @@ public final class ClassifierTrainer {
     let weights = model.stateDict()
     var optState = optimizer.state()
     if let a = ascentOptimizer { optState.merge(a.state()) { x, _ in x } }
-    let state = ClassifierTrainerState(step: step, rng: rng, sampler: String(decoding: try sampler.state(), as: UTF8.self), elapsedSeconds: elapsed)
-    let enc = JSONEncoder()
-    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-    let stateData = try enc.encode(state)
+    let stateData = try RunState(step: step, rng: rng, sampler: String(decoding: try sampler.state(), as: UTF8.self), elapsedSeconds: elapsed).jsonData()
     let meta = ["step": String(step), "format": ClassifierConfig.formatName, "method": config.method.rawValue]
     return try run.writeCheckpoint(step: step) { dir in
       try SafeTensors.write(weights, metadata: meta, to: "\(dir)/weights.safetensors")
@@ -249,48 +235,11 @@ public final class ClassifierTrainer {
     let opt = try SafeTensors.read("\(dir)/optimizer.safetensors").tensors
     try optimizer.load(state: opt)
     try ascentOptimizer?.load(state: opt)
-    guard let data = FileManager.default.contents(atPath: "\(dir)/state.json") else {
-      throw ABRAError.invalidRun(path: "\(dir)/state.json", reason: "missing")
-    }
-    let state: ClassifierTrainerState
-    do {
-      state = try JSONDecoder().decode(ClassifierTrainerState.self, from: data)
-    } catch {
-      throw ABRAError.invalidRun(path: "\(dir)/state.json", reason: "unreadable (\(error))")
-    }
+    let state = try RunState.read(checkpoint: dir)
     step = state.step
     rng = state.rng
     elapsed = state.elapsedSeconds
     try sampler.restore(Data(state.sampler.utf8))
-    try truncateLog(after: step)
+    try log.truncate(after: step)
   }
-
-  // MARK: Log
-
-  private func appendLog(_ losses: ClassifierLosses) throws {
-    let row = ([String(step), String(format: "%.3f", elapsed)] + losses.fields.map { String(format: "%.6g", Double($0.1)) }).joined(separator: "\t") + "\n"
-    guard let h = FileHandle(forWritingAtPath: run.logPath) else {
-      throw ABRAError.invalidRun(path: run.logPath, reason: "cannot append to the log")
-    }
-    defer { try? h.close() }
-    try h.seekToEnd()
-    try h.write(contentsOf: Data(row.utf8))
-  }
-
-  /// Drops log rows after `step` (a resumed run logs them again).
-  private func truncateLog(after step: Int) throws {
-    let header = (["step", "time_s"] + ClassifierLosses().fields.map(\.0)).joined(separator: "\t")
-    let text = (try? String(contentsOfFile: run.logPath, encoding: .utf8)) ?? ""
-    let rows = text.split(separator: "\n").dropFirst().map(String.init).filter { line in
-      Int(line.split(separator: "\t").first ?? "") ?? Int.max <= step
-    }
-    try AtomicFile.write(([header] + rows).joined(separator: "\n") + "\n", to: run.logPath)
-  }
-}
-
-/// A flag set from a signal handler and read by the training loop.
-final class ClassifierStopFlag: Sendable {
-  private let value = Atomic<Int>(0)
-  func set() { value.store(1, ordering: .relaxed) }
-  var isSet: Bool { value.load(ordering: .relaxed) != 0 }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import NeuralNet
 import TensorCore
 
@@ -22,14 +21,6 @@ public enum TrainingEvent {
   case checkpoint(step: Int, path: String)
   /// Training resumed from a checkpoint.
   case resumed(step: Int, path: String)
-}
-
-/// The state saved in `state.json` beside the weights.
-struct TrainerState: Codable {
-  var step: Int
-  var rng: RandomGenerator
-  var sampler: String
-  var elapsedSeconds: Double
 }
 
 /// Trains a GRAPE model on a cell source, writing the run folder as it goes.
@@ -88,8 +79,13 @@ public final class GRAPETrainer {
     } else {
       if resume { throw GRAPEError.invalidRun(path: run.path, reason: "--resume given but no checkpoint exists") }
       try run.writeConfig(config)
-      try writeLogHeader()
+      try log.start()
     }
+  }
+
+  /// `log.tsv`: the losses of ``StepLosses``, then the regulariser's values.
+  var log: TrainingLog {
+    TrainingLog(path: run.logPath, valueColumns: StepLosses().fields.map(\.0) + (regularizer?.loggedNames.sorted() ?? []))
   }
 
   /// Asks the loop to checkpoint and return after the current step (safe from a signal handler).
@@ -101,8 +97,7 @@ public final class GRAPETrainer {
   public func train(progress: (TrainingEvent) -> Void = { _ in }) throws -> Int {
     let total = config.steps
     let transform = try (config.inputTransform ?? .identity).bound(to: source)
-    var windowStart = monotonicSeconds()
-    var windowSteps = 0
+    var window = ThroughputWindow()
     while step < total {
       let t0 = monotonicSeconds()
       let indices = sampler.next()
@@ -117,14 +112,11 @@ public final class GRAPETrainer {
       step += 1
       GRAPEStep.updateAverage(ema: average, networks: networks, step: step, config: config, timings: &timings)
       elapsed += monotonicSeconds() - t0
-      windowSteps += 1
+      window.add(indices.count)
       if step % config.logEvery == 0 || step == total {
-        let now = monotonicSeconds()
-        let rate = Double(windowSteps * config.batchSize) / max(now - windowStart, 1e-9)
-        try appendLog(losses)
+        let rate = window.rate()
+        try log.append(step: step, elapsedSeconds: elapsed, values: losses.fields.map(\.1))
         progress(.step(step: step, total: total, imagesPerSecond: rate, secondsLeft: Double((total - step) * config.batchSize) / max(rate, 1e-9), losses: losses))
-        windowStart = now
-        windowSteps = 0
       }
       let stopping = stopFlag.isSet
       if step % config.checkpointEvery == 0 || step == total || stopping {
@@ -147,10 +139,7 @@ public final class GRAPETrainer {
     let ema = average.stateDict()
     var optState: [String: Tensor] = [:]
     for (_, o) in optimizers.all { optState.merge(o.state()) { a, _ in a } }
-    let state = TrainerState(step: step, rng: rng, sampler: String(decoding: try sampler.state(), as: UTF8.self), elapsedSeconds: elapsed)
-    let enc = JSONEncoder()
-    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-    let stateData = try enc.encode(state)
+    let stateData = try RunState(step: step, rng: rng, sampler: String(decoding: try sampler.state(), as: UTF8.self), elapsedSeconds: elapsed).jsonData()
     let meta = ["step": String(step), "format": "grape-run"]
     return try run.writeCheckpoint(step: step) { dir in
       try SafeTensors.write(weights, metadata: meta, to: "\(dir)/weights.safetensors")
@@ -177,48 +166,11 @@ public final class GRAPETrainer {
     }
     let opt = try SafeTensors.read("\(dir)/optimizer.safetensors").tensors
     for (_, o) in optimizers.all { try o.load(state: opt) }
-    guard let data = FileManager.default.contents(atPath: "\(dir)/state.json") else {
-      throw GRAPEError.invalidRun(path: "\(dir)/state.json", reason: "missing")
-    }
-    let state = try JSONDecoder().decode(TrainerState.self, from: data)
+    let state = try RunState.read(checkpoint: dir)
     step = state.step
     rng = state.rng
     elapsed = state.elapsedSeconds
     try sampler.restore(Data(state.sampler.utf8))
-    try truncateLog(after: step)
+    try log.truncate(after: step)
   }
-
-  // MARK: Log
-
-  private func writeLogHeader() throws {
-    let names = ["step", "time_s"] + StepLosses().fields.map(\.0) + (regularizer?.loggedNames.sorted() ?? [])
-    try AtomicFile.write(names.joined(separator: "\t") + "\n", to: run.logPath)
-  }
-
-  private func appendLog(_ losses: StepLosses) throws {
-    let row = ([String(step), String(format: "%.3f", elapsed)] + losses.fields.map { String(format: "%.6g", Double($0.1)) }).joined(separator: "\t") + "\n"
-    guard let h = FileHandle(forWritingAtPath: run.logPath) else {
-      throw GRAPEError.invalidRun(path: run.logPath, reason: "cannot append to the log")
-    }
-    defer { try? h.close() }
-    try h.seekToEnd()
-    try h.write(contentsOf: Data(row.utf8))
-  }
-
-  /// Drops log rows after `step` (a resumed run logs them again).
-  private func truncateLog(after step: Int) throws {
-    guard let text = try? String(contentsOfFile: run.logPath, encoding: .utf8) else { return try writeLogHeader() }
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-    guard !lines.isEmpty else { return try writeLogHeader() }
-    let header = lines.removeFirst()
-    let kept = lines.filter { line in Int(line.split(separator: "\t").first ?? "") ?? Int.max <= step }
-    try AtomicFile.write(([header] + kept).joined(separator: "\n") + "\n", to: run.logPath)
-  }
-}
-
-/// A flag set from a signal handler and read by the training loop.
-final class StopFlag: Sendable {
-  private let value = Atomic<Int>(0)
-  func set() { value.store(1, ordering: .relaxed) }
-  var isSet: Bool { value.load(ordering: .relaxed) != 0 }
 }
