@@ -171,13 +171,35 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
     try HDF5Library.sync {
       let id = try liveID()
       let full = childPath(path)
-      let lcpl = ScopedID(H5Pcreate(grape_h5p_link_create()), .propertyList)
-      _ = try check(lcpl.id, "create link properties", object: full)
-      _ = try check(
-        H5Pset_create_intermediate_group(lcpl.id, 1), "set intermediate groups", object: full)
-      let gid = H5Gcreate2(id, path, lcpl.id, 0, 0)
+      try createParents(of: path)
+      let gcpl = try groupCreationProperties(for: full)
+      let gid = H5Gcreate2(id, path, 0, gcpl.id, 0)
       _ = try check(gid, "create group", object: full)
       return HDF5Group(file: file, name: full, id: gid)
+    }
+  }
+
+  /// Group creation properties without modification times in object headers, so that the same
+  /// content always gives the same bytes (a simulated screen is reproducible to the byte).
+  private func groupCreationProperties(for full: String) throws -> ScopedID {
+    let gcpl = ScopedID(H5Pcreate(grape_h5p_group_create()), .propertyList)
+    _ = try check(gcpl.id, "create group properties", object: full)
+    _ = try check(H5Pset_obj_track_times(gcpl.id, false), "turn off time tracking", object: full)
+    return gcpl
+  }
+
+  /// Creates the missing groups on the way to `path` (not `path` itself) one by one, since the
+  /// ones HDF5 makes by itself would record times.
+  private func createParents(of path: String) throws {
+    let id = try liveID()
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for component in path.split(separator: "/").dropLast() {
+      prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
+      if try contains(prefix) { continue }
+      let full = childPath(prefix)
+      let gcpl = try groupCreationProperties(for: full)
+      let gid = ScopedID(H5Gcreate2(id, prefix, 0, gcpl.id, 0), .group)
+      _ = try check(gid.id, "create group", object: full)
     }
   }
 
@@ -251,6 +273,7 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
 
       let dcpl = ScopedID(H5Pcreate(grape_h5p_dataset_create()), .propertyList)
       _ = try check(dcpl.id, "create dataset properties", object: full)
+      _ = try check(H5Pset_obj_track_times(dcpl.id, false), "turn off time tracking", object: full)
       let needsChunks =
         options.extendable || options.deflateLevel != nil || options.shuffle || options.chunk != nil
       let zeroSizedFixed = !options.extendable && shape.contains(0)
@@ -278,10 +301,8 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
           _ = try check(H5Pset_deflate(dcpl.id, UInt32(level)), "set deflate", object: full)
         }
       }
-      let lcpl = ScopedID(H5Pcreate(grape_h5p_link_create()), .propertyList)
-      _ = try check(
-        H5Pset_create_intermediate_group(lcpl.id, 1), "set intermediate groups", object: full)
-      let did = H5Dcreate2(id, path, fileType.id, space.id, lcpl.id, dcpl.id, 0)
+      try createParents(of: path)
+      let did = H5Dcreate2(id, path, fileType.id, space.id, 0, dcpl.id, 0)
       _ = try check(did, "create dataset", object: full)
       return HDF5Dataset(file: file, name: full, id: did)
     }
