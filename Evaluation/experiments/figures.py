@@ -66,9 +66,9 @@ def metrics_vs_k(found, path):
             mean = [m for m, _ in stats]
             std = [s for _, s in stats]
             style = {"linestyle": "--", "color": "grey"} if name == "random" else {}
-            ax.plot(ks, mean, label=LABELS.get(name, name), **style)
-            ax.fill_between(ks, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)], alpha=0.15,
-                            color=style.get("color"))
+            line, = ax.plot(ks, mean, label=LABELS.get(name, name), **style)
+            ax.fill_between(ks, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)], alpha=0.12,
+                            color=line.get_color())
         ax.set_xlabel("k (k-means clusters)")
         ax.set_title(metric.upper() if metric != "purity" else "purity")
         ax.grid(alpha=0.3)
