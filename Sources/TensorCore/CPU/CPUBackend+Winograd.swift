@@ -279,8 +279,6 @@ private struct SIMD1: SIMD {
     get { value }
     set { value = newValue }
   }
-  @inline(__always) static func + (a: SIMD1, b: SIMD1) -> SIMD1 { SIMD1(a.value + b.value) }
-  @inline(__always) static func - (a: SIMD1, b: SIMD1) -> SIMD1 { SIMD1(a.value - b.value) }
 }
 
 /// The mask type ``SIMD1`` needs to conform to `SIMD`.
