@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # GRAPE Table 1 and Fig. 4 analogue, and the batch metrics of the same runs (Evaluation/README.md):
-# for each seed, a simulated screen, the engineered features, GRAPE and GRAPE + ABRA (cpu preset),
-# each exported as rows of M and as per-gene means of style codes, all evaluated with 100 k-means
-# restarts and the k sweep; per-cell codes evaluated for batch effect.
+# for each seed, a simulated screen, the engineered features, the untrained networks (`--steps 0`),
+# GRAPE and GRAPE + ABRA (cpu preset), each exported as rows of M and as per-gene means of style
+# codes, all evaluated with 100 k-means restarts and the k sweep; per-cell codes evaluated for
+# batch effect.
 #
 #   Evaluation/experiments/grape_table1.sh OUT [STEPS] [SEEDS] [EXTRA SIMULATE FLAGS...]
 #
@@ -16,6 +17,13 @@ for seed in $seeds; do
   screen_for "$seed" >/dev/null
   "$bin" features --data "$dir/screen.h5" --out "$dir/features.h5"
   "$bin" evaluate --embedding "$dir/features.h5" --out "$dir/eval-features" --seed "$seed" | head -n 1
+  # The untrained networks (`--steps 0`): what the style codes of a random encoder already give.
+  untrained="$dir/run-untrained"
+  [ -f "$untrained/checkpoints/latest" ] || "$bin" train --data "$dir/screen.h5" --run "$untrained" --preset cpu --steps 0 --seed "$seed"
+  "$bin" export --run "$untrained" --out "$dir/untrained-style-mean.h5" --source style-mean --data "$dir/screen.h5"
+  "$bin" encode --run "$untrained" --data "$dir/screen.h5" --out "$dir/untrained-codes.h5"
+  "$bin" evaluate --embedding "$dir/untrained-style-mean.h5" --out "$dir/eval-untrained-style-mean" --seed "$seed" | head -n 1
+  "$bin" evaluate --cells "$dir/untrained-codes.h5" --out "$dir/eval-untrained-codes" --seed "$seed" | head -n 2
   for variant in grape abra; do
     run="$dir/run-$variant"
     flag=()

@@ -27,6 +27,7 @@ import torch
 from safetensors.torch import load_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+COMPLEXES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Data", "corum_complexes.tsv")
 import grape_torch as gt  # noqa: E402
 
 
@@ -64,7 +65,7 @@ def evaluate(grape, matrix, genes, name):
             f.create_dataset("genes", data=np.array(genes, dtype=object), dtype=h5py.string_dtype())
             f.attrs["source"] = name
         subprocess.run([grape, "evaluate", "--embedding", path, "--out", os.path.join(tmp, "ev"),
-                        "--restarts", "5", "--k-range", "none", "--no-figures"], check=True, capture_output=True)
+                        "--restarts", "5", "--complexes", COMPLEXES, "--k-range", "none", "--no-figures"], check=True, capture_output=True)
         m = json.load(open(os.path.join(tmp, "ev", "metrics.json")))
     print(f"  {name:<28} mAP {m['map']:.3f}  NMI {m['kmeans']['nmi']['mean']:.3f}  ARI {m['kmeans']['ari']['mean']:.3f}")
 

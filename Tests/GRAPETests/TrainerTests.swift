@@ -36,6 +36,22 @@ import TestSupport
     #expect(nets.discriminator == nil)
   }
 
+  /// Zero steps keep the initialised networks as a checkpoint, EMA equal to the weights.
+  @Test func zeroStepsWriteTheInitialWeights() throws {
+    let dir = temporaryDirectory("zero")
+    let src = tinySource()
+    let trainer = try GRAPETrainer(
+      config: try tinyConfig(steps: 0), source: src, sampler: CyclingSampler(count: src.cellCount, batch: 4, seed: 1), run: RunFolder(path: dir))
+    #expect(try trainer.train() == 0)
+    let ckpt = try #require(try RunFolder(path: dir).latestCheckpoint())
+    #expect(ckpt.hasSuffix("step-00000000"))
+    let weights = try SafeTensors.read("\(ckpt)/weights.safetensors").tensors
+    let ema = try SafeTensors.read("\(ckpt)/weights_ema.safetensors").tensors
+    for (k, v) in ema { assertClose(try #require(weights[k]), v, rtol: 0, atol: 0, k) }
+    let (_, nets) = try loadTrainedNetworks(run: RunFolder(path: dir))
+    assertClose(nets.geneEmbedding.weight.value, trainer.networks.geneEmbedding.weight.value, rtol: 0, atol: 0)
+  }
+
   /// Resuming from step 2 gives the same weights at step 4 as an uninterrupted run.
   @Test func resumeIsExact() throws {
     let src = tinySource()

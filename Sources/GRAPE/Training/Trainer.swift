@@ -91,7 +91,8 @@ public final class GRAPETrainer {
   /// Asks the loop to checkpoint and return after the current step (safe from a signal handler).
   public func requestStop() { stopFlag.set() }
 
-  /// Runs until `config.steps`, calling `progress` at every logged step and checkpoint.
+  /// Runs until `config.steps`, calling `progress` at every logged step and checkpoint. With
+  /// zero steps on a new run it writes the initial weights as checkpoint `step-00000000`.
   /// - Returns: the step reached.
   @discardableResult
   public func train(progress: (TrainingEvent) -> Void = { _ in }) throws -> Int {
@@ -124,6 +125,12 @@ public final class GRAPETrainer {
         progress(.checkpoint(step: step, path: path))
       }
       if stopping { break }
+    }
+    // `--steps 0` on a new run keeps the initialised networks as a checkpoint: an untrained
+    // baseline that `export`, `encode` and `transfer` read like any other.
+    if step == 0, try run.latestCheckpoint() == nil {
+      let path = try saveCheckpoint()
+      progress(.checkpoint(step: 0, path: path))
     }
     try LossCurve.write(run: run)
     return step
