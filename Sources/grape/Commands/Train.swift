@@ -27,7 +27,7 @@ struct Train: ParsableCommand {
   @Option(help: "A JSON file whose fields override the preset (e.g. {\"lr\": 0.0002}).")
   var config: String?
 
-  @Option(help: "Training iterations (default: the preset's).")
+  @Option(help: "Training iterations (default: the preset's; 0 keeps the initial weights as an untrained baseline).")
   var steps: Int?
 
   @Flag(help: "Train the style encoder against adversarial batch-statistic perturbations (ABRA).")
