@@ -157,6 +157,78 @@ struct FeatureExtractorTests {
     #expect(ap.meanAveragePrecision == 1)
   }
 
+  /// Feature rows of 3 batches × 5 genes (gene 4 the control), each batch with its own shift
+  /// and scale of every feature; batch 2 has no control cells.
+  static func batchRows(features f: Int) -> (rows: [[Double]], genes: [Int], batches: [Int]) {
+    var rng = RandomGenerator(seed: 11)
+    var rows: [[Double]] = []
+    var genes: [Int] = []
+    var batches: [Int] = []
+    for b in 0..<3 {
+      let scale = (0..<f).map { 0.5 + Double(b) + 0.1 * Double($0 % 3) }
+      let shift = (0..<f).map { 10 * Double(b) - Double($0) }
+      for g in 0..<5 where !(b == 2 && g == 4) {
+        for _ in 0..<6 {
+          rows.append((0..<f).map { j in (Double(g * (j % 4)) + rng.normal()) * scale[j] + shift[j] })
+          genes.append(g)
+          batches.append(b)
+        }
+      }
+    }
+    return (rows, genes, batches)
+  }
+
+  @Test("per-batch control normalisation equals standardising each batch by its controls first")
+  func controlNormalisation() throws {
+    let genes = ["a", "b", "c", "d", "ctrl"]
+    var normalised = try FeatureExtractor(
+      channels: 1, height: 8, width: 8, genes: genes, components: 4, normalization: .controls, controlGene: 4, batches: 3)
+    let f = normalised.spec.count
+    let (rows, geneOf, batchOf) = Self.batchRows(features: f)
+    normalised.fold(Array(rows[..<40]), geneIndex: Array(geneOf[..<40]), batchIndex: Array(batchOf[..<40]))
+    normalised.fold(Array(rows[40...]), geneIndex: Array(geneOf[40...]), batchIndex: Array(batchOf[40...]))
+    // Reference: each batch standardised by hand (population statistics of its controls, of all
+    // its cells for batch 2), then the plain extractor.
+    var reference = rows
+    for b in 0..<3 {
+      let members = rows.indices.filter { batchOf[$0] == b }
+      let controls = members.filter { geneOf[$0] == 4 }
+      let basis = controls.isEmpty ? members : controls
+      for j in 0..<f {
+        let mean = basis.map { rows[$0][j] }.reduce(0, +) / Double(basis.count)
+        let sd = (basis.map { (rows[$0][j] - mean) * (rows[$0][j] - mean) }.reduce(0, +) / Double(basis.count)).squareRoot()
+        for i in members { reference[i][j] = (rows[i][j] - mean) / sd }
+      }
+    }
+    var plain = try FeatureExtractor(channels: 1, height: 8, width: 8, genes: genes, components: 4)
+    plain.fold(reference, geneIndex: geneOf)
+    let a = try normalised.finalize()
+    let b = try plain.finalize()
+    #expect(a.embedding.genes == b.embedding.genes && a.cellsProcessed == rows.count)
+    for (x, y) in zip(a.embedding.values, b.embedding.values) { #expect(abs(x - y) < 1e-4 * max(1, abs(y)), "\(x) vs \(y)") }
+    for (x, y) in zip(a.explainedVarianceRatio, b.explainedVarianceRatio) { #expect(abs(x - y) < 1e-9) }
+    // Without normalisation the batches' shifts dominate, and the result differs.
+    var raw = try FeatureExtractor(channels: 1, height: 8, width: 8, genes: genes, components: 4)
+    raw.fold(rows, geneIndex: geneOf)
+    let c = try raw.finalize()
+    #expect(zip(c.embedding.values, b.embedding.values).contains { abs($0 - $1) > 0.1 })
+  }
+
+  @Test("control normalisation: a missing control gene or a batch out of range is an error")
+  func controlNormalisationBadInput() throws {
+    #expect(throws: EvaluationError.self) {
+      try FeatureExtractor(channels: 1, height: 4, width: 4, genes: ["a", "b"], normalization: .controls, controlGene: nil)
+    }
+    var e = try FeatureExtractor(
+      channels: 1, height: 4, width: 4, genes: ["a", "ctrl"], normalization: .controls, controlGene: 1, batches: 2)
+    let images = [Float](repeating: 0.5, count: 32)
+    #expect(throws: EvaluationError.labelOutOfRange(input: "feature images", field: "batch", row: 1, value: 2, count: 2)) {
+      try e.add(images: images, geneIndex: [0, 1], batchIndex: [0, 2])
+    }
+    #expect(throws: EvaluationError.self) { try e.add(images: images, geneIndex: [0, 1]) }
+    #expect(e.cellCount == 0)
+  }
+
   @Test("bad input: NaN pixel, wrong size, unknown gene, no cells, bad settings")
   func badInput() throws {
     var e = try FeatureExtractor(channels: 1, height: 4, width: 4, genes: ["a", "b"])

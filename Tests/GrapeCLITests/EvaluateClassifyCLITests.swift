@@ -17,6 +17,15 @@ import TestSupport
     let f = try GrapeCommand.run(["features", "--data", store, "--out", "\(dir)/feat.tsv", "--components", "8"])
     #expect(f.status == 0, "\(f.stderr)")
     #expect(try GeneEmbedding.read(from: "\(dir)/feat.tsv").dimension == 8)
+    // Per-batch normalisation by the control cells gives another embedding of the same genes.
+    let n = try GrapeCommand.run(["features", "--data", store, "--out", "\(dir)/feat_norm.h5", "--components", "8", "--normalize", "controls"])
+    #expect(n.status == 0, "\(n.stderr)")
+    let plain = try GeneEmbedding.read(from: "\(dir)/feat.tsv")
+    let normalised = try GeneEmbedding.read(from: "\(dir)/feat_norm.h5")
+    #expect(normalised.genes == plain.genes && normalised.values != plain.values)
+    let badNorm = try GrapeCommand.run(["features", "--data", store, "--out", "\(dir)/feat_bad.h5", "--normalize", "plate"])
+    #expect(badNorm.status != 0 && badNorm.stderr.contains("--normalize"), "\(badNorm.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: "\(dir)/feat_bad.h5"))
     let e = try GrapeCommand.run([
       "evaluate", "--embedding", "\(dir)/feat.tsv", "--out", "\(dir)/ev", "--restarts", "5", "--k-range", "5-7", "--no-figures",
       "--baseline", "\(dir)/feat.tsv",

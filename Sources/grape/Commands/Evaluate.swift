@@ -113,8 +113,14 @@ struct Features: ParsableCommand {
   @Option(name: .customLong("batch-size"), help: "Cells read per chunk.")
   var batchSize: Int = 512
 
+  @Option(help: "Per-batch normalisation before standardising: none, or controls (each batch's features standardised by its control cells, as pycytominer's normalize).")
+  var normalize: String = "none"
+
   func validate() throws {
     guard GeneEmbedding.FileFormat(path: out) != nil else { throw ValidationError("--out \(out): the extension must be .h5, .tsv or .h5ad") }
+    guard FeatureNormalization(rawValue: normalize) != nil else {
+      throw ValidationError("--normalize \(normalize): expected none or controls")
+    }
     guard components >= 1 else { throw ValidationError("--components must be at least 1, got \(components)") }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
   }
@@ -122,17 +128,22 @@ struct Features: ParsableCommand {
   func run() throws {
     try CLISupport.run {
       let store = try CellStore(path: data)
+      let normalization = FeatureNormalization(rawValue: normalize) ?? .none
       var extractor = try FeatureExtractor(
-        channels: store.channels.count, height: store.height, width: store.width, genes: store.genes, components: components)
+        channels: store.channels.count, height: store.height, width: store.width, genes: store.genes, components: components,
+        normalization: normalization, controlGene: store.controlIndex, batches: max(1, store.batches.count))
       var start = 0
       while start < store.count {
         let idx = Array(start..<min(start + batchSize, store.count))
-        try extractor.add(images: try store.images(at: idx), geneIndex: idx.map { Int(store.geneOfCell[$0]) })
+        try extractor.add(
+          images: try store.images(at: idx), geneIndex: idx.map { Int(store.geneOfCell[$0]) },
+          batchIndex: idx.map { Int(store.batchOfCell[$0]) })
         start += idx.count
       }
       let result = try extractor.finalize()
       let e = result.embedding
-      try GeneEmbedding(unchecked: e.genes, values: e.values, dimension: e.dimension, source: "grape features \(data)").write(to: out)
+      let source = "grape features \(data)" + (normalization == .none ? "" : " --normalize \(normalize)")
+      try GeneEmbedding(unchecked: e.genes, values: e.values, dimension: e.dimension, source: source).write(to: out)
       print("wrote \(e.count) genes × \(e.dimension) engineered features (\(result.cellsProcessed) cells) to \(out)")
     }
   }
