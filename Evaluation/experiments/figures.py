@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 LABELS = {
     "features": "engineered features",
+    "features-controls": "engineered features, per-batch control-standardised",
     "untrained-style-mean": "untrained encoder style means",
     "grape-embedding": "GRAPE (rows of M)",
     "grape-style-mean": "GRAPE style means",

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # GRAPE Table 1 and Fig. 4 analogue, and the batch metrics of the same runs (Evaluation/README.md):
-# for each seed, a simulated screen, the engineered features, the untrained networks (`--steps 0`),
-# GRAPE and GRAPE + ABRA (cpu preset), each exported as rows of M and as per-gene means of style
-# codes, all evaluated with 100 k-means restarts and the k sweep; per-cell codes evaluated for
-# batch effect.
+# for each seed, a simulated screen, the engineered features (raw, and standardised per batch by the
+# control cells), the untrained networks (`--steps 0`), GRAPE and GRAPE + ABRA (cpu preset), each
+# exported as rows of M and as per-gene means of style codes, all evaluated with 100 k-means
+# restarts and the k sweep; per-cell codes evaluated for batch effect.
 #
 #   Evaluation/experiments/grape_table1.sh OUT [STEPS] [SEEDS] [EXTRA SIMULATE FLAGS...]
 #
@@ -17,6 +17,8 @@ for seed in $seeds; do
   screen_for "$seed" >/dev/null
   "$bin" features --data "$dir/screen.h5" --out "$dir/features.h5"
   "$bin" evaluate --embedding "$dir/features.h5" --out "$dir/eval-features" --seed "$seed" | head -n 1
+  "$bin" features --data "$dir/screen.h5" --out "$dir/features-controls.h5" --normalize controls
+  "$bin" evaluate --embedding "$dir/features-controls.h5" --out "$dir/eval-features-controls" --seed "$seed" | head -n 1
   # The untrained networks (`--steps 0`): what the style codes of a random encoder already give.
   untrained="$dir/run-untrained"
   [ -f "$untrained/checkpoints/latest" ] || "$bin" train --data "$dir/screen.h5" --run "$untrained" --preset cpu --steps 0 --seed "$seed"
