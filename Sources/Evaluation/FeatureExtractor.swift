@@ -191,13 +191,14 @@ public struct FeatureExtractor: Sendable {
     }
     for a in 0..<f { for b in 0..<a { cov[a * f + b] = cov[b * f + a] } }
     var geneCount = [Int](repeating: 0, count: genes.count)
-    var geneMean = [Double](repeating: 0, count: genes.count * f)
+    // Per gene, the sum over its cells of the normalised features.
+    var geneTotal = [Double](repeating: 0, count: genes.count * f)
     for (k, group) in groups.enumerated() {
       for g in genes.indices where group.geneCount[g] > 0 {
         geneCount[g] += group.geneCount[g]
         for j in 0..<f {
           let raw = group.shift[j] + group.geneSum[g * f + j] / Double(group.geneCount[g])
-          geneMean[g * f + j] += Double(group.geneCount[g]) * (raw - affine[k].centre[j]) / affine[k].spread[j]
+          geneTotal[g * f + j] += Double(group.geneCount[g]) * (raw - affine[k].centre[j]) / affine[k].spread[j]
         }
       }
     }
@@ -220,7 +221,7 @@ public struct FeatureExtractor: Sendable {
       names.append(genes[g])
       counts.append(geneCount[g])
       var z = [Double](repeating: 0, count: f)
-      for j in 0..<f { z[j] = (geneMean[g * f + j] / Double(geneCount[g]) - mean[j]) / scale[j] }
+      for j in 0..<f { z[j] = (geneTotal[g * f + j] / Double(geneCount[g]) - mean[j]) / scale[j] }
       for c in 0..<m {
         var s = 0.0
         for j in 0..<f { s += pca.components[c * f + j] * z[j] }
