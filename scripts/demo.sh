@@ -19,12 +19,14 @@ echo "== 3/5 grape export and grape encode"
 "$bin" export --run "$out/run" --out "$out/grape_embedding.h5"
 "$bin" encode --run "$out/run" --data "$out/screen.h5" --out "$out/styles.h5"
 
-echo "== 4/5 grape features (engineered-feature baseline)"
+echo "== 4/5 grape features (engineered-feature baselines: raw, and standardised per batch by the controls)"
 "$bin" features --data "$out/screen.h5" --out "$out/features.h5"
+"$bin" features --data "$out/screen.h5" --out "$out/features_controls.h5" --normalize controls
 
 echo "== 5/5 grape evaluate (CORUM mAP, k-means NMI/ARI/purity; random and engineered baselines)"
-"$bin" evaluate --embedding "$out/grape_embedding.h5" --baseline "$out/features.h5" --out "$out/evaluation"
-"$bin" evaluate --cells "$out/styles.h5" --baseline "$out/features.h5" --out "$out/evaluation_cells"
+baselines=(--baseline "$out/features.h5" --baseline "$out/features_controls.h5")
+"$bin" evaluate --embedding "$out/grape_embedding.h5" "${baselines[@]}" --out "$out/evaluation"
+"$bin" evaluate --cells "$out/styles.h5" "${baselines[@]}" --out "$out/evaluation_cells"
 
 echo
 echo "Demo finished."
