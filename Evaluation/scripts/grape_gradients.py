@@ -81,10 +81,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run")
     ap.add_argument("store")
-    ap.add_argument("--draws", type=int, default=20)
+    ap.add_argument("--draws", type=int, default=20, help="draws per gene (at least 2)")
     ap.add_argument("--shared", action="store_true", help="evaluate every gene at the mean row of M")
     ap.add_argument("--grape", default=".build/release/grape")
     a = ap.parse_args()
+    if a.draws < 2:
+        ap.error("--draws must be at least 2")
     torch.set_num_threads(1)
     model, c, ck = load_model(a.run)
     grads = per_draw_gradients(model, c, h5py.File(a.store, "r"), a.draws, a.shared, np.random.default_rng(0))
@@ -92,8 +94,11 @@ def main():
     for name, g in grads.items():
         mean = g.mean(1)
         common = mean.mean(0)
-        between = np.sqrt(((mean - common) ** 2).sum(1).mean())
-        within = np.sqrt(((g - mean[:, None]) ** 2).sum(2).mean())
+        # Unbiased: the draws' scatter with ddof 1, and the genes' spread less what the draws'
+        # noise adds to a mean of `draws` of them.
+        within_sq = ((g - mean[:, None]) ** 2).sum(2).mean() * a.draws / max(a.draws - 1, 1)
+        between = np.sqrt(max(((mean - common) ** 2).sum(1).mean() - within_sq / a.draws, 0))
+        within = np.sqrt(within_sq)
         print(f"  {name:<8} shared push {np.linalg.norm(common):.2e}  between genes {between:.2e}  "
               f"one draw's noise {within:.2e}  signal-to-noise {between / within:.2f}")
         evaluate(a.grape, -mean, c["genes"], f"mean {name} gradient")
