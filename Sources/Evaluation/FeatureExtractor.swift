@@ -144,7 +144,7 @@ public struct FeatureExtractor: Sendable {
   mutating func fold(_ rows: [[Double]], geneIndex: [Int], batchIndex: [Int]? = nil) {
     for (r, row) in rows.enumerated() {
       let group = normalization == .controls ? (batchIndex?[r] ?? 0) : 0
-      groups[group].add(row, gene: geneIndex[r], isControl: geneIndex[r] == controlGene)
+      groups[group].add(row, gene: geneIndex[r], isControl: normalization == .controls && geneIndex[r] == controlGene)
       cells += 1
     }
   }

@@ -96,6 +96,8 @@ struct Evaluate: ParsableCommand {
   }
 }
 
+extension FeatureNormalization: ExpressibleByArgument {}
+
 /// `grape features`: the engineered-feature baseline embedding.
 struct Features: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -114,13 +116,10 @@ struct Features: ParsableCommand {
   var batchSize: Int = 512
 
   @Option(help: "Per-batch normalisation before standardising: none, or controls (each batch's features standardised by its control cells, as pycytominer's normalize).")
-  var normalize: String = "none"
+  var normalize: FeatureNormalization = .none
 
   func validate() throws {
     guard GeneEmbedding.FileFormat(path: out) != nil else { throw ValidationError("--out \(out): the extension must be .h5, .tsv or .h5ad") }
-    guard FeatureNormalization(rawValue: normalize) != nil else {
-      throw ValidationError("--normalize \(normalize): expected none or controls")
-    }
     guard components >= 1 else { throw ValidationError("--components must be at least 1, got \(components)") }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
   }
@@ -128,10 +127,9 @@ struct Features: ParsableCommand {
   func run() throws {
     try CLISupport.run {
       let store = try CellStore(path: data)
-      let normalization = FeatureNormalization(rawValue: normalize) ?? .none
       var extractor = try FeatureExtractor(
         channels: store.channels.count, height: store.height, width: store.width, genes: store.genes, components: components,
-        normalization: normalization, controlGene: store.controlIndex, batches: max(1, store.batches.count))
+        normalization: normalize, controlGene: store.controlIndex, batches: max(1, store.batches.count))
       var start = 0
       while start < store.count {
         let idx = Array(start..<min(start + batchSize, store.count))
@@ -142,7 +140,7 @@ struct Features: ParsableCommand {
       }
       let result = try extractor.finalize()
       let e = result.embedding
-      let source = "grape features \(data)" + (normalization == .none ? "" : " --normalize \(normalize)")
+      let source = "grape features \(data)" + (normalize == .none ? "" : " --normalize \(normalize.rawValue)")
       try GeneEmbedding(unchecked: e.genes, values: e.values, dimension: e.dimension, source: source).write(to: out)
       print("wrote \(e.count) genes × \(e.dimension) engineered features (\(result.cellsProcessed) cells) to \(out)")
     }
