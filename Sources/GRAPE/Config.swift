@@ -35,6 +35,10 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   public var batchSize: Int
   /// Training iterations.
   public var steps: Int
+  /// How mini-batches are drawn: `class_balanced` (every gene equally often, cells from any
+  /// batch; GRAPE's sampler) or `plate` (every cell of a mini-batch from one experimental batch,
+  /// genes balanced within it; what ABRA needs). nil: `plate` with ABRA, `class_balanced` without.
+  public var sampler: String?
   /// Adam learning rate of G, D and E.
   public var lr: Float
   /// Learning rate of the mapping network F (GRAPE: same as `lr`).
@@ -144,7 +148,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   /// GRAPE's hyperparameters (paper §3 and DESIGN.md) before a preset sets the sizes.
   static let base = GRAPEConfig(
     imgSize: 32, inChannels: 4, dimIn: 32, maxConvDim: 256, styleDim: 64, latentDim: 500, mappingHidden: 512,
-    genes: [], channels: [], abra: false, preset: "cpu", batchSize: 16, steps: 2000, lr: 1e-4, lrMapping: 1e-4,
+    genes: [], channels: [], abra: false, preset: "cpu", batchSize: 16, steps: 2000, sampler: nil, lr: 1e-4, lrMapping: 1e-4,
     lrEmbedding: 1e-4, lrDiscriminatorHeads: nil, discriminatorHeadsInitStd: nil, betas: [0, 0.99], weightDecay: 1e-4, embeddingInitStd: 1, lambdaCyc: 1, lambdaSty: 1, r1Gamma: 1,
     emaMode: "every_step", emaBeta: 0.999, emaInterval: 2500, checkpointEvery: 500, logEvery: 10, seed: 0,
     inputNormalization: "controls", inputTransform: nil, abraLambda: 0.5, abraMargin: 0.2, abraScale: 16, abraWeight: 1, abraStepSize: 0.01, abraJsWeight: 1)
@@ -169,9 +173,18 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     guard inputNormalization == "controls" || inputNormalization == "percentile" else {
       throw fail("input_normalization must be controls or percentile, got '\(inputNormalization)'")
     }
+    guard sampler == nil || sampler == "class_balanced" || sampler == "plate" else {
+      throw fail("sampler must be class_balanced or plate, got '\(sampler ?? "")'")
+    }
+    guard !(abra && sampler == "class_balanced") else {
+      throw fail("sampler class_balanced cannot be used with --abra: ABRA's batch statistics need plate-consistent mini-batches")
+    }
     guard embeddingInitStd > 0 else { throw fail("embedding_init_std must be positive") }
     guard !channels.isEmpty || genes.isEmpty || channels.count == inChannels else { throw fail("channels has \(channels.count) names for in_channels \(inChannels)") }
   }
+
+  /// Whether mini-batches are plate-consistent (the `sampler` field, resolved).
+  public var platesConsistentBatches: Bool { sampler.map { $0 == "plate" } ?? abra }
 
   /// The EMA schedule this configuration asks for.
   public var emaSchedule: EMAScheduleChoice {
@@ -209,7 +222,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   ///   by other code) instead of rejecting them (a user's `--config`, where they are typos).
   public func overridden(with json: Data, source: String, ignoringUnknownKeys: Bool = false) throws -> GRAPEConfig {
     let merged = try mergeJSONObject(
-      try jsonData(), patch: json, source: source, alsoKnown: ["input_transform", "lr_discriminator_heads", "discriminator_heads_init_std"],
+      try jsonData(), patch: json, source: source, alsoKnown: ["input_transform", "lr_discriminator_heads", "discriminator_heads_init_std", "sampler"],
       ignoringUnknownKeys: ignoringUnknownKeys)
     return try GRAPEConfig.from(json: merged, source: source)
   }

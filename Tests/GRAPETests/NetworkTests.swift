@@ -71,6 +71,22 @@ import TestSupport
     #expect(throws: GRAPEError.self) { try tinyConfig().overridden(with: Data(#"{"learning_rate": 1}"#.utf8), source: "x.json") }
   }
 
+  @Test func samplerFollowsABRAUnlessSet() throws {
+    var c = try tinyConfig()
+    #expect(!c.platesConsistentBatches)
+    c.abra = true
+    #expect(c.platesConsistentBatches)
+    c = try c.overridden(with: Data(#"{"sampler": "class_balanced"}"#.utf8), source: "x.json")
+    #expect(throws: GRAPEError.self) { try c.validate() }
+    c.abra = false
+    try c.validate()
+    #expect(!c.platesConsistentBatches)
+    c.sampler = "plate"
+    #expect(c.platesConsistentBatches)
+    c.sampler = "plates"
+    #expect(throws: GRAPEError.invalidConfig("sampler must be class_balanced or plate, got 'plates'")) { try c.validate() }
+  }
+
   @Test func configRoundTripsWithContractKeys() throws {
     let c = try tinyConfig()
     let json = try #require(String(data: try c.jsonData(), encoding: .utf8))

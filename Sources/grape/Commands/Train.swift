@@ -79,9 +79,11 @@ struct Train: ParsableCommand {
             ? try InputTransform.controls(of: source, rng: &rng) : try InputTransform.percentile(of: source, rng: &rng)
         }
       }
-      // ABRA needs plate-consistent mini-batches (every cell of a batch from one plate).
+      // ABRA needs plate-consistent mini-batches (every cell of a batch from one plate);
+      // `sampler` in the configuration can ask for them without ABRA too.
+      try cfg.validate()
       let regularizer = cfg.abra ? try ABRAStyleRegularizer(config: cfg) : nil
-      let sampler: TrainingSampler = cfg.abra
+      let sampler: TrainingSampler = cfg.platesConsistentBatches
         ? try SamplerBox.plateConsistent(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1)
         : try SamplerBox.classBalanced(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1)
       let trainer = try GRAPETrainer(config: cfg, source: source, sampler: sampler, run: folder, regularizer: regularizer, resume: resume)
