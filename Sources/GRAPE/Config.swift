@@ -62,6 +62,11 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   public var lambdaSty: Float
   /// Weight of R1.
   public var r1Gamma: Float
+  /// Weight of a cross-entropy over D's per-gene heads on real cells, as an auxiliary-classifier
+  /// GAN trains its discriminator: each real cell's own head is pushed above the other genes'
+  /// heads, so the heads learn the genes' phenotypes rather than only how the fakes fall short.
+  /// 0 (GRAPE as published, and every preset) leaves the D step unchanged.
+  public var lambdaDCls: Float
   /// EMA update: `every_step` with `ema_beta`, or `periodic` every `ema_interval` steps with `ema_beta`.
   public var emaMode: String
   /// EMA blend factor.
@@ -149,7 +154,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   static let base = GRAPEConfig(
     imgSize: 32, inChannels: 4, dimIn: 32, maxConvDim: 256, styleDim: 64, latentDim: 500, mappingHidden: 512,
     genes: [], channels: [], abra: false, preset: "cpu", batchSize: 16, steps: 2000, sampler: nil, lr: 1e-4, lrMapping: 1e-4,
-    lrEmbedding: 1e-4, lrDiscriminatorHeads: nil, discriminatorHeadsInitStd: nil, betas: [0, 0.99], weightDecay: 1e-4, embeddingInitStd: 1, lambdaCyc: 1, lambdaSty: 1, r1Gamma: 1,
+    lrEmbedding: 1e-4, lrDiscriminatorHeads: nil, discriminatorHeadsInitStd: nil, betas: [0, 0.99], weightDecay: 1e-4, embeddingInitStd: 1, lambdaCyc: 1, lambdaSty: 1, r1Gamma: 1, lambdaDCls: 0,
     emaMode: "every_step", emaBeta: 0.999, emaInterval: 2500, checkpointEvery: 500, logEvery: 10, seed: 0,
     inputNormalization: "controls", inputTransform: nil, abraLambda: 0.5, abraMargin: 0.2, abraScale: 16, abraWeight: 1, abraStepSize: 0.01, abraJsWeight: 1)
 
@@ -178,6 +183,9 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     }
     guard !(abra && sampler == "class_balanced") else {
       throw fail("sampler class_balanced cannot be used with --abra: ABRA's batch statistics need plate-consistent mini-batches")
+    }
+    guard lambdaDCls >= 0, lambdaCyc >= 0, lambdaSty >= 0, r1Gamma >= 0 else {
+      throw fail("loss weights (lambda_cyc, lambda_sty, r1_gamma, lambda_d_cls) must be ≥ 0")
     }
     guard embeddingInitStd > 0 else { throw fail("embedding_init_std must be positive") }
     guard !channels.isEmpty || genes.isEmpty || channels.count == inChannels else { throw fail("channels has \(channels.count) names for in_channels \(inChannels)") }

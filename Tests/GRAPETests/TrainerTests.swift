@@ -52,6 +52,51 @@ import TestSupport
     assertClose(nets.geneEmbedding.weight.value, trainer.networks.geneEmbedding.weight.value, rtol: 0, atol: 0)
   }
 
+  /// `lambda_d_cls` adds λ · CE(D's heads on real cells, their genes) to the D step and nothing
+  /// else: the D gradients with it minus those without equal λ times the CE's own gradient.
+  @Test func discriminatorClassificationTermAddsItsGradient() throws {
+    var c = try tinyConfig()
+    var rng = RandomGenerator(seed: 5)
+    let n = GRAPENetworks(config: c, rng: &rng)
+    let opt = GRAPEOptimizers(networks: n, config: c)
+    let src = tinySource()
+    let x = Tensor(try src.pixels([0, 1, 2, 3]), shape: [4] + src.imageShape)
+    let batch = GRAPEBatch(images: x, genes: [0, 1, 2, 0], targets: [1, 2, 0, 2])
+    let d = try #require(n.discriminator)
+    let dParams = d.namedParameters(prefix: "discriminator").map(\.1)
+    func dGradients(lambda: Float) -> ([Tensor], StepLosses) {
+      c.lambdaDCls = lambda
+      zeroGradients(dParams)
+      var losses = StepLosses()
+      var timings = StepTimings()
+      GRAPEStep.discriminator(n, opt, batch: batch, config: c, losses: &losses, timings: &timings, applyUpdates: false)
+      return (dParams.map { $0.grad ?? Tensor.zeros($0.value.shape) }, losses)
+    }
+    let (without, plain) = dGradients(lambda: 0)
+    let (with, aux) = dGradients(lambda: 0.5)
+    #expect(plain.extra["d_cls"] == nil)
+    let ce = crossEntropy(logits: d.logits(x), targets: batch.genes)
+    #expect(abs(try #require(aux.extra["d_cls"]) - ce.item) < 1e-5)
+    #expect(abs(aux.dTotal - plain.dTotal - 0.5 * ce.item) < 1e-4)
+    let own = gradients(of: ce, wrt: dParams.map(\.value))
+    var headsMoved = false
+    for i in dParams.indices {
+      assertClose(with[i] - without[i], own[i] * 0.5, rtol: 1e-3, atol: 1e-5, "parameter \(i)")
+      if own[i].abs().max().item > 1e-4 { headsMoved = true }
+    }
+    #expect(headsMoved)
+    // The trainer logs the term as its own column.
+    let dir = temporaryDirectory("dcls")
+    c.lambdaDCls = 1
+    c.steps = 2
+    let trainer = try GRAPETrainer(config: c, source: src, sampler: CyclingSampler(count: src.cellCount, batch: c.batchSize, seed: 1), run: RunFolder(path: dir))
+    try trainer.train()
+    let rows = try String(contentsOfFile: RunFolder(path: dir).logPath, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t") }
+    let column = try #require(rows[0].firstIndex(of: "d_cls"))
+    #expect(rows.count == 3 && rows.allSatisfy { $0.count == rows[0].count })
+    #expect(rows[1...].allSatisfy { (Float(String($0[column])) ?? -1) > 0 })
+  }
+
   /// Resuming from step 2 gives the same weights at step 4 as an uninterrupted run.
   @Test func resumeIsExact() throws {
     let src = tinySource()

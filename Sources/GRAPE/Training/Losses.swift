@@ -22,6 +22,9 @@ public struct StepLosses: Sendable, Equatable {
       + extra.keys.sorted().map { ($0, extra[$0] ?? 0) }
   }
 
+  /// The value of the field `name` (a column of `log.tsv`), if this step computed it.
+  public func value(named name: String) -> Float? { fields.first { $0.0 == name }?.1 }
+
   /// The first non-finite loss, if any.
   public var firstNonFinite: (String, Float)? { fields.first { !$0.1.isFinite } }
 }

@@ -83,9 +83,11 @@ public final class GRAPETrainer {
     }
   }
 
-  /// `log.tsv`: the losses of ``StepLosses``, then the regulariser's values.
+  /// `log.tsv`: the losses of ``StepLosses``, then the extra terms (the regulariser's values and
+  /// `d_cls`) in name order.
   var log: TrainingLog {
-    TrainingLog(path: run.logPath, valueColumns: StepLosses().fields.map(\.0) + (regularizer?.loggedNames.sorted() ?? []))
+    let extra = (regularizer?.loggedNames ?? []) + (config.lambdaDCls > 0 ? ["d_cls"] : [])
+    return TrainingLog(path: run.logPath, valueColumns: StepLosses().fields.map(\.0) + extra.sorted())
   }
 
   /// Asks the loop to checkpoint and return after the current step (safe from a signal handler).
@@ -116,7 +118,7 @@ public final class GRAPETrainer {
       window.add(indices.count)
       if step % config.logEvery == 0 || step == total {
         let rate = window.rate()
-        try log.append(step: step, elapsedSeconds: elapsed, values: losses.fields.map(\.1))
+        try log.append(step: step, elapsedSeconds: elapsed, values: log.valueColumns.map { losses.value(named: $0) ?? .nan })
         progress(.step(step: step, total: total, imagesPerSecond: rate, secondsLeft: Double((total - step) * config.batchSize) / max(rate, 1e-9), losses: losses))
       }
       let stopping = stopFlag.isSet

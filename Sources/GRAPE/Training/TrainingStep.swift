@@ -99,7 +99,8 @@ public struct StepTimings: Sendable {
 /// The two updates of a GRAPE iteration (DESIGN.md "One iteration").
 public enum GRAPEStep {
   /// The discriminator update: non-saturating BCE on D_y(x) (target 1) and D_z(G(x, s)) (target
-  /// 0) with s = F(M[z]) held fixed, plus γ·R1 on the reals. Updates D.
+  /// 0) with s = F(M[z]) held fixed, plus γ·R1 on the reals (and, when `lambda_d_cls` > 0, a
+  /// cross-entropy of the real cells' genes over all heads). Updates D.
   @discardableResult
   ///
   /// With `applyUpdates` false the gradients are left in each parameter's `grad` and no
@@ -112,13 +113,20 @@ public enum GRAPEStep {
     let t0 = monotonicSeconds()
     let fake = withoutGradient { n.generator(b.images, style: n.geneStyles(b.targets)) }
     let real = b.images.detached().requiringGrad()
-    let outReal = d(real, genes: b.genes)
+    let logitsReal = d.logits(real)
+    let outReal = logitsReal.pick(b.genes)
     let lossReal = binaryCrossEntropy(logits: outReal, target: 1)
     let t1 = monotonicSeconds()
     let r1 = r1Penalty(output: outReal, input: real)
     let t2 = monotonicSeconds()
     let lossFake = binaryCrossEntropy(logits: d(fake, genes: b.targets), target: 0)
-    let total = lossReal + lossFake + r1 * c.r1Gamma
+    var total = lossReal + lossFake + r1 * c.r1Gamma
+    if c.lambdaDCls > 0 {
+      // Auxiliary classification of real cells by their gene over all heads (`lambda_d_cls`).
+      let cls = crossEntropy(logits: logitsReal, targets: b.genes)
+      total = total + cls * c.lambdaDCls
+      losses.extra["d_cls"] = cls.item
+    }
     let dParams = opt.discriminator.groups.flatMap { $0.parameters.map(\.1) }
     accumulateGradients(of: total, into: dParams)
     if applyUpdates { opt.discriminator.step() }
