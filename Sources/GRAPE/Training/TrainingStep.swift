@@ -101,10 +101,10 @@ public enum GRAPEStep {
   /// The discriminator update: non-saturating BCE on D_y(x) (target 1) and D_z(G(x, s)) (target
   /// 0) with s = F(M[z]) held fixed, plus γ·R1 on the reals (and, when `lambda_d_cls` > 0, a
   /// cross-entropy of the real cells' genes over all heads). Updates D.
-  @discardableResult
   ///
   /// With `applyUpdates` false the gradients are left in each parameter's `grad` and no
   /// optimiser steps (for inspection and tests).
+  @discardableResult
   public static func discriminator(
     _ n: GRAPENetworks, _ opt: GRAPEOptimizers, batch b: GRAPEBatch, config c: GRAPEConfig, losses: inout StepLosses,
     timings: inout StepTimings, applyUpdates: Bool = true
