@@ -32,6 +32,10 @@ LABELS = {
     "grape-style-mean": "GRAPE style means",
     "abra-embedding": "GRAPE + ABRA (rows of M)",
     "abra-style-mean": "GRAPE + ABRA style means",
+    "grape-no-dcls-embedding": "GRAPE without D's gene classification (rows of M)",
+    "grape-no-dcls-style-mean": "GRAPE without D's gene classification, style means",
+    "abra-no-dcls-embedding": "GRAPE + ABRA without D's gene classification (rows of M)",
+    "abra-no-dcls-style-mean": "GRAPE + ABRA without D's gene classification, style means",
     "random": "random",
 }
 

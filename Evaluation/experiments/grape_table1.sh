@@ -9,6 +9,10 @@
 #
 # Defaults: 1200 steps, seeds "1 2 3", `--phenotype-strength 2`. About 45 min per training run on
 # 2 idle cores at the default steps (two runs per seed).
+#
+# VARIANTS (default "grape abra") picks the training runs: `grape`, `abra` (`--abra`), and
+# `grape-no-dcls`, `abra-no-dcls`, the same without D's auxiliary gene classification
+# (`{"lambda_d_cls": 0}`, the CPU recipe before it).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 parse_arguments grape_table1.sh 1200 "$@"
@@ -26,10 +30,13 @@ for seed in $seeds; do
   "$bin" encode --run "$untrained" --data "$dir/screen.h5" --out "$dir/untrained-codes.h5"
   "$bin" evaluate --embedding "$dir/untrained-style-mean.h5" --out "$dir/eval-untrained-style-mean" --seed "$seed" | head -n 1
   "$bin" evaluate --cells "$dir/untrained-codes.h5" --out "$dir/eval-untrained-codes" --seed "$seed" | head -n 2
-  for variant in grape abra; do
+  for variant in ${VARIANTS:-grape abra}; do
     run="$dir/run-$variant"
     flag=()
-    [ "$variant" = abra ] && flag=(--abra)
+    case "$variant" in abra*) flag+=(--abra) ;; esac
+    case "$variant" in
+      *-no-dcls) printf '{"lambda_d_cls": 0}\n' > "$dir/no-dcls.json"; flag+=(--config "$dir/no-dcls.json") ;;
+    esac
     [ -f "$run/checkpoints/latest" ] || "$bin" train --data "$dir/screen.h5" --run "$run" --preset cpu --steps "$steps" --seed "$seed" "${flag[@]}"
     "$bin" export --run "$run" --out "$dir/$variant-embedding.h5"
     "$bin" export --run "$run" --out "$dir/$variant-style-mean.h5" --source style-mean --data "$dir/screen.h5"

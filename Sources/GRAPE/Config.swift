@@ -65,7 +65,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   /// Weight of a cross-entropy over D's per-gene heads on real cells, as an auxiliary-classifier
   /// GAN trains its discriminator: each real cell's own head is pushed above the other genes'
   /// heads, so the heads learn the genes' phenotypes rather than only how the fakes fall short.
-  /// 0 (GRAPE as published, and every preset) leaves the D step unchanged.
+  /// 0 (GRAPE as published, the `paper` preset) leaves the D step unchanged; the CPU presets use 1.
   public var lambdaDCls: Float
   /// EMA update: `every_step` with `ema_beta`, or `periodic` every `ema_interval` steps with `ema_beta`.
   public var emaMode: String
@@ -127,9 +127,11 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   /// steps at batch 16 where GRAPE gets 100,000 at batch 256 (Evaluation/grape-training.md).
   ///
   /// Only per-gene information reaches the rows of M, through D's per-gene heads; with GRAPE's
-  /// settings the heads and M stay near their random initialisation within a CPU budget. So:
-  /// D's heads start at zero and learn at 1e-2; M starts at N(0, 0.01²) and learns at 1e-2;
-  /// F at 1e-3; G, D and E at 1e-3. Everything else (losses, β, weight decay, EMA) is GRAPE's.
+  /// settings the heads and M stay near their random initialisation within a CPU budget, and
+  /// heads trained only against the fakes learn how the fakes fall short rather than the genes'
+  /// phenotypes. So: D's heads start at zero and learn at 1e-2, and also classify real cells by
+  /// gene (`lambda_d_cls` 1); M starts at N(0, 0.01²) and learns at 1e-2; F at 1e-3; G, D and E
+  /// at 1e-3. Everything else (losses, β, weight decay, EMA) is GRAPE's.
   public mutating func applyCPURecipe() {
     lr = 1e-3
     lrMapping = 1e-3
@@ -137,10 +139,11 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     embeddingInitStd = 0.01
     lrDiscriminatorHeads = 1e-2
     discriminatorHeadsInitStd = 0
+    lambdaDCls = 1
   }
 
   /// GRAPE's own training settings (paper §3): every learning rate 1e-4, M ~ N(0, 1), He-initialised
-  /// heads. The `paper` preset has them; `--config` can restore them on the CPU presets.
+  /// heads, no auxiliary classification in D. The `paper` preset has them; `--config` can restore them on the CPU presets.
   public mutating func applyPaperTraining() {
     lr = 1e-4
     lrMapping = 1e-4
@@ -148,6 +151,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     embeddingInitStd = 1
     lrDiscriminatorHeads = nil
     discriminatorHeadsInitStd = nil
+    lambdaDCls = 0
   }
 
   /// GRAPE's hyperparameters (paper §3 and DESIGN.md) before a preset sets the sizes.

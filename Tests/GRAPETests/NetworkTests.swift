@@ -101,11 +101,11 @@ import TestSupport
     for name in ["tiny", "cpu", "cpu64"] {
       let c = try GRAPEConfig.preset(name)
       #expect(c.lr == 1e-3 && c.lrEmbedding == 1e-2 && c.embeddingInitStd == 0.01, "\(name)")
-      #expect(c.lrDiscriminatorHeads == 1e-2 && c.discriminatorHeadsInitStd == 0, "\(name)")
+      #expect(c.lrDiscriminatorHeads == 1e-2 && c.discriminatorHeadsInitStd == 0 && c.lambdaDCls == 1, "\(name)")
     }
     let paper = try GRAPEConfig.preset("paper")
     #expect(paper.lr == 1e-4 && paper.lrMapping == 1e-4 && paper.lrEmbedding == 1e-4 && paper.embeddingInitStd == 1)
-    #expect(paper.lrDiscriminatorHeads == nil && paper.discriminatorHeadsInitStd == nil && paper.batchSize == 256)
+    #expect(paper.lrDiscriminatorHeads == nil && paper.discriminatorHeadsInitStd == nil && paper.batchSize == 256 && paper.lambdaDCls == 0)
     #expect(paper.emaMode == "periodic" && paper.emaBeta == 0.5 && paper.emaInterval == 2500)
   }
 
