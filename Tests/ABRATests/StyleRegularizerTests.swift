@@ -93,7 +93,11 @@ import Testing
     try a.train { event in
       if case .step(_, _, _, _, let losses) = event { extras = losses.extra }
     }
-    #expect(Set(extras.keys) == Set(ABRAStyleRegularizer.loggedNames))
+    // ABRA's values, and D's gene classification of the CPU recipe (`lambda_d_cls`).
+    #expect(c.lambdaDCls > 0)
+    #expect(Set(extras.keys) == Set(ABRAStyleRegularizer.loggedNames + ["d_cls"]))
+    let header = try String(contentsOfFile: RunFolder(path: full).logPath, encoding: .utf8).prefix { $0 != "\n" }
+    #expect(header.split(separator: "\t").map(String.init).suffix(8) == (ABRAStyleRegularizer.loggedNames + ["d_cls"]).sorted())
     let ckpt = try #require(try RunFolder(path: full).latestCheckpoint())
     let weights = try SafeTensors.read("\(ckpt)/weights.safetensors").tensors
     let channels = styleEncoderFeatureChannels(imageSize: c.imgSize, dimIn: c.dimIn, maxConvDim: c.maxConvDim)
