@@ -22,8 +22,11 @@ public struct StepLosses: Sendable, Equatable {
       + extra.keys.sorted().map { ($0, extra[$0] ?? 0) }
   }
 
-  /// The value of the field `name` (a column of `log.tsv`), if this step computed it.
-  public func value(named name: String) -> Float? { fields.first { $0.0 == name }?.1 }
+  /// The values of the named fields (the columns of `log.tsv`); NaN for one this step did not compute.
+  public func values(of names: [String]) -> [Float] {
+    let byName = Dictionary(fields, uniquingKeysWith: { first, _ in first })
+    return names.map { byName[$0] ?? .nan }
+  }
 
   /// The first non-finite loss, if any.
   public var firstNonFinite: (String, Float)? { fields.first { !$0.1.isFinite } }

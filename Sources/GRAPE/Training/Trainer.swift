@@ -83,10 +83,10 @@ public final class GRAPETrainer {
     }
   }
 
-  /// `log.tsv`: the losses of ``StepLosses``, then the extra terms (the regulariser's values and
-  /// `d_cls`) in name order.
+  /// `log.tsv`: the losses of ``StepLosses``, then the extra terms (the D step's and the
+  /// regulariser's) in name order, as ``StepLosses/fields`` lists them.
   var log: TrainingLog {
-    let extra = (regularizer?.loggedNames ?? []) + (config.lambdaDCls > 0 ? ["d_cls"] : [])
+    let extra = GRAPEStep.loggedNames(config) + (regularizer?.loggedNames ?? [])
     return TrainingLog(path: run.logPath, valueColumns: StepLosses().fields.map(\.0) + extra.sorted())
   }
 
@@ -118,7 +118,8 @@ public final class GRAPETrainer {
       window.add(indices.count)
       if step % config.logEvery == 0 || step == total {
         let rate = window.rate()
-        try log.append(step: step, elapsedSeconds: elapsed, values: log.valueColumns.map { losses.value(named: $0) ?? .nan })
+        let log = self.log
+        try log.append(step: step, elapsedSeconds: elapsed, values: losses.values(of: log.valueColumns))
         progress(.step(step: step, total: total, imagesPerSecond: rate, secondsLeft: Double((total - step) * config.batchSize) / max(rate, 1e-9), losses: losses))
       }
       let stopping = stopFlag.isSet

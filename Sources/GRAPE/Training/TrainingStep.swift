@@ -98,6 +98,14 @@ public struct StepTimings: Sendable {
 
 /// The two updates of a GRAPE iteration (DESIGN.md "One iteration").
 public enum GRAPEStep {
+  /// Names of the extra values the two steps log under `config` (``StepLosses/extra``).
+  public static func loggedNames(_ c: GRAPEConfig) -> [String] {
+    c.lambdaDCls > 0 ? [discriminatorClassificationName] : []
+  }
+
+  /// The log name of D's auxiliary gene classification loss (`lambda_d_cls`).
+  public static let discriminatorClassificationName = "d_cls"
+
   /// The discriminator update: non-saturating BCE on D_y(x) (target 1) and D_z(G(x, s)) (target
   /// 0) with s = F(M[z]) held fixed, plus γ·R1 on the reals (and, when `lambda_d_cls` > 0, a
   /// cross-entropy of the real cells' genes over all heads). Updates D.
@@ -125,7 +133,7 @@ public enum GRAPEStep {
       // Auxiliary classification of real cells by their gene over all heads (`lambda_d_cls`).
       let cls = crossEntropy(logits: logitsReal, targets: b.genes)
       total = total + cls * c.lambdaDCls
-      losses.extra["d_cls"] = cls.item
+      losses.extra[discriminatorClassificationName] = cls.item
     }
     let dParams = opt.discriminator.groups.flatMap { $0.parameters.map(\.1) }
     accumulateGradients(of: total, into: dParams)

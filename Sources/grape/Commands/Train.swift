@@ -80,8 +80,8 @@ struct Train: ParsableCommand {
         }
       }
       // ABRA needs plate-consistent mini-batches (every cell of a batch from one plate);
-      // `sampler` in the configuration can ask for them without ABRA too.
-      try cfg.validate()
+      // `sampler` in the configuration can ask for them without ABRA too (the trainer validates
+      // the combination before it writes anything).
       let regularizer = cfg.abra ? try ABRAStyleRegularizer(config: cfg) : nil
       let sampler: TrainingSampler = cfg.platesConsistentBatches
         ? try SamplerBox.plateConsistent(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1)
@@ -116,7 +116,7 @@ final class TrainingProgress {
   func show(_ event: TrainingEvent) {
     switch event {
     case .step(let step, let total, let rate, let left, let losses):
-      let l = losses.fields.filter { ["d_total", "r1", "d_cls", "g_adv", "g_cyc", "g_sty"].contains($0.0) || $0.0.hasPrefix("abra") }
+      let l = losses.fields.filter { ["d_total", "r1", GRAPEStep.discriminatorClassificationName, "g_adv", "g_cyc", "g_sty"].contains($0.0) || $0.0.hasPrefix("abra") }
         .map { "\($0.0) \(String(format: "%.3f", $0.1))" }.joined(separator: "  ")
       let line = "step \(step)/\(total)  \(String(format: "%.1f", rate)) img/s  left \(formatDuration(left))  \(l)"
       if terminal {
