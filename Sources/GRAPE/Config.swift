@@ -67,6 +67,14 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   /// heads, so the heads learn the genes' phenotypes rather than only how the fakes fall short.
   /// 0 (GRAPE as published, the `paper` preset) leaves the D step unchanged; the CPU presets use 1.
   public var lambdaDCls: Float
+  /// Weight of the style–gene alignment of real cells, an addition to GRAPE: each real cell's
+  /// code E(x) is classified against every gene's style F(M[g]) by a softmax over the scaled
+  /// cosines (a prototype classifier whose prototypes are the mapping network's styles), so that
+  /// the rows of M receive a gradient from the real cells of their gene, and from every other
+  /// gene's cells as negatives, at every step. 0 (GRAPE as published) leaves the G step unchanged.
+  public var lambdaStyleAlign: Float
+  /// Scale (inverse temperature) of the cosines of the style–gene alignment.
+  public var styleAlignScale: Float
   /// EMA update: `every_step` with `ema_beta`, or `periodic` every `ema_interval` steps with `ema_beta`.
   public var emaMode: String
   /// EMA blend factor.
@@ -159,7 +167,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     imgSize: 32, inChannels: 4, dimIn: 32, maxConvDim: 256, styleDim: 64, latentDim: 500, mappingHidden: 512,
     genes: [], channels: [], abra: false, preset: "cpu", batchSize: 16, steps: 2000, sampler: nil, lr: 1e-4, lrMapping: 1e-4,
     lrEmbedding: 1e-4, lrDiscriminatorHeads: nil, discriminatorHeadsInitStd: nil, betas: [0, 0.99], weightDecay: 1e-4, embeddingInitStd: 1, lambdaCyc: 1, lambdaSty: 1, r1Gamma: 1, lambdaDCls: 0,
-    emaMode: "every_step", emaBeta: 0.999, emaInterval: 2500, checkpointEvery: 500, logEvery: 10, seed: 0,
+    lambdaStyleAlign: 0, styleAlignScale: 16, emaMode: "every_step", emaBeta: 0.999, emaInterval: 2500, checkpointEvery: 500, logEvery: 10, seed: 0,
     inputNormalization: "controls", inputTransform: nil, abraLambda: 0.5, abraMargin: 0.2, abraScale: 16, abraWeight: 1, abraStepSize: 0.01, abraJsWeight: 1)
 
   /// Checks ranges and consistency; the message names the field.
@@ -188,9 +196,10 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     guard !(abra && sampler == "class_balanced") else {
       throw fail("sampler class_balanced cannot be used with --abra: ABRA's batch statistics need plate-consistent mini-batches")
     }
-    guard lambdaDCls >= 0, lambdaCyc >= 0, lambdaSty >= 0, r1Gamma >= 0 else {
-      throw fail("loss weights (lambda_cyc, lambda_sty, r1_gamma, lambda_d_cls) must be ≥ 0")
+    guard lambdaDCls >= 0, lambdaCyc >= 0, lambdaSty >= 0, r1Gamma >= 0, lambdaStyleAlign >= 0 else {
+      throw fail("loss weights (lambda_cyc, lambda_sty, r1_gamma, lambda_d_cls, lambda_style_align) must be ≥ 0")
     }
+    guard styleAlignScale > 0, styleAlignScale <= 1000 else { throw fail("style_align_scale must lie in (0, 1000], got \(styleAlignScale)") }
     guard embeddingInitStd > 0 else { throw fail("embedding_init_std must be positive") }
     guard !channels.isEmpty || genes.isEmpty || channels.count == inChannels else { throw fail("channels has \(channels.count) names for in_channels \(inChannels)") }
   }

@@ -97,6 +97,46 @@ import TestSupport
     #expect(rows[1...].allSatisfy { (Float(String($0[column])) ?? -1) > 0 })
   }
 
+  /// `lambda_style_align` adds λ · CE(scale · cos(E(x), F(M[g])) over all genes g, the cells'
+  /// genes) to the G step: the gradients of E, F and M with it minus those without equal λ times
+  /// the term's own gradient, and every row of M receives one (each gene is a negative).
+  @Test func styleAlignmentTermAddsItsGradient() throws {
+    var c = try tinyConfig(genes: 5)
+    var rng = RandomGenerator(seed: 6)
+    let n = GRAPENetworks(config: c, rng: &rng)
+    let opt = GRAPEOptimizers(networks: n, config: c)
+    let src = tinySource()
+    let x = Tensor(try src.pixels([0, 1, 2, 3]), shape: [4] + src.imageShape)
+    let batch = GRAPEBatch(images: x, genes: [0, 1, 2, 0], targets: [1, 2, 0, 2])
+    let trained = n.namedParameters().filter { ["style_encoder.", "mapping_network.", "gene_embedding."].contains(where: $0.0.hasPrefix) }
+    let params = trained.map(\.1)
+    func gradientsOfGStep(lambda: Float) -> ([Tensor], StepLosses) {
+      c.lambdaStyleAlign = lambda
+      zeroGradients(n.namedParameters().map(\.1))
+      var losses = StepLosses()
+      var timings = StepTimings()
+      GRAPEStep.generator(n, opt, batch: batch, config: c, losses: &losses, timings: &timings, applyUpdates: false)
+      return (params.map { $0.grad ?? Tensor.zeros($0.value.shape) }, losses)
+    }
+    let (without, plain) = gradientsOfGStep(lambda: 0)
+    let (with, aligned) = gradientsOfGStep(lambda: 0.5)
+    #expect(plain.extra["style_align"] == nil)
+    let term = GRAPEStep.styleAlignment(codes: n.styleEncoder(x), networks: n, genes: batch.genes, scale: c.styleAlignScale)
+    #expect(abs(try #require(aligned.extra["style_align"]) - term.item) < 1e-5)
+    #expect(abs(aligned.gTotal - plain.gTotal - 0.5 * term.item) < 1e-4)
+    let own = gradients(of: term, wrt: params.map(\.value))
+    for i in params.indices {
+      assertClose(with[i] - without[i], own[i] * 0.5, rtol: 1e-3, atol: 1e-5, trained[i].0)
+    }
+    // Every row of M moves, also those of genes absent from the batch's real cells and targets.
+    let m = try #require(trained.firstIndex { $0.0 == "gene_embedding.weight" })
+    let rows = own[m].shape[0]
+    let grad = own[m].scalars
+    let width = grad.count / rows
+    for r in 0..<rows { #expect(grad[(r * width)..<((r + 1) * width)].contains { abs($0) > 0 }, "row \(r) of M") }
+    #expect(GRAPEStep.loggedNames(c).contains("style_align"))
+  }
+
   /// Resuming from step 2 gives the same weights at step 4 as an uninterrupted run.
   @Test func resumeIsExact() throws {
     let src = tinySource()

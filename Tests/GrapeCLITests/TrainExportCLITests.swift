@@ -52,6 +52,18 @@ import TestSupport
     let sm = try GrapeCommand.run(["export", "--run", run, "--out", "\(dir)/sm.tsv", "--source", "style-mean", "--data", store])
     #expect(sm.status == 0, "\(sm.stderr)")
     #expect(try GeneEmbedding.read(from: "\(dir)/sm.tsv").dimension == 16)
+    // Style means of codes standardised per batch by the controls: the control row is then ~0.
+    let smc = try GrapeCommand.run(["export", "--run", run, "--out", "\(dir)/smc.h5", "--source", "style-mean", "--data", store, "--normalize", "controls"])
+    #expect(smc.status == 0, "\(smc.stderr)")
+    let normalized = try GeneEmbedding.read(from: "\(dir)/smc.h5")
+    let control = try #require(normalized.genes.firstIndex(of: "nontargeting"))
+    #expect(normalized.row(control).allSatisfy { abs($0) < 1e-3 })
+    #expect(normalized.source.contains("controls"))
+    let badNorm = try GrapeCommand.run(["export", "--run", run, "--out", "\(dir)/bad.h5", "--source", "style-mean", "--data", store, "--normalize", "plates"])
+    #expect(badNorm.status != 0 && badNorm.stderr.contains("--normalize"), "\(badNorm.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: "\(dir)/bad.h5"))
+    let normM = try GrapeCommand.run(["export", "--run", run, "--out", "\(dir)/bad.h5", "--normalize", "controls"])
+    #expect(normM.status != 0 && normM.stderr.contains("style-mean"), "\(normM.stderr)")
 
     let enc = try GrapeCommand.run(["encode", "--run", run, "--data", store, "--out", "\(dir)/codes.h5"])
     #expect(enc.status == 0, "\(enc.stderr)")

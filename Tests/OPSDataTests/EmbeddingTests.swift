@@ -184,3 +184,25 @@ private func sampleEmbedding() throws -> GeneEmbedding {
     #expect(throws: OPSDataError.self) { try FileInspector.kind(of: dir.url.path) }
   }
 }
+
+/// Per-batch standardisation of profiles by the control cells.
+@Suite struct ProfileNormalizationTests {
+  @Test func standardisesEachBatchByItsControls() {
+    // Two batches of three cells (2 columns); batch 1 has no control and uses all its cells.
+    var v: [Float] = [1, 10, 3, 30, 5, 70, 2, 4, 4, 8, 9, 0]
+    let batch = [0, 0, 0, 1, 1, 1]
+    let control = [true, true, false, false, false, false]
+    let fallback = ProfileNormalization.standardizePerBatch(&v, dimension: 2, batchOfCell: batch, isControl: control, epsilon: 0)
+    #expect(fallback == 1)
+    // Batch 0: controls (1, 10) and (3, 30): means (2, 20), population std (1, 10).
+    let expected0: [Float] = [-1, -1, 1, 1, 3, 5]
+    for i in 0..<6 { #expect(abs(v[i] - expected0[i]) < 1e-6, "batch 0 value \(i)") }
+    // Batch 1: all cells, column 0 = (2, 4, 9): mean 5, std √(26/3).
+    let std = (26.0 / 3.0).squareRoot()
+    let column0 = [2.0, 4, 9].map { Float(($0 - 5) / std) }
+    for (k, cell) in [3, 4, 5].enumerated() { #expect(abs(v[cell * 2] - column0[k]) < 1e-6) }
+    let column1 = [v[7], v[9], v[11]]
+    #expect(abs(column1.reduce(0, +)) < 1e-5)
+    #expect(abs(column1.map { $0 * $0 }.reduce(0, +) / 3 - 1) < 1e-5)
+  }
+}

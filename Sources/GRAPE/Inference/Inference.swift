@@ -1,4 +1,5 @@
 import NeuralNet
+import OPSData
 import TensorCore
 
 /// What a trained GRAPE model produces: gene embeddings, per-cell style codes and translated
@@ -40,15 +41,23 @@ public enum GRAPEInference {
 
   /// Per-gene means of style codes: [G, style_dim] and the number of cells behind each row
   /// (genes without cells get a zero row and count 0).
+  ///
+  /// With `normalization` `.controls` each batch's codes are first standardised by that batch's
+  /// control cells (``ProfileNormalization``), as profiling pipelines treat any per-cell profile.
   public static func styleMeans(
-    _ nets: GRAPENetworks, source: CellSource, transform: InputTransform, batchSize: Int = 64, progress: (Int) -> Void = { _ in }
+    _ nets: GRAPENetworks, source: CellSource, transform: InputTransform, normalization: ProfileNormalization = .none,
+    batchSize: Int = 64, progress: (Int) -> Void = { _ in }
   ) throws -> (Tensor, [Int]) {
     let codes = try encode(nets, source: source, transform: transform, batchSize: batchSize, progress: progress)
     let g = source.geneNames.count
     let d = codes.shape[1]
+    var values = codes.scalars
+    if normalization == .controls {
+      let isControl = source.geneOfCell.map { $0 == source.controlGene }
+      ProfileNormalization.standardizePerBatch(&values, dimension: d, batchOfCell: source.batchOfCell, isControl: isControl)
+    }
     var sums = [Double](repeating: 0, count: g * d)
     var counts = [Int](repeating: 0, count: g)
-    let values = codes.scalars
     for (cell, gene) in source.geneOfCell.enumerated() {
       counts[gene] += 1
       for j in 0..<d { sums[gene * d + j] += Double(values[cell * d + j]) }

@@ -100,7 +100,19 @@ public struct StepTimings: Sendable {
 public enum GRAPEStep {
   /// Names of the extra values the two steps log under `config` (``StepLosses/extra``).
   public static func loggedNames(_ c: GRAPEConfig) -> [String] {
-    c.lambdaDCls > 0 ? [discriminatorClassificationName] : []
+    (c.lambdaDCls > 0 ? [discriminatorClassificationName] : []) + (c.lambdaStyleAlign > 0 ? [styleAlignmentName] : [])
+  }
+
+  /// The log name of the style–gene alignment loss (`lambda_style_align`).
+  public static let styleAlignmentName = "style_align"
+
+  /// The style–gene alignment of real cells (`lambda_style_align`): cross-entropy of each cell's
+  /// gene under a softmax over `scale` · cos(E(x), F(M[g])) for every gene g. Its gradients reach
+  /// E through `codes` and M and F through the styles of all genes.
+  public static func styleAlignment(codes: Tensor, networks n: GRAPENetworks, genes: [Int], scale: Float) -> Tensor {
+    let styles = n.mappingNetwork(n.geneEmbedding.weight.value)
+    let cosines = matmul(codes.l2Normalized(axis: 1), styles.l2Normalized(axis: 1), transposeB: true)
+    return crossEntropy(logits: cosines * scale, targets: genes)
   }
 
   /// The log name of D's auxiliary gene classification loss (`lambda_d_cls`).
@@ -150,7 +162,8 @@ public enum GRAPEStep {
   /// The generator update: adversarial BCE on D_z(G(x, s)) (target 1), cycle
   /// ‖x − G(G(x, s), E(x))‖₁ and the style loss ‖s̄ − E(Ḡ(x, s))‖₁ on detached inputs (which
   /// trains E alone). M, F and G take the adversarial and cycle gradients; E the cycle and style
-  /// gradients. D is frozen for the step.
+  /// gradients. D is frozen for the step. With `lambda_style_align` > 0 the style–gene alignment
+  /// of the real cells is added (``styleAlignment(codes:networks:genes:scale:)``).
   @discardableResult
   public static func generator(
     _ n: GRAPENetworks, _ opt: GRAPEOptimizers, batch b: GRAPEBatch, config c: GRAPEConfig, regularizer: StyleEncoderRegularizer? = nil,
@@ -169,6 +182,11 @@ public enum GRAPEStep {
     let cyc = l1Loss(n.generator(fake, style: sOrig), b.images)
     let sty = l1Loss(n.styleEncoder(fake.detached()), s.detached())
     var total = adv + cyc * c.lambdaCyc + sty * c.lambdaSty
+    if c.lambdaStyleAlign > 0 {
+      let align = styleAlignment(codes: sOrig, networks: n, genes: b.genes, scale: c.styleAlignScale)
+      total = total + align * c.lambdaStyleAlign
+      losses.extra[styleAlignmentName] = align.item
+    }
     if let regularizer {
       let (extraLoss, logged) = regularizer.loss(images: b.images, features: realFeatures, genes: b.genes, encoder: n.styleEncoder)
       total = total + extraLoss

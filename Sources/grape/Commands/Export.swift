@@ -21,10 +21,15 @@ struct Export: ParsableCommand {
   @Option(help: "The cell store to encode (needed with --source style-mean).")
   var data: String?
 
+  @Option(help: "With --source style-mean: none, or controls (each batch's codes standardised by its control cells before the per-gene means).")
+  var normalize: String = "none"
+
   @Flag(help: "Use the trained weights instead of their exponential moving average.")
   var noEma = false
 
   func validate() throws {
+    guard ProfileNormalization(rawValue: normalize) != nil else { throw ValidationError("--normalize must be none or controls, got '\(normalize)'") }
+    if normalize != "none" { guard source == "style-mean" else { throw ValidationError("--normalize applies to --source style-mean only") } }
     guard ["embedding", "style-mean"].contains(source) else { throw ValidationError("--source must be embedding or style-mean, got '\(source)'") }
     guard GeneEmbedding.FileFormat(path: out) != nil else { throw ValidationError("--out \(out): the extension must be .h5, .tsv or .h5ad") }
     if source == "style-mean" { guard data != nil else { throw ValidationError("--source style-mean needs --data FILE.h5") } }
@@ -38,10 +43,13 @@ struct Export: ParsableCommand {
       case "style-mean":
         guard let data else { return }
         let cells = try StoreCellSource(path: data)
-        let (means, counts) = try GRAPEInference.styleMeans(nets, source: cells, transform: config.inputTransform ?? .identity)
+        try checkShape(config: config, cells: cells, data: data)
+        let normalization = ProfileNormalization(rawValue: normalize) ?? .none
+        let (means, counts) = try GRAPEInference.styleMeans(
+          nets, source: cells, transform: config.inputTransform ?? .identity, normalization: normalization)
         let keep = counts.indices.filter { counts[$0] > 0 }
         let rows = means.indexSelect(keep)
-        embedding = try GeneEmbedding(genes: keep.map { cells.geneNames[$0] }, values: rows.scalars, dimension: rows.shape[1], source: "grape style-mean \(runPath)")
+        embedding = try GeneEmbedding(genes: keep.map { cells.geneNames[$0] }, values: rows.scalars, dimension: rows.shape[1], source: "grape style-mean \(runPath)\(normalization == .controls ? " (standardised per batch by the controls)" : "")")
       default:
         let m = GRAPEInference.embedding(nets)
         embedding = try GeneEmbedding(genes: config.genes, values: m.scalars, dimension: m.shape[1], source: "grape embedding \(runPath)\(noEma ? " (no EMA)" : "")")
