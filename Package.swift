@@ -25,16 +25,17 @@ let unsafeFlags: [SwiftSetting] = []
 // MARK: - Library modules (dependencies point down the list only)
 
 let libraries: [Target] = [
-  .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: unsafeFlags),
+  .target(name: "GrapeSupport"),
+  .target(name: "TensorCore", dependencies: ["GrapeSupport", "CBLAS"], swiftSettings: unsafeFlags),
   .target(name: "NeuralNet", dependencies: ["TensorCore"]),
-  .target(name: "OPSData", dependencies: ["TensorCore", "CHDF5", "CTIFF", "CZlib"]),
+  .target(name: "OPSData", dependencies: ["GrapeSupport", "CHDF5", "CTIFF", "CZlib"]),
   .target(name: "GRAPE", dependencies: ["TensorCore", "NeuralNet", "OPSData"]),
   .target(name: "ABRA", dependencies: ["TensorCore", "NeuralNet", "OPSData", "GRAPE"]),
-  .target(name: "Evaluation", dependencies: ["TensorCore", "OPSData", "CBLAS"]),
+  .target(name: "Evaluation", dependencies: ["GrapeSupport", "OPSData", "CBLAS"]),
   .executableTarget(
     name: "grape",
     dependencies: [
-      "TensorCore", "NeuralNet", "OPSData", "GRAPE", "ABRA", "Evaluation",
+      "GrapeSupport", "TensorCore", "NeuralNet", "OPSData", "GRAPE", "ABRA", "Evaluation",
       .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
 ]
@@ -59,7 +60,7 @@ let package = Package(
   platforms: [.macOS(.v14)],
   products: [
     .executable(name: "grape", targets: ["grape"]),
-    .library(name: "GrapeKit", targets: ["TensorCore", "NeuralNet", "OPSData", "GRAPE", "ABRA", "Evaluation"]),
+    .library(name: "GrapeKit", targets: ["GrapeSupport", "TensorCore", "NeuralNet", "OPSData", "GRAPE", "ABRA", "Evaluation"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -1,5 +1,5 @@
 import OPSData
-import TensorCore
+import GrapeSupport
 
 /// Settings of the batch-effect metrics.
 public struct BatchMetricOptions: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import GrapeSupport
 import Foundation
 
 /// Deterministic benchmark inputs that `scripts/reference/eval_bench_sklearn.py` rebuilds

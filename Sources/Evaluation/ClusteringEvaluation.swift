@@ -1,4 +1,4 @@
-import TensorCore
+import GrapeSupport
 
 /// Mean and population standard deviation (`numpy.std`, ddof = 0) of a metric over runs.
 public struct MeanStd: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import OPSData
-import TensorCore
+import GrapeSupport
 
 /// CORUM metrics of one gene embedding: mAP, k-means at the main k and over the k sweep.
 public struct CorumMetrics: Sendable {

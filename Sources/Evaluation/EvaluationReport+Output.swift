@@ -1,5 +1,5 @@
 import Foundation
-import TensorCore
+import GrapeSupport
 
 extension EvaluationReport {
   /// A figure file of the report.

@@ -1,5 +1,5 @@
 import OPSData
-import TensorCore
+import GrapeSupport
 
 /// 2-D projections drawn in the report's figures.
 public struct ReportProjections: Sendable {

@@ -1,4 +1,4 @@
-import TensorCore
+import GrapeSupport
 /// A JSON value whose objects keep their key order, with a deterministic serialiser.
 ///
 /// Reports are written with it so that `metrics.json` lists keys in the contract's order and

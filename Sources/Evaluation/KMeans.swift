@@ -1,5 +1,5 @@
 import Foundation
-import TensorCore
+import GrapeSupport
 
 /// Lloyd's k-means from greedy k-means++ seeding, following scikit-learn's `KMeans` (algorithm
 /// `"lloyd"`, `n_init = 1`) step by step.

@@ -1,4 +1,4 @@
-import TensorCore
+import GrapeSupport
 
 /// The k nearest other points of every point (Euclidean), brute force.
 ///

@@ -1,4 +1,4 @@
-import TensorCore
+import GrapeSupport
 
 /// Parallel loops over the machine's cores for independent work items (restarts, queries).
 enum ParallelMap {

@@ -1,3 +1,4 @@
+import GrapeSupport
 import TensorCore
 
 /// Weight initialisation schemes, drawn from an explicit seeded generator.

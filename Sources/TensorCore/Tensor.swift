@@ -1,3 +1,4 @@
+import GrapeSupport
 /// A dense float32 tensor: a shape over a contiguous row-major buffer, with an optional link into
 /// the autodiff graph.
 ///

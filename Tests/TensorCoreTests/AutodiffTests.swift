@@ -1,3 +1,4 @@
+import GrapeSupport
 import Testing
 import TensorCore
 import TestSupport

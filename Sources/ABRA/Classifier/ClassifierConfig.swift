@@ -1,3 +1,4 @@
+import GrapeSupport
 import Foundation
 import GRAPE
 import NeuralNet

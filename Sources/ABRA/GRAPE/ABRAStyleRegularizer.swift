@@ -1,3 +1,4 @@
+import GrapeSupport
 import GRAPE
 import NeuralNet
 import TensorCore

@@ -1,3 +1,4 @@
+import GrapeSupport
 import NeuralNet
 import TensorCore
 

@@ -1,3 +1,4 @@
+import GrapeSupport
 import TensorCore
 
 /// A 2-D convolution layer (`torch.nn.Conv2d`): weight [out, in, k, k], optional bias [out].

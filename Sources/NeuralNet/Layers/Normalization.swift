@@ -1,3 +1,4 @@
+import GrapeSupport
 import TensorCore
 
 /// Instance normalisation (`torch.nn.InstanceNorm2d`), with optional per-channel affine

@@ -1,3 +1,4 @@
+import GrapeSupport
 import TensorCore
 
 /// Adam (Kingma and Ba, 2015) with PyTorch's semantics (`torch.optim.Adam`, amsgrad off):

@@ -1,5 +1,5 @@
 import Foundation
-import TensorCore
+import GrapeSupport
 
 extension GeneEmbedding {
   /// Reads a header `gene<TAB>dim_0…` and one row per gene.

@@ -1,6 +1,6 @@
 import CHDF5
 import Foundation
-import TensorCore
+import GrapeSupport
 
 /// An open HDF5 file.
 ///

@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import TensorCore
+import GrapeSupport
 
 /// An 8-bit image to be written as PNG: greyscale or RGB, row-major, no padding.
 public struct PNGImage: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-import TensorCore
+import GrapeSupport
 
 /// Timing of random mini-batch reads from a cell store (`grape inspect --time-reads`).
 public struct ReadTiming: Sendable {

@@ -1,4 +1,4 @@
-import TensorCore
+import GrapeSupport
 
 /// A source of mini-batches of cell indices whose position can be saved and restored.
 ///

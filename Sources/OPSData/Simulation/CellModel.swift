@@ -1,5 +1,5 @@
 import Foundation
-import TensorCore
+import GrapeSupport
 
 /// The stage of a mitotic cell, or interphase.
 enum MitoticStage: Sendable {

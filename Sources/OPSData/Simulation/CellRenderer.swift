@@ -1,5 +1,5 @@
 import Foundation
-import TensorCore
+import GrapeSupport
 
 /// Scratch memory for rendering crops of one size: four float planes and a blur buffer.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import TensorCore
+import GrapeSupport
 
 /// How one plate of the screen was stained and imaged: the parameters of its batch effect.
 ///

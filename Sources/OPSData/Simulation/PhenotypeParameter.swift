@@ -1,4 +1,4 @@
-import TensorCore
+import GrapeSupport
 
 /// The interpretable cell traits a gene perturbation can shift.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import TensorCore
+import GrapeSupport
 
 /// Which gene, batch, plate and well each simulated cell has, in store order.
 ///

@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import TensorCore
+import GrapeSupport
 
 /// Simulates an optical pooled screen: four-channel crops of cells whose morphology depends on the
 /// gene knocked out, imaged in batches that differ in staining, optics, camera and cell density.

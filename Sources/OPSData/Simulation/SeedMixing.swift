@@ -1,4 +1,4 @@
-import TensorCore
+import GrapeSupport
 
 /// Derives independent, reproducible random streams from one seed.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import TensorCore
+import GrapeSupport
 
 extension ScreenSimulator {
   /// Renders one crop of a cell with the given traits under the given conditions.

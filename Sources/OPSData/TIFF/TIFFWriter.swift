@@ -1,6 +1,6 @@
 import CTIFF
 import Foundation
-import TensorCore
+import GrapeSupport
 
 /// How ``TIFFWriter`` lays out and compresses an image.
 public struct TIFFWriteOptions: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import GrapeSupport
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -39,35 +40,6 @@ public struct BenchmarkRecord: Sendable, Equatable {
     parts.append("\"unit\": \(jsonString(unit))")
     return "{" + parts.joined(separator: ", ") + "}"
   }
-}
-
-/// A JSON string literal.
-public func jsonString(_ s: String) -> String {
-  var out = "\""
-  for ch in s.unicodeScalars {
-    switch ch {
-    case "\"": out += "\\\""
-    case "\\": out += "\\\\"
-    case "\n": out += "\\n"
-    case "\t": out += "\\t"
-    case "\r": out += "\\r"
-    default:
-      if ch.value < 0x20 {
-        let hex = String(ch.value, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      } else {
-        out.unicodeScalars.append(ch)
-      }
-    }
-  }
-  return out + "\""
-}
-
-/// Monotonic wall-clock seconds.
-public func monotonicSeconds() -> Double {
-  var ts = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &ts)
-  return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
 /// Median time in seconds of `body` over `repeats` runs after `warmup` runs.

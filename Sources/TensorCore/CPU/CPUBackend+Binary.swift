@@ -1,3 +1,4 @@
+import GrapeSupport
 extension CPUBackend {
   public func binary(
     _ op: BinaryOp, _ a: Storage, _ aShape: [Int], _ b: Storage, _ bShape: [Int],

@@ -1,3 +1,4 @@
+import GrapeSupport
 /// Convolution by im2col and one large GEMM per chunk of images (3×3 "same" convolutions of
 /// even-sized maps go through Winograd F(2×2, 3×3) instead, see `CPUBackend+Winograd.swift`).
 ///

@@ -1,3 +1,4 @@
+import GrapeSupport
 extension CPUBackend {
   public func permute(_ x: Storage, _ shape: [Int], _ perm: [Int], into out: Storage) {
     // Drop size-1 axes and merge axes that stay adjacent, then copy with an odometer over all

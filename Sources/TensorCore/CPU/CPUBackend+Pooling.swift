@@ -1,3 +1,4 @@
+import GrapeSupport
 extension CPUBackend {
   public func avgPool2x2(_ x: Storage, planes: Int, height: Int, width: Int, scale: Float, into y: Storage) {
     let ho = height / 2

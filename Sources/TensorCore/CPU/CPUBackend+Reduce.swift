@@ -1,3 +1,4 @@
+import GrapeSupport
 extension CPUBackend {
   public func reduce(_ op: ReduceOp, _ x: Storage, _ shape: [Int], axes: [Int], into out: Storage) {
     // Collapse into alternating runs of kept and reduced axes (size-1 axes dropped).

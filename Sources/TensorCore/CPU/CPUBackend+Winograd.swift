@@ -1,3 +1,4 @@
+import GrapeSupport
 /// Winograd F(2×2, 3×3) convolution (Lavin and Gray, "Fast Algorithms for Convolutional Neural
 /// Networks", CVPR 2016) for 3×3, stride-1, padding-1 convolutions of even-sized maps.
 ///

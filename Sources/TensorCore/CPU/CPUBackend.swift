@@ -3,6 +3,7 @@
 #else
   import Darwin
 #endif
+import GrapeSupport
 import CBLAS
 
 /// The CPU backend: OpenBLAS for GEMMs, plain loops split over cores for everything else.

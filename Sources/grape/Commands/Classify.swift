@@ -1,3 +1,4 @@
+import GrapeSupport
 import ABRA
 import ArgumentParser
 import Dispatch

@@ -1,3 +1,4 @@
+import GrapeSupport
 import ArgumentParser
 import Foundation
 import OPSData
