@@ -75,6 +75,15 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   public var lambdaStyleAlign: Float
   /// Scale (inverse temperature) of the cosines of the style–gene alignment.
   public var styleAlignScale: Float
+  /// What a training step optimises: `grape` (the D step and the G step, GRAPE's objective) or
+  /// `encoder_classifier`, a supervised control that trains only the style encoder, M and F by
+  /// the style–gene alignment (weight 1 unless `lambda_style_align` says otherwise) and skips the
+  /// discriminator and the generator. It measures how far the same encoder gets on the genes in
+  /// the same time when it is told them directly: the ceiling of the per-gene means of its codes.
+  public var objective: String
+  /// Stops training (with a checkpoint) once this many minutes of training have run, counted
+  /// over resumes; nil: no limit. Lets runs be compared at equal wall-clock.
+  public var maxMinutes: Double?
   /// EMA update: `every_step` with `ema_beta`, or `periodic` every `ema_interval` steps with `ema_beta`.
   public var emaMode: String
   /// EMA blend factor.
@@ -167,7 +176,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     imgSize: 32, inChannels: 4, dimIn: 32, maxConvDim: 256, styleDim: 64, latentDim: 500, mappingHidden: 512,
     genes: [], channels: [], abra: false, preset: "cpu", batchSize: 16, steps: 2000, sampler: nil, lr: 1e-4, lrMapping: 1e-4,
     lrEmbedding: 1e-4, lrDiscriminatorHeads: nil, discriminatorHeadsInitStd: nil, betas: [0, 0.99], weightDecay: 1e-4, embeddingInitStd: 1, lambdaCyc: 1, lambdaSty: 1, r1Gamma: 1, lambdaDCls: 0,
-    lambdaStyleAlign: 0, styleAlignScale: 16, emaMode: "every_step", emaBeta: 0.999, emaInterval: 2500, checkpointEvery: 500, logEvery: 10, seed: 0,
+    lambdaStyleAlign: 0, styleAlignScale: 16, objective: "grape", maxMinutes: nil, emaMode: "every_step", emaBeta: 0.999, emaInterval: 2500, checkpointEvery: 500, logEvery: 10, seed: 0,
     inputNormalization: "controls", inputTransform: nil, abraLambda: 0.5, abraMargin: 0.2, abraScale: 16, abraWeight: 1, abraStepSize: 0.01, abraJsWeight: 1)
 
   /// Checks ranges and consistency; the message names the field.
@@ -199,10 +208,20 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     guard lambdaDCls >= 0, lambdaCyc >= 0, lambdaSty >= 0, r1Gamma >= 0, lambdaStyleAlign >= 0 else {
       throw fail("loss weights (lambda_cyc, lambda_sty, r1_gamma, lambda_d_cls, lambda_style_align) must be ≥ 0")
     }
+    guard objective == "grape" || objective == "encoder_classifier" else {
+      throw fail("objective must be grape or encoder_classifier, got '\(objective)'")
+    }
+    if let m = maxMinutes { guard m > 0, m <= 525_600 else { throw fail("max_minutes must lie in (0, 525600], got \(m)") } }
     guard styleAlignScale > 0, styleAlignScale <= 1000 else { throw fail("style_align_scale must lie in (0, 1000], got \(styleAlignScale)") }
     guard embeddingInitStd > 0 else { throw fail("embedding_init_std must be positive") }
     guard !channels.isEmpty || genes.isEmpty || channels.count == inChannels else { throw fail("channels has \(channels.count) names for in_channels \(inChannels)") }
   }
+
+  /// Whether the run trains the supervised encoder control instead of GRAPE (`objective`).
+  public var trainsEncoderClassifier: Bool { objective == "encoder_classifier" }
+
+  /// The weight of the style–gene alignment in this run's steps.
+  public var styleAlignWeight: Float { trainsEncoderClassifier && lambdaStyleAlign == 0 ? 1 : lambdaStyleAlign }
 
   /// Whether mini-batches are plate-consistent (the `sampler` field, resolved).
   public var platesConsistentBatches: Bool { sampler.map { $0 == "plate" } ?? abra }
@@ -243,7 +262,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   ///   by other code) instead of rejecting them (a user's `--config`, where they are typos).
   public func overridden(with json: Data, source: String, ignoringUnknownKeys: Bool = false) throws -> GRAPEConfig {
     let merged = try mergeJSONObject(
-      try jsonData(), patch: json, source: source, alsoKnown: ["input_transform", "lr_discriminator_heads", "discriminator_heads_init_std", "sampler"],
+      try jsonData(), patch: json, source: source, alsoKnown: ["input_transform", "lr_discriminator_heads", "discriminator_heads_init_std", "sampler", "max_minutes"],
       ignoringUnknownKeys: ignoringUnknownKeys)
     return try GRAPEConfig.from(json: merged, source: source)
   }

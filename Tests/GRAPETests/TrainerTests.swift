@@ -138,6 +138,50 @@ import TestSupport
     #expect(GRAPEStep.loggedNames(c).contains("style_align"))
   }
 
+  /// `objective: encoder_classifier` trains E, F and M by the style–gene alignment alone: D and
+  /// G keep their initial weights, the others move, and the log records the alignment loss.
+  @Test func encoderClassifierTrainsOnlyTheEncoderAndTheEmbedding() throws {
+    var c = try tinyConfig(steps: 2)
+    c.objective = "encoder_classifier"
+    let src = tinySource()
+    let dir = temporaryDirectory("encoder-classifier")
+    let trainer = try GRAPETrainer(config: c, source: src, sampler: CyclingSampler(count: src.cellCount, batch: c.batchSize, seed: 1), run: RunFolder(path: dir))
+    let before = trainer.networks.stateDict()
+    #expect(try trainer.train() == 2)
+    let after = trainer.networks.stateDict()
+    for (name, value) in before {
+      let moved = (after[name].map { ($0 - value).abs().max().item } ?? 0) > 0
+      if name.hasPrefix("discriminator.") || name.hasPrefix("generator.") {
+        #expect(!moved, "\(name) changed")
+      }
+    }
+    for name in ["gene_embedding.weight", "mapping_network.net.0.weight", "style_encoder.fc.weight"] {
+      #expect((try #require(after[name]) - (try #require(before[name]))).abs().max().item > 0, "\(name) did not change")
+    }
+    let rows = try String(contentsOfFile: RunFolder(path: dir).logPath, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t") }
+    let column = try #require(rows[0].firstIndex(of: "style_align"))
+    #expect(!rows[0].contains("d_cls"))
+    #expect(rows[1...].allSatisfy { (Float(String($0[column])) ?? -1) > 0 })
+    c.objective = "gan"
+    #expect(throws: GRAPEError.self) { try c.validate() }
+  }
+
+  /// `max_minutes` stops training with a checkpoint once the time is spent, counted over resumes.
+  @Test func timeLimitStopsWithACheckpoint() throws {
+    var c = try tinyConfig(steps: 50)
+    c.maxMinutes = 1e-7
+    let src = tinySource()
+    let dir = temporaryDirectory("time-limit")
+    let first = try GRAPETrainer(config: c, source: src, sampler: CyclingSampler(count: src.cellCount, batch: c.batchSize, seed: 1), run: RunFolder(path: dir))
+    #expect(try first.train() == 1)
+    #expect(try RunFolder(path: dir).latestCheckpoint()?.hasSuffix("step-00000001") == true)
+    let resumed = try GRAPETrainer(
+      config: c, source: src, sampler: CyclingSampler(count: src.cellCount, batch: c.batchSize, seed: 1), run: RunFolder(path: dir), resume: true)
+    #expect(try resumed.train() == 1)
+    c.maxMinutes = 0
+    #expect(throws: GRAPEError.self) { try c.validate() }
+  }
+
   /// Resuming from step 2 gives the same weights at step 4 as an uninterrupted run.
   @Test func resumeIsExact() throws {
     let src = tinySource()

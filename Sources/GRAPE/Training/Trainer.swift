@@ -94,7 +94,10 @@ public final class GRAPETrainer {
   /// Asks the loop to checkpoint and return after the current step (safe from a signal handler).
   public func requestStop() { stopFlag.set() }
 
-  /// Runs until `config.steps`, calling `progress` at every logged step and checkpoint. With
+  /// Whether ``requestStop()`` was called.
+  public var stopRequested: Bool { stopFlag.isSet }
+
+  /// Runs until `config.steps` (or until `config.maxMinutes` of training have run), calling `progress` at every logged step and checkpoint. With
   /// zero steps on a new run it writes the initial weights as checkpoint `step-00000000`.
   /// - Returns: the step reached.
   @discardableResult
@@ -103,6 +106,7 @@ public final class GRAPETrainer {
     let transform = try (config.inputTransform ?? .identity).bound(to: source)
     var window = ThroughputWindow()
     while step < total {
+      if let m = config.maxMinutes, elapsed >= m * 60 { break }
       let t0 = monotonicSeconds()
       let indices = sampler.next()
       let images = try source.inputs(indices, transform: transform)
@@ -110,8 +114,12 @@ public final class GRAPETrainer {
       let targets = (0..<indices.count).map { _ in rng.int(below: config.genes.count) }
       let batch = GRAPEBatch(images: images, genes: genes, targets: targets, batches: indices.map { source.batchOfCell[$0] })
       var losses = StepLosses()
-      GRAPEStep.discriminator(networks, optimizers, batch: batch, config: config, losses: &losses, timings: &timings)
-      GRAPEStep.generator(networks, optimizers, batch: batch, config: config, regularizer: regularizer, losses: &losses, timings: &timings)
+      if config.trainsEncoderClassifier {
+        GRAPEStep.encoderClassifier(networks, optimizers, batch: batch, config: config, losses: &losses, timings: &timings)
+      } else {
+        GRAPEStep.discriminator(networks, optimizers, batch: batch, config: config, losses: &losses, timings: &timings)
+        GRAPEStep.generator(networks, optimizers, batch: batch, config: config, regularizer: regularizer, losses: &losses, timings: &timings)
+      }
       if let (name, value) = losses.firstNonFinite { throw GRAPEError.diverged(step: step + 1, loss: name, value: value) }
       step += 1
       GRAPEStep.updateAverage(ema: average, networks: networks, step: step, config: config, timings: &timings)
@@ -123,7 +131,8 @@ public final class GRAPETrainer {
         try log.append(step: step, elapsedSeconds: elapsed, values: losses.values(of: log.valueColumns))
         progress(.step(step: step, total: total, imagesPerSecond: rate, secondsLeft: Double((total - step) * config.batchSize) / max(rate, 1e-9), losses: losses))
       }
-      let stopping = stopFlag.isSet
+      let outOfTime = config.maxMinutes.map { elapsed >= $0 * 60 } ?? false
+      let stopping = stopFlag.isSet || outOfTime
       if step % config.checkpointEvery == 0 || step == total || stopping {
         let path = try saveCheckpoint()
         progress(.checkpoint(step: step, path: path))

@@ -101,7 +101,7 @@ public struct StepTimings: Sendable {
 public enum GRAPEStep {
   /// Names of the extra values the two steps log under `config` (``StepLosses/extra``).
   public static func loggedNames(_ c: GRAPEConfig) -> [String] {
-    (c.lambdaDCls > 0 ? [discriminatorClassificationName] : []) + (c.lambdaStyleAlign > 0 ? [styleAlignmentName] : [])
+    (c.lambdaDCls > 0 && !c.trainsEncoderClassifier ? [discriminatorClassificationName] : []) + (c.styleAlignWeight > 0 ? [styleAlignmentName] : [])
   }
 
   /// The log name of the style–gene alignment loss (`lambda_style_align`).
@@ -183,9 +183,9 @@ public enum GRAPEStep {
     let cyc = l1Loss(n.generator(fake, style: sOrig), b.images)
     let sty = l1Loss(n.styleEncoder(fake.detached()), s.detached())
     var total = adv + cyc * c.lambdaCyc + sty * c.lambdaSty
-    if c.lambdaStyleAlign > 0 {
+    if c.styleAlignWeight > 0 {
       let align = styleAlignment(codes: sOrig, networks: n, genes: b.genes, scale: c.styleAlignScale)
-      total = total + align * c.lambdaStyleAlign
+      total = total + align * c.styleAlignWeight
       losses.extra[styleAlignmentName] = align.item
     }
     if let regularizer {
@@ -200,6 +200,30 @@ public enum GRAPEStep {
     losses.gAdv = adv.item
     losses.gCyc = cyc.item
     losses.gSty = sty.item
+    losses.gTotal = total.item
+    timings.gStep += monotonicSeconds() - t0
+    return total
+  }
+
+  /// The step of the supervised encoder control (`objective: encoder_classifier`): the
+  /// style–gene alignment of the real cells alone, which updates E, F and M; D and G are left
+  /// as initialised.
+  @discardableResult
+  public static func encoderClassifier(
+    _ n: GRAPENetworks, _ opt: GRAPEOptimizers, batch b: GRAPEBatch, config c: GRAPEConfig, losses: inout StepLosses,
+    timings: inout StepTimings, applyUpdates: Bool = true
+  ) -> Tensor {
+    let t0 = monotonicSeconds()
+    let align = styleAlignment(codes: n.styleEncoder(b.images), networks: n, genes: b.genes, scale: c.styleAlignScale)
+    let total = align * c.styleAlignWeight
+    let params = [opt.styleEncoder, opt.mapping, opt.embedding].flatMap { $0.groups.flatMap { $0.parameters.map(\.1) } }
+    accumulateGradients(of: total, into: params)
+    if applyUpdates {
+      opt.styleEncoder.step()
+      opt.mapping.step()
+      opt.embedding.step()
+    }
+    losses.extra[styleAlignmentName] = align.item
     losses.gTotal = total.item
     timings.gStep += monotonicSeconds() - t0
     return total

@@ -31,6 +31,9 @@ struct Train: ParsableCommand {
   @Option(help: "Training iterations (default: the preset's; 0 keeps the initial weights as an untrained baseline).")
   var steps: Int?
 
+  @Option(help: "Stop with a checkpoint after this many minutes of training, counted over resumes (sets max_minutes).")
+  var maxMinutes: Double?
+
   @Flag(help: "Train the style encoder against adversarial batch-statistic perturbations (ABRA).")
   var abra = false
 
@@ -43,6 +46,7 @@ struct Train: ParsableCommand {
   func validate() throws {
     guard ["tiny", "cpu", "cpu64", "paper"].contains(preset) else { throw ValidationError("--preset must be tiny, cpu, cpu64 or paper, got '\(preset)'") }
     if let steps { guard steps >= 0 else { throw ValidationError("--steps must be ≥ 0, got \(steps)") } }
+    if let maxMinutes { guard maxMinutes > 0, maxMinutes <= 525_600 else { throw ValidationError("--max-minutes must lie in (0, 525600], got \(maxMinutes)") } }
     guard FileManager.default.fileExists(atPath: data) else { throw ValidationError("--data \(data): no such file") }
     if let config { guard FileManager.default.fileExists(atPath: config) else { throw ValidationError("--config \(config): no such file") } }
     if !resume, FileManager.default.fileExists(atPath: "\(runPath)/checkpoints/latest") {
@@ -58,11 +62,13 @@ struct Train: ParsableCommand {
       if resume {
         cfg = try folder.readConfig()
         if let steps { cfg.steps = steps }
+        if let maxMinutes { cfg.maxMinutes = maxMinutes }
         try folder.writeConfig(cfg)
       } else {
         cfg = try GRAPEConfig.preset(preset)
         if let config, let patch = FileManager.default.contents(atPath: config) { cfg = try cfg.overridden(with: patch, source: config) }
         if let steps { cfg.steps = steps }
+        if let maxMinutes { cfg.maxMinutes = maxMinutes }
         cfg.seed = seed
         cfg.abra = abra
         cfg.genes = source.geneNames
@@ -102,7 +108,8 @@ struct Train: ParsableCommand {
       let reached = try trainer.train { display.show($0) }
       display.finish()
       interrupt.cancel()
-      print("trained to step \(reached); run folder: \(runPath)")
+      let limited = reached < cfg.steps && cfg.maxMinutes != nil && !trainer.stopRequested
+      print("trained to step \(reached)\(limited ? " (the \(cfg.maxMinutes ?? 0)-minute limit)" : ""); run folder: \(runPath)")
     }
   }
 }
@@ -117,7 +124,7 @@ final class TrainingProgress {
   func show(_ event: TrainingEvent) {
     switch event {
     case .step(let step, let total, let rate, let left, let losses):
-      let l = losses.fields.filter { ["d_total", "r1", GRAPEStep.discriminatorClassificationName, "g_adv", "g_cyc", "g_sty"].contains($0.0) || $0.0.hasPrefix("abra") }
+      let l = losses.fields.filter { ["d_total", "r1", GRAPEStep.discriminatorClassificationName, GRAPEStep.styleAlignmentName, "g_adv", "g_cyc", "g_sty"].contains($0.0) || $0.0.hasPrefix("abra") }
         .map { "\($0.0) \(String(format: "%.3f", $0.1))" }.joined(separator: "  ")
       let line = "step \(step)/\(total)  \(String(format: "%.1f", rate)) img/s  left \(formatDuration(left))  \(l)"
       if terminal {
