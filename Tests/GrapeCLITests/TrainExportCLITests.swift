@@ -52,6 +52,12 @@ import TestSupport
     let sm = try GrapeCommand.run(["export", "--run", run, "--out", "\(dir)/sm.tsv", "--source", "style-mean", "--data", store])
     #expect(sm.status == 0, "\(sm.stderr)")
     #expect(try GeneEmbedding.read(from: "\(dir)/sm.tsv").dimension == 16)
+    // An earlier checkpoint by its step; a missing one is named with the steps that exist.
+    let early = try GrapeCommand.run(["export", "--run", run, "--out", "\(dir)/early.h5", "--checkpoint", "3"])
+    #expect(early.status == 0, "\(early.stderr)")
+    let missing = try GrapeCommand.run(["export", "--run", run, "--out", "\(dir)/missing.h5", "--checkpoint", "99"])
+    #expect(missing.status != 0 && missing.stderr.contains("step 99") && missing.stderr.contains("3, 4"), "\(missing.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: "\(dir)/missing.h5"))
     // Style means of codes standardised per batch by the controls: the control row is then ~0.
     let smc = try GrapeCommand.run(["export", "--run", run, "--out", "\(dir)/smc.h5", "--source", "style-mean", "--data", store, "--normalize", "controls"])
     #expect(smc.status == 0, "\(smc.stderr)")

@@ -69,6 +69,15 @@ public struct RunFolder: Sendable {
 
   /// Writes a checkpoint: the files are produced by `write(tmpFolder)`, the folder is renamed
   /// into place, then `latest` points at it.
+  /// The steps of the complete checkpoint folders (those holding `state.json` or EMA weights), in order.
+  public func checkpointSteps() -> [Int] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpointsPath)) ?? []
+    return names.compactMap { name -> Int? in
+      guard name.hasPrefix("step-"), let step = Int(name.dropFirst(5)), name == RunFolder.checkpointName(step: step) else { return nil }
+      return FileManager.default.fileExists(atPath: "\(checkpointsPath)/\(name)/weights_ema.safetensors") ? step : nil
+    }.sorted()
+  }
+
   public func writeCheckpoint(step: Int, _ write: (String) throws -> Void) throws -> String {
     let fm = FileManager.default
     try fm.createDirectory(atPath: checkpointsPath, withIntermediateDirectories: true)
@@ -99,11 +108,23 @@ public let averagedModuleNames = ["gene_embedding", "mapping_network", "generato
 ///   - run: the folder; needs `config.json`, `checkpoints/latest` and the weights it names.
 ///   - useEMA: read `weights_ema.safetensors` (default) instead of `weights.safetensors`.
 /// - Returns: the configuration and the networks without a discriminator, in evaluation mode.
-public func loadTrainedNetworks(run: RunFolder, useEMA: Bool = true) throws -> (GRAPEConfig, GRAPENetworks) {
+///
+/// - Parameter step: the checkpoint of that step instead of the newest one.
+public func loadTrainedNetworks(run: RunFolder, useEMA: Bool = true, step: Int? = nil) throws -> (GRAPEConfig, GRAPENetworks) {
   let config = try run.readConfig()
   try config.validate()
-  guard let ckpt = try run.latestCheckpoint() else {
-    throw GRAPEError.invalidRun(path: run.path, reason: "has no checkpoint (checkpoints/latest is missing)")
+  let ckpt: String
+  if let step {
+    ckpt = "\(run.checkpointsPath)/\(RunFolder.checkpointName(step: step))"
+    guard FileManager.default.fileExists(atPath: ckpt) else {
+      let have = run.checkpointSteps().map(String.init).joined(separator: ", ")
+      throw GRAPEError.invalidRun(path: run.path, reason: "has no checkpoint of step \(step) (checkpoints of steps: \(have.isEmpty ? "none" : have))")
+    }
+  } else {
+    guard let latest = try run.latestCheckpoint() else {
+      throw GRAPEError.invalidRun(path: run.path, reason: "has no checkpoint (checkpoints/latest is missing)")
+    }
+    ckpt = latest
   }
   let file = "\(ckpt)/\(useEMA ? "weights_ema" : "weights").safetensors"
   guard FileManager.default.fileExists(atPath: file) else {

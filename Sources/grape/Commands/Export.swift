@@ -25,10 +25,14 @@ struct Export: ParsableCommand {
   @Option(help: "With --source style-mean: none, or controls (each batch's codes standardised by its control cells before the per-gene means).")
   var normalize: String = "none"
 
+  @Option(help: "The checkpoint of this step instead of the newest one.")
+  var checkpoint: Int?
+
   @Flag(help: "Use the trained weights instead of their exponential moving average.")
   var noEma = false
 
   func validate() throws {
+    if let checkpoint { guard checkpoint >= 0 else { throw ValidationError("--checkpoint must be ≥ 0, got \(checkpoint)") } }
     guard ProfileNormalization(rawValue: normalize) != nil else { throw ValidationError("--normalize must be none or controls, got '\(normalize)'") }
     if normalize != "none" { guard source == "style-mean" else { throw ValidationError("--normalize applies to --source style-mean only") } }
     guard ["embedding", "style-mean"].contains(source) else { throw ValidationError("--source must be embedding or style-mean, got '\(source)'") }
@@ -38,7 +42,7 @@ struct Export: ParsableCommand {
 
   func run() throws {
     try CLISupport.run {
-      let (config, nets) = try loadTrainedNetworks(run: RunFolder(path: runPath), useEMA: !noEma)
+      let (config, nets) = try loadTrainedNetworks(run: RunFolder(path: runPath), useEMA: !noEma, step: checkpoint)
       let embedding: GeneEmbedding
       switch source {
       case "style-mean":
@@ -74,12 +78,15 @@ struct Encode: ParsableCommand {
   @Option(help: "Output HDF5 file.")
   var out: String
 
+  @Option(help: "The checkpoint of this step instead of the newest one.")
+  var checkpoint: Int?
+
   @Flag(help: "Use the trained weights instead of their exponential moving average.")
   var noEma = false
 
   func run() throws {
     try CLISupport.run {
-      let (config, nets) = try loadTrainedNetworks(run: RunFolder(path: runPath), useEMA: !noEma)
+      let (config, nets) = try loadTrainedNetworks(run: RunFolder(path: runPath), useEMA: !noEma, step: checkpoint)
       let cells = try StoreCellSource(path: data)
       try checkShape(config: config, cells: cells, data: data)
       var last = 0.0
