@@ -75,6 +75,11 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   public var lambdaStyleAlign: Float
   /// Scale (inverse temperature) of the cosines of the style–gene alignment.
   public var styleAlignScale: Float
+  /// Real cells per step that the style–gene alignment classifies: the G step's own mini-batch
+  /// plus further cells drawn by the sampler up to this number (nil: the mini-batch alone). The
+  /// encoder costs a fraction of the generator and discriminator per image, so a larger
+  /// alignment batch gives M many more real cells per second of training.
+  public var styleAlignBatch: Int?
   /// What a training step optimises: `grape` (the D step and the G step, GRAPE's objective) or
   /// `encoder_classifier`, a supervised control that trains only the style encoder, M and F by
   /// the style–gene alignment (weight 1 unless `lambda_style_align` says otherwise) and skips the
@@ -211,10 +216,19 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     guard objective == "grape" || objective == "encoder_classifier" else {
       throw fail("objective must be grape or encoder_classifier, got '\(objective)'")
     }
+    if let n = styleAlignBatch {
+      guard n >= batchSize, n <= 65_536 else { throw fail("style_align_batch must lie in [batch_size (\(batchSize)), 65536], got \(n)") }
+    }
     if let m = maxMinutes { guard m > 0, m <= 525_600 else { throw fail("max_minutes must lie in (0, 525600], got \(m)") } }
     guard styleAlignScale > 0, styleAlignScale <= 1000 else { throw fail("style_align_scale must lie in (0, 1000], got \(styleAlignScale)") }
     guard embeddingInitStd > 0 else { throw fail("embedding_init_std must be positive") }
     guard !channels.isEmpty || genes.isEmpty || channels.count == inChannels else { throw fail("channels has \(channels.count) names for in_channels \(inChannels)") }
+  }
+
+  /// Further real cells per step for the style–gene alignment beyond the mini-batch.
+  public var extraAlignmentCells: Int {
+    guard styleAlignWeight > 0, !trainsEncoderClassifier, let n = styleAlignBatch else { return 0 }
+    return max(0, n - batchSize)
   }
 
   /// Whether the run trains the supervised encoder control instead of GRAPE (`objective`).
@@ -262,7 +276,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   ///   by other code) instead of rejecting them (a user's `--config`, where they are typos).
   public func overridden(with json: Data, source: String, ignoringUnknownKeys: Bool = false) throws -> GRAPEConfig {
     let merged = try mergeJSONObject(
-      try jsonData(), patch: json, source: source, alsoKnown: ["input_transform", "lr_discriminator_heads", "discriminator_heads_init_std", "sampler", "max_minutes"],
+      try jsonData(), patch: json, source: source, alsoKnown: ["input_transform", "lr_discriminator_heads", "discriminator_heads_init_std", "sampler", "max_minutes", "style_align_batch"],
       ignoringUnknownKeys: ignoringUnknownKeys)
     return try GRAPEConfig.from(json: merged, source: source)
   }

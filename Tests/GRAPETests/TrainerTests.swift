@@ -136,6 +136,37 @@ import TestSupport
     let width = grad.count / rows
     for r in 0..<rows { #expect(grad[(r * width)..<((r + 1) * width)].contains { abs($0) > 0 }, "row \(r) of M") }
     #expect(GRAPEStep.loggedNames(c).contains("style_align"))
+
+    // Further real cells (`style_align_batch`) join the alignment and nothing else.
+    var wider = batch
+    let extra = Tensor(try src.pixels([4, 5]), shape: [2] + src.imageShape)
+    wider.alignmentImages = extra
+    wider.alignmentGenes = [4, 3]
+    var losses = StepLosses()
+    var timings = StepTimings()
+    GRAPEStep.generator(n, opt, batch: wider, config: c, losses: &losses, timings: &timings, applyUpdates: false)
+    let both = GRAPEStep.styleAlignment(
+      codes: concat([n.styleEncoder(x), n.styleEncoder(extra)], axis: 0), networks: n, genes: batch.genes + [4, 3], scale: c.styleAlignScale)
+    #expect(abs(try #require(losses.extra["style_align"]) - both.item) < 1e-5)
+    #expect(abs(losses.gAdv - aligned.gAdv) < 1e-6 && abs(losses.gCyc - aligned.gCyc) < 1e-6)
+  }
+
+  /// `style_align_batch` draws further cells for the alignment at every step; it cannot be
+  /// smaller than the mini-batch.
+  @Test func alignmentBatchDrawsFurtherCells() throws {
+    var c = try tinyConfig(steps: 2)
+    c.lambdaStyleAlign = 1
+    c.styleAlignBatch = 10
+    #expect(c.extraAlignmentCells == 6)
+    let src = tinySource()
+    let dir = temporaryDirectory("align-batch")
+    let sampler = CyclingSampler(count: src.cellCount, batch: c.batchSize, seed: 1)
+    #expect(try GRAPETrainer(config: c, source: src, sampler: sampler, run: RunFolder(path: dir)).train() == 2)
+    c.styleAlignBatch = 2
+    #expect(throws: GRAPEError.self) { try c.validate() }
+    c.styleAlignBatch = 10
+    c.lambdaStyleAlign = 0
+    #expect(c.extraAlignmentCells == 0)
   }
 
   /// `objective: encoder_classifier` trains E, F and M by the style–gene alignment alone: D and

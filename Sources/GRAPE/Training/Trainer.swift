@@ -112,7 +112,14 @@ public final class GRAPETrainer {
       let images = try source.inputs(indices, transform: transform)
       let genes = indices.map { source.geneOfCell[$0] }
       let targets = (0..<indices.count).map { _ in rng.int(below: config.genes.count) }
-      let batch = GRAPEBatch(images: images, genes: genes, targets: targets, batches: indices.map { source.batchOfCell[$0] })
+      var batch = GRAPEBatch(images: images, genes: genes, targets: targets, batches: indices.map { source.batchOfCell[$0] })
+      if config.extraAlignmentCells > 0 {
+        var extra: [Int] = []
+        while extra.count < config.extraAlignmentCells { extra += sampler.next() }
+        extra = Array(extra.prefix(config.extraAlignmentCells))
+        batch.alignmentImages = try source.inputs(extra, transform: transform)
+        batch.alignmentGenes = extra.map { source.geneOfCell[$0] }
+      }
       var losses = StepLosses()
       if config.trainsEncoderClassifier {
         GRAPEStep.encoderClassifier(networks, optimizers, batch: batch, config: config, losses: &losses, timings: &timings)

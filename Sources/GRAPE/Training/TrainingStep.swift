@@ -13,12 +13,17 @@ public struct GRAPEBatch {
   public var targets: [Int]
   /// Batch (plate) index of each cell; ABRA needs it.
   public var batches: [Int]
+  /// Further real cells that only the style–gene alignment sees (`style_align_batch`), and their genes.
+  public var alignmentImages: Tensor?
+  public var alignmentGenes: [Int]
 
-  public init(images: Tensor, genes: [Int], targets: [Int], batches: [Int] = []) {
+  public init(images: Tensor, genes: [Int], targets: [Int], batches: [Int] = [], alignmentImages: Tensor? = nil, alignmentGenes: [Int] = []) {
     self.images = images
     self.genes = genes
     self.targets = targets
     self.batches = batches
+    self.alignmentImages = alignmentImages
+    self.alignmentGenes = alignmentGenes
   }
 }
 
@@ -184,7 +189,14 @@ public enum GRAPEStep {
     let sty = l1Loss(n.styleEncoder(fake.detached()), s.detached())
     var total = adv + cyc * c.lambdaCyc + sty * c.lambdaSty
     if c.styleAlignWeight > 0 {
-      let align = styleAlignment(codes: sOrig, networks: n, genes: b.genes, scale: c.styleAlignScale)
+      // The mini-batch's codes, and those of the further cells drawn for the alignment alone.
+      var codes = sOrig
+      var genes = b.genes
+      if let extra = b.alignmentImages {
+        codes = concat([sOrig, n.styleEncoder(extra)], axis: 0)
+        genes += b.alignmentGenes
+      }
+      let align = styleAlignment(codes: codes, networks: n, genes: genes, scale: c.styleAlignScale)
       total = total + align * c.styleAlignWeight
       losses.extra[styleAlignmentName] = align.item
     }
