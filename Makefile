@@ -19,6 +19,7 @@ release: deps
 	$(SWIFT) build -c release --product grape
 
 test: deps
+	bash scripts/check-module-graph.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -29,13 +29,14 @@ let libraries: [Target] = [
   .target(name: "TensorCore", dependencies: ["GrapeSupport", "CBLAS"], swiftSettings: unsafeFlags),
   .target(name: "NeuralNet", dependencies: ["TensorCore"]),
   .target(name: "OPSData", dependencies: ["GrapeSupport", "CHDF5", "CTIFF", "CZlib"]),
-  .target(name: "GRAPE", dependencies: ["TensorCore", "NeuralNet", "OPSData"]),
-  .target(name: "ABRA", dependencies: ["TensorCore", "NeuralNet", "OPSData", "GRAPE"]),
+  .target(name: "Training", dependencies: ["GrapeSupport", "TensorCore", "NeuralNet", "OPSData"]),
+  .target(name: "ABRA", dependencies: ["GrapeSupport", "TensorCore", "NeuralNet", "OPSData", "Training"]),
+  .target(name: "GRAPE", dependencies: ["GrapeSupport", "TensorCore", "NeuralNet", "OPSData", "Training", "ABRA"]),
   .target(name: "Evaluation", dependencies: ["GrapeSupport", "OPSData", "CBLAS"]),
   .executableTarget(
     name: "grape",
     dependencies: [
-      "GrapeSupport", "TensorCore", "NeuralNet", "OPSData", "GRAPE", "ABRA", "Evaluation",
+      "GrapeSupport", "TensorCore", "NeuralNet", "OPSData", "Training", "ABRA", "GRAPE", "Evaluation",
       .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
 ]
@@ -49,8 +50,8 @@ let tests: [Target] = [
     resources: [.copy("Fixtures")]),
   .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "OPSDataTests", dependencies: ["OPSData", "TestSupport"], resources: [.copy("Fixtures")]),
-  .testTarget(name: "GRAPETests", dependencies: ["GRAPE", "TestSupport"], resources: [.copy("Fixtures")]),
-  .testTarget(name: "ABRATests", dependencies: ["ABRA", "TestSupport"], resources: [.copy("Fixtures")]),
+  .testTarget(name: "GRAPETests", dependencies: ["GRAPE", "Training", "TestSupport"], resources: [.copy("Fixtures")]),
+  .testTarget(name: "ABRATests", dependencies: ["ABRA", "GRAPE", "Training", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "GrapeCLITests", dependencies: ["TestSupport", "OPSData"]),
 ]
@@ -60,7 +61,7 @@ let package = Package(
   platforms: [.macOS(.v14)],
   products: [
     .executable(name: "grape", targets: ["grape"]),
-    .library(name: "GrapeKit", targets: ["GrapeSupport", "TensorCore", "NeuralNet", "OPSData", "GRAPE", "ABRA", "Evaluation"]),
+    .library(name: "GrapeKit", targets: ["GrapeSupport", "TensorCore", "NeuralNet", "OPSData", "Training", "ABRA", "GRAPE", "Evaluation"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

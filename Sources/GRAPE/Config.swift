@@ -1,4 +1,6 @@
 import Foundation
+import NeuralNet
+import Training
 
 /// Everything that defines a GRAPE run: the networks (as the contract's `config.json` names
 /// them), the training recipe, and the data it was trained on.
@@ -262,9 +264,9 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     do {
       return try dec.decode(GRAPEConfig.self, from: data)
     } catch let DecodingError.keyNotFound(key, _) {
-      throw GRAPEError.invalidConfig("\(source): missing field '\(snake(key.stringValue))'")
+      throw GRAPEError.invalidConfig("\(source): missing field '\(snakeCase(key.stringValue))'")
     } catch let DecodingError.typeMismatch(_, ctx) {
-      throw GRAPEError.invalidConfig("\(source): field '\(ctx.codingPath.map { snake($0.stringValue) }.joined(separator: "."))' has the wrong type")
+      throw GRAPEError.invalidConfig("\(source): field '\(ctx.codingPath.map { snakeCase($0.stringValue) }.joined(separator: "."))' has the wrong type")
     } catch {
       throw GRAPEError.invalidConfig("\(source): not a valid configuration (\(error))")
     }
@@ -289,61 +291,5 @@ public enum EMAScheduleChoice: Equatable, Sendable {
   case periodic(interval: Int, factor: Float)
 }
 
-/// The keys of the JSON object `patch` written over those of `base` (both objects).
-///
-/// - Parameters:
-///   - alsoKnown: keys accepted although `base` lacks them (optional fields that are unset).
-///   - ignoringUnknownKeys: skip other keys instead of rejecting them.
-/// - Throws: `GRAPEError.invalidConfig` naming `source` and the key.
-public func mergeJSONObject(
-  _ base: Data, patch: Data, source: String, alsoKnown: Set<String> = [], ignoringUnknownKeys: Bool = false
-) throws -> Data {
-  guard let patch = try? JSONSerialization.jsonObject(with: patch) as? [String: Any] else {
-    throw GRAPEError.invalidConfig("\(source): not a JSON object")
-  }
-  guard var merged = try JSONSerialization.jsonObject(with: base) as? [String: Any] else {
-    throw GRAPEError.invalidConfig("internal: configuration does not serialise to an object")
-  }
-  let known = Set(merged.keys).union(alsoKnown)
-  for (k, v) in patch {
-    if ignoringUnknownKeys && !known.contains(k) { continue }
-    guard known.contains(k) else {
-      throw GRAPEError.invalidConfig("\(source): unknown field '\(k)' (known: \(known.sorted().joined(separator: ", ")))")
-    }
-    merged[k] = v
-  }
-  return try JSONSerialization.data(withJSONObject: merged)
-}
-
-func snake(_ s: String) -> String {
-  var out = ""
-  for c in s {
-    if c.isUppercase {
-      out += "_" + c.lowercased()
-    } else {
-      out.append(c)
-    }
-  }
-  return out
-}
-
-/// Errors of the GRAPE module.
-public enum GRAPEError: Error, CustomStringConvertible, Equatable {
-  /// A configuration value out of range or unreadable.
-  case invalidConfig(String)
-  /// A run folder that is incomplete or inconsistent.
-  case invalidRun(path: String, reason: String)
-  /// Training produced a non-finite loss.
-  case diverged(step: Int, loss: String, value: Float)
-  /// Data that does not fit the model.
-  case dataMismatch(String)
-
-  public var description: String {
-    switch self {
-    case .invalidConfig(let s): return "invalid configuration: \(s)"
-    case .invalidRun(let p, let r): return "\(p): \(r)"
-    case .diverged(let step, let loss, let v): return "training diverged at step \(step): \(loss) = \(v); the last good checkpoint is kept"
-    case .dataMismatch(let s): return s
-    }
-  }
-}
+/// Errors of the GRAPE module: those of training (``TrainingError``).
+public typealias GRAPEError = TrainingError

@@ -1,3 +1,4 @@
+import Training
 import GrapeSupport
 import Foundation
 import GRAPE

@@ -1,6 +1,6 @@
 import GrapeSupport
 import Foundation
-import GRAPE
+import Training
 import NeuralNet
 import TensorCore
 

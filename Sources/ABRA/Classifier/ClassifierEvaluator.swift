@@ -1,6 +1,6 @@
 import GrapeSupport
 import Foundation
-import GRAPE
+import Training
 import NeuralNet
 import TensorCore
 
@@ -58,7 +58,7 @@ public final class ClassifierEvaluator {
     let ckpt: String?
     do {
       ckpt = try run.latestCheckpoint()
-    } catch let e as GRAPEError {
+    } catch let e as TrainingError {
       throw ABRAError.invalidRun(path: run.latestPath, reason: e.description)
     }
     guard let ckpt else { throw ABRAError.invalidRun(path: run.path, reason: "has no checkpoint (checkpoints/latest is missing)") }

@@ -1,5 +1,5 @@
 import GrapeSupport
-import GRAPE
+import Training
 import NeuralNet
 import TensorCore
 

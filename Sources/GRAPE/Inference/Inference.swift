@@ -1,3 +1,4 @@
+import Training
 import NeuralNet
 import OPSData
 import TensorCore

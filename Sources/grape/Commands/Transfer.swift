@@ -1,3 +1,4 @@
+import Training
 import ArgumentParser
 import Foundation
 import GRAPE

@@ -30,11 +30,11 @@ public struct RunState: Codable, Sendable {
   /// Reads `state.json` of checkpoint folder `dir`.
   public static func read(checkpoint dir: String) throws -> RunState {
     let path = "\(dir)/state.json"
-    guard let data = FileManager.default.contents(atPath: path) else { throw GRAPEError.invalidRun(path: path, reason: "missing") }
+    guard let data = FileManager.default.contents(atPath: path) else { throw TrainingError.invalidRun(path: path, reason: "missing") }
     do {
       return try JSONDecoder().decode(RunState.self, from: data)
     } catch {
-      throw GRAPEError.invalidRun(path: path, reason: "unreadable (\(error))")
+      throw TrainingError.invalidRun(path: path, reason: "unreadable (\(error))")
     }
   }
 }

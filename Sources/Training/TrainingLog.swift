@@ -29,7 +29,7 @@ public struct TrainingLog {
     let row = ([String(step), String(format: "%.3f", elapsedSeconds)] + values.map { String(format: "%.6g", Double($0)) })
       .joined(separator: "\t") + "\n"
     guard let h = FileHandle(forWritingAtPath: path) else {
-      throw GRAPEError.invalidRun(path: path, reason: "cannot append to the log")
+      throw TrainingError.invalidRun(path: path, reason: "cannot append to the log")
     }
     defer { try? h.close() }
     try h.seekToEnd()

@@ -1,5 +1,5 @@
 import GrapeSupport
-import GRAPE
+import ABRA
 import NeuralNet
 import TensorCore
 

@@ -71,7 +71,7 @@ public struct InputTransform: Codable, Equatable, Sendable {
       var out = pixels
       for cell in 0..<n {
         guard let row = byName[batchNames[cell]], let stats = batches?[row] else {
-          throw GRAPEError.dataMismatch("input transform: no control statistics for batch '\(batchNames[cell])'")
+          throw TrainingError.dataMismatch("input transform: no control statistics for batch '\(batchNames[cell])'")
         }
         for ch in 0..<c {
           let (o, s) = (offset[ch], scale[ch])
@@ -174,7 +174,7 @@ public struct InputTransform: Codable, Equatable, Sendable {
       let useControls = !controlsByBatch[b].isEmpty
       var pool = useControls ? controlsByBatch[b] : byBatch[b]
       guard !pool.isEmpty else {
-        throw GRAPEError.dataMismatch("batch '\(source.batchNames[b])' has no cells to normalise by")
+        throw TrainingError.dataMismatch("batch '\(source.batchNames[b])' has no cells to normalise by")
       }
       rng.shuffle(&pool)
       let chosen = Array(pool.prefix(cells)).sorted()

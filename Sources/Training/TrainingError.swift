@@ -1,0 +1,20 @@
+/// Errors of training and of run folders (GRAPE and the classifier alike).
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+  /// A configuration value out of range or unreadable.
+  case invalidConfig(String)
+  /// A run folder that is incomplete or inconsistent.
+  case invalidRun(path: String, reason: String)
+  /// Training produced a non-finite loss.
+  case diverged(step: Int, loss: String, value: Float)
+  /// Data that does not fit the model.
+  case dataMismatch(String)
+
+  public var description: String {
+    switch self {
+    case .invalidConfig(let s): return "invalid configuration: \(s)"
+    case .invalidRun(let p, let r): return "\(p): \(r)"
+    case .diverged(let step, let loss, let v): return "training diverged at step \(step): \(loss) = \(v); the last good checkpoint is kept"
+    case .dataMismatch(let s): return s
+    }
+  }
+}
