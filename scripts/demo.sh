@@ -11,12 +11,14 @@ mkdir -p "$out"
 echo "== 1/5 grape simulate: 14 CORUM complexes + control, 4 batches, 32 px"
 "$bin" simulate --out "$out/screen.h5" --size 32 --cells-per-gene 60 --batches 4 --seed 1
 
-echo "== 2/5 grape train: preset cpu, $steps steps (set DEMO_STEPS to change)"
-"$bin" train --data "$out/screen.h5" --run "$out/run" --preset cpu --steps "$steps" --seed 1
+echo "== 2/5 grape train: preset cpu with the style–gene alignment, $steps steps (set DEMO_STEPS to change)"
+printf '{"lambda_style_align": 1}\n' > "$out/align.json"
+"$bin" train --data "$out/screen.h5" --run "$out/run" --preset cpu --steps "$steps" --seed 1 --config "$out/align.json"
 
 echo "== 3/5 grape export and grape encode"
 "$bin" export --run "$out/run" --out "$out/grape_embedding.h5ad"
 "$bin" export --run "$out/run" --out "$out/grape_embedding.h5"
+"$bin" export --run "$out/run" --out "$out/grape_style_means.h5" --source style-mean --data "$out/screen.h5" --normalize controls
 "$bin" encode --run "$out/run" --data "$out/screen.h5" --out "$out/styles.h5"
 
 echo "== 4/5 grape features (engineered-feature baselines: raw, and standardised per batch by the controls)"
@@ -26,11 +28,18 @@ echo "== 4/5 grape features (engineered-feature baselines: raw, and standardised
 echo "== 5/5 grape evaluate (CORUM mAP, k-means NMI/ARI/purity; random and engineered baselines)"
 baselines=(--baseline "$out/features.h5" --baseline "$out/features_controls.h5")
 "$bin" evaluate --embedding "$out/grape_embedding.h5" "${baselines[@]}" --out "$out/evaluation"
+"$bin" evaluate --embedding "$out/grape_style_means.h5" "${baselines[@]}" --out "$out/evaluation_style_means"
 "$bin" evaluate --cells "$out/styles.h5" "${baselines[@]}" --out "$out/evaluation_cells"
 
 echo
+for report in "$out/evaluation" "$out/evaluation_style_means"; do
+  echo "$(basename "$report"):"
+  grep -E '^- (Clearly|Not clearly|Beats|Does not beat)' "$report/report.md" | sed 's/^/  /'
+done
+echo
 echo "Demo finished."
 echo "  report:        $out/evaluation/report.md (metrics.json and SVG figures beside it)"
+echo "  style means:   $out/evaluation_style_means/report.md (per-gene means of the codes, standardised per batch by the controls)"
 echo "  cell report:   $out/evaluation_cells/report.md (batch-effect metrics of the style codes)"
 echo "  run folder:    $out/run (config.json, log.tsv, loss_curves.svg, checkpoints/)"
 echo "  embedding:     $out/grape_embedding.h5ad (opens with anndata.read_h5ad)"

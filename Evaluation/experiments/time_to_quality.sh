@@ -11,7 +11,7 @@
 # with `{"lambda_style_align": 1}`), `ceiling` (`{"objective": "encoder_classifier"}`), `untrained`.
 # CHECKPOINT_EVERY defaults to 200 steps (1,000 for the ceiling, which runs ~6 times faster).
 # Runs are resumable: a variant whose run folder holds a checkpoint is continued with --resume,
-# so a session can stop at any point and the next one goes on. Run on an idle machine: minutes are
+# so the experiment can stop at any point and be continued. Run on an idle machine: minutes are
 # the training loop's own elapsed time (log.tsv), which other work on the cores stretches.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"

@@ -1,6 +1,25 @@
 import Foundation
 
 extension EvaluationReport {
+  /// One sentence per baseline saying whether the embedding's mAP beats it: clearly above random
+  /// means more than two standard deviations of the random draws above their mean.
+  public func baselineVerdicts() -> [String] {
+    guard let map = main.map else { return [] }
+    var out: [String] = []
+    if let r = random, !r.mapPerDraw.isEmpty {
+      let bar = r.map.mean + 2 * r.map.std
+      out.append(
+        map > bar
+          ? "Clearly above random: mAP \(f(map)) against \(f(r.map.mean)) ± \(f(r.map.std)) over \(r.draws) random draws."
+          : "Not clearly above random: mAP \(f(map)) is within two standard deviations of the random draws (\(f(r.map.mean)) ± \(f(r.map.std))).")
+    }
+    for b in baselines {
+      guard let other = b.map else { continue }
+      out.append(map > other ? "Beats \(b.name) by mAP: \(f(map)) against \(f(other))." : "Does not beat \(b.name) by mAP: \(f(map)) against \(f(other)).")
+    }
+    return out
+  }
+
   /// The readable summary written to `report.md`: headline table with baselines, the k sweep,
   /// batch metrics, per-complex mAP, figures and warnings.
   public func markdown() -> String {
@@ -40,6 +59,8 @@ extension EvaluationReport {
     for b in baselines {
       md += row(b.name, genes: b.genes.count, dimension: b.dimension, map: f(b.map), b.kmeans)
     }
+    let verdicts = baselineVerdicts()
+    if !verdicts.isEmpty { md += "\n" + verdicts.map { "- \($0)\n" }.joined() }
     md +=
       "\nNMI, ARI and purity: mean ± standard deviation over \(options.restarts) k-means runs at k = \(k). "
     md +=

@@ -106,6 +106,14 @@ struct EvaluatorTests {
     #expect(abs((report.baselines[0].map ?? 0) - chance) < 0.06)
     #expect(report.baselines[1].kmeans == nil)
     #expect(report.warnings.contains { $0.contains("tiny") && $0.contains("fewer than k = 14") })
+    // The report says which baselines the embedding beats; the noise embedding's own report does not.
+    let verdicts = report.baselineVerdicts()
+    #expect(verdicts.count == 3)
+    #expect(verdicts[0].hasPrefix("Clearly above random") && verdicts[1].hasPrefix("Beats noise"))
+    #expect(report.markdown().contains("- Beats noise by mAP"))
+    let noise = try Evaluator.evaluate(
+      embedding: weak, complexes: complexes, baselines: [NamedEmbedding(name: "strong", embedding: strong)], options: Self.fast)
+    #expect(noise.baselineVerdicts().last?.hasPrefix("Does not beat strong") == true)
     let json = report.metricsJSON()
     guard case .array(let list)? = json["baselines"] else {
       Issue.record("no baselines list")
