@@ -243,7 +243,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   public var platesConsistentBatches: Bool { sampler.map { $0 == "plate" } ?? abra }
 
   /// The EMA schedule this configuration asks for.
-  public var emaSchedule: EMAScheduleChoice {
+  public var emaSchedule: EMASchedule {
     emaMode == "periodic" ? .periodic(interval: emaInterval, factor: emaBeta) : .everyStep(beta: emaBeta)
   }
 
@@ -283,12 +283,6 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     return try GRAPEConfig.from(json: merged, source: source)
   }
 
-}
-
-/// The EMA schedule of a run.
-public enum EMAScheduleChoice: Equatable, Sendable {
-  case everyStep(beta: Float)
-  case periodic(interval: Int, factor: Float)
 }
 
 /// Errors of the GRAPE module: those of training (``TrainingError``).

@@ -244,11 +244,7 @@ public enum GRAPEStep {
   /// Blends the EMA copy towards the trained networks when the schedule says so.
   public static func updateAverage(ema: GRAPENetworks, networks: GRAPENetworks, step: Int, config c: GRAPEConfig, timings: inout StepTimings) {
     let t0 = monotonicSeconds()
-    let beta: Float?
-    switch c.emaSchedule {
-    case .everyStep(let b): beta = b
-    case .periodic(let interval, let f): beta = step % interval == 0 ? f : nil
-    }
+    let beta = c.emaSchedule.beta(afterStep: step)
     if let beta {
       for name in ["gene_embedding", "mapping_network", "generator", "style_encoder"] {
         guard let target = ema.child(named: name), let source = networks.child(named: name) else { continue }
