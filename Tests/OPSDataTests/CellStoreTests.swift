@@ -215,55 +215,6 @@ func makeSmallStore(
     #expect(reason(dir.path("absent.h5")) == "\(dir.path("absent.h5")): file not found")
   }
 
-  @Test func loaderServesBatchesInOrderWithPrefetch() throws {
-    let dir = try TemporaryDirectory()
-    defer { dir.remove() }
-    let path = dir.path("cells.h5")
-    _ = try makeSmallStore(at: path)
-    let store = try CellStore(path: path)
-    let lists = [[3, 1], [22], [0, 0, 7], [9, 8, 7, 6]]
-    let loader = CellBatchLoader(store: store, sampler: IndexListSampler(lists), prefetch: 2) {
-      images, _ in
-      for i in images.indices { images[i] /= 100 }
-    }
-    var served: [[Int]] = []
-    while let batch = try loader.next() {
-      served.append(batch.indices)
-      #expect(batch.genes == batch.indices.map { store.geneOfCell[$0] })
-      #expect(batch.batches == batch.indices.map { store.batchOfCell[$0] })
-      #expect(batch.images == (try store.images(at: batch.indices)).map { $0 / 100 })
-      #expect(batch.samplerState.position == served.count)
-    }
-    #expect(served == lists)
-    #expect(try loader.next() == nil)
-
-    let plain = CellBatchLoader(store: store, indexLists: [[4], [2, 1]], prefetch: 1)
-    #expect(try plain.next()?.indices == [4])
-    #expect(try plain.next()?.images == (try store.images(at: [2, 1])))
-    #expect(try plain.next() == nil)
-
-    let failing = CellBatchLoader(store: store, sampler: IndexListSampler([[1], [99], [2]]))
-    #expect(try failing.next()?.indices == [1])
-    #expect(throws: OPSDataError.self) { try failing.next() }
-    #expect(try failing.next() == nil)
-
-    let sampler = try ClassBalancedSampler(store: store, batchSize: 4, seed: 3)
-    let limited = CellBatchLoader(store: store, sampler: sampler, limit: 5, prefetch: 1)
-    var reference = sampler
-    var count = 0
-    while let batch = try limited.next() {
-      #expect(batch.indices == reference.next())
-      #expect(batch.samplerState == reference.state)
-      count += 1
-    }
-    #expect(count == 5)
-    let stopped = CellBatchLoader(store: store, sampler: sampler, prefetch: 1)
-    stopped.stop()
-    var after = 0
-    while try stopped.next() != nil { after += 1 }
-    #expect(after <= 1)
-  }
-
   @Test(.enabled(if: Python.available(["h5py"])))
   func h5pyReadsTheStoreAsDocumented() throws {
     let dir = try TemporaryDirectory()
