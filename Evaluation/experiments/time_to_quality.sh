@@ -29,16 +29,16 @@ for seed in $seeds; do
   for variant in ${VARIANTS:-grape abra}; do
     run="$dir/run-$variant"
     every=${CHECKPOINT_EVERY:-200}
-    config=("{\"checkpoint_every\": $every}")
+    config="{\"checkpoint_every\": $every}"
     flags=()
     case "$variant" in
       abra*) flags+=(--abra) ;;
     esac
     case "$variant" in
-      *align) config=("{\"checkpoint_every\": $every, \"lambda_style_align\": 1}") ;;
-      ceiling) config=("{\"checkpoint_every\": ${CHECKPOINT_EVERY:-1000}, \"objective\": \"encoder_classifier\"}") ;;
+      *align) config="{\"checkpoint_every\": $every, \"lambda_style_align\": 1}" ;;
+      ceiling) config="{\"checkpoint_every\": ${CHECKPOINT_EVERY:-1000}, \"objective\": \"encoder_classifier\"}" ;;
     esac
-    printf '%s\n' "${config[0]}" > "$dir/$variant.json"
+    printf '%s\n' "$config" > "$dir/$variant.json"
     if [ "$variant" = untrained ]; then
       [ -f "$run/checkpoints/latest" ] || "$bin" train --data "$screen" --run "$run" --preset cpu --steps 0 --seed "$seed" >/dev/null
     elif [ -f "$run/checkpoints/latest" ]; then

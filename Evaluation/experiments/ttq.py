@@ -42,7 +42,7 @@ def main(out, figure_dir=None):
                 baselines[name]["nmi"].append(m["kmeans"]["nmi"]["mean"])
                 for b in m.get("baselines", []):
                     if b.get("name") == "random" and name == "features":
-                        baselines["random"]["map"].append(b["map"]["mean"] if isinstance(b["map"], dict) else b["map"])
+                        baselines["random"]["map"].append(b["map"])
                         baselines["random"]["nmi"].append(b["kmeans"]["nmi"]["mean"])
         for path in glob.glob(os.path.join(seed_dir, "ttq", "eval-*", "metrics.json")):
             match = re.match(r"eval-(.+)-(embedding|style-mean)-(\d+)$", os.path.basename(os.path.dirname(path)))

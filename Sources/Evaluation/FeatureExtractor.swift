@@ -12,7 +12,7 @@ import OPSData
 /// projected cells, since the projection is linear. Memory stays O(features² + genes · features)
 /// per batch whatever the number of cells.
 ///
-/// With ``FeatureNormalization/controls`` each cell's features are first standardised with the
+/// With ``ProfileNormalization/controls`` each cell's features are first standardised with the
 /// mean and population standard deviation of the control cells of its own batch (pycytominer's
 /// `normalize(method="standardize", samples=<controls>)` per batch), which removes a batch's
 /// shift and scale of every feature before the global standardisation. The sums are then kept
@@ -25,7 +25,7 @@ public struct FeatureExtractor: Sendable {
   /// Principal components kept (capped at the number of features).
   public let components: Int
   /// How features are normalised per batch before the global standardisation.
-  public let normalization: FeatureNormalization
+  public let normalization: ProfileNormalization
   /// The control gene (an index into `genes`) whose cells define each batch's statistics.
   public let controlGene: Int?
   /// Batches kept apart (1 without normalisation).
@@ -48,7 +48,7 @@ public struct FeatureExtractor: Sendable {
   /// cells.
   public init(
     channels: Int, height: Int, width: Int, genes: [String], components: Int = 32,
-    normalization: FeatureNormalization = .none, controlGene: Int? = nil, batches: Int = 1,
+    normalization: ProfileNormalization = .none, controlGene: Int? = nil, batches: Int = 1,
     levels: Int = 8, otsuBins: Int = 64, spotSigma: Double = 2
   ) throws {
     guard channels > 0, height > 0, width > 0 else {
@@ -235,14 +235,6 @@ public struct FeatureExtractor: Sendable {
       featureNames: spec.names, featureMeans: mean, featureScales: scale,
       explainedVarianceRatio: pca.explainedVarianceRatio)
   }
-}
-
-/// How `grape features` normalises per-cell features before the global standardisation.
-public enum FeatureNormalization: String, Sendable, CaseIterable {
-  /// None: every cell's features as computed.
-  case none
-  /// Per batch, standardised by the batch's control cells (all its cells when it has none).
-  case controls
 }
 
 /// Running sums of the features of one group of cells, shifted by the group's first cell for

@@ -32,9 +32,8 @@ public let averagedModuleNames = ["gene_embedding", "mapping_network", "generato
 /// - Parameters:
 ///   - run: the folder; needs `config.json`, `checkpoints/latest` and the weights it names.
 ///   - useEMA: read `weights_ema.safetensors` (default) instead of `weights.safetensors`.
+///   - step: the checkpoint of that step instead of the newest one (`latest`).
 /// - Returns: the configuration and the networks without a discriminator, in evaluation mode.
-///
-/// - Parameter step: the checkpoint of that step instead of the newest one.
 public func loadTrainedNetworks(run: RunFolder, useEMA: Bool = true, step: Int? = nil) throws -> (GRAPEConfig, GRAPENetworks) {
   let config = try run.readConfig()
   try config.validate()

@@ -246,7 +246,7 @@ public enum GRAPEStep {
     let t0 = monotonicSeconds()
     let beta = c.emaSchedule.beta(afterStep: step)
     if let beta {
-      for name in ["gene_embedding", "mapping_network", "generator", "style_encoder"] {
+      for name in averagedModuleNames {
         guard let target = ema.child(named: name), let source = networks.child(named: name) else { continue }
         WeightAverage.blend(target: target, source: source, beta: beta)
       }

@@ -96,7 +96,7 @@ struct Evaluate: ParsableCommand {
   }
 }
 
-extension FeatureNormalization: ExpressibleByArgument {}
+extension ProfileNormalization: ExpressibleByArgument {}
 
 /// `grape features`: the engineered-feature baseline embedding.
 struct Features: ParsableCommand {
@@ -116,7 +116,7 @@ struct Features: ParsableCommand {
   var batchSize: Int = 512
 
   @Option(help: "Per-batch normalisation before standardising: none, or controls (each batch's features standardised by its control cells, as pycytominer's normalize).")
-  var normalize: FeatureNormalization = .none
+  var normalize: ProfileNormalization = .none
 
   func validate() throws {
     guard GeneEmbedding.FileFormat(path: out) != nil else { throw ValidationError("--out \(out): the extension must be .h5, .tsv or .h5ad") }

@@ -24,7 +24,7 @@ struct Export: ParsableCommand {
   var data: String?
 
   @Option(help: "With --source style-mean: none, or controls (each batch's codes standardised by its control cells before the per-gene means).")
-  var normalize: String = "none"
+  var normalize: ProfileNormalization = .none
 
   @Option(help: "The checkpoint of this step instead of the newest one.")
   var checkpoint: Int?
@@ -34,8 +34,7 @@ struct Export: ParsableCommand {
 
   func validate() throws {
     if let checkpoint { guard checkpoint >= 0 else { throw ValidationError("--checkpoint must be ≥ 0, got \(checkpoint)") } }
-    guard ProfileNormalization(rawValue: normalize) != nil else { throw ValidationError("--normalize must be none or controls, got '\(normalize)'") }
-    if normalize != "none" { guard source == "style-mean" else { throw ValidationError("--normalize applies to --source style-mean only") } }
+    if normalize != .none { guard source == "style-mean" else { throw ValidationError("--normalize applies to --source style-mean only") } }
     guard ["embedding", "style-mean"].contains(source) else { throw ValidationError("--source must be embedding or style-mean, got '\(source)'") }
     guard GeneEmbedding.FileFormat(path: out) != nil else { throw ValidationError("--out \(out): the extension must be .h5, .tsv or .h5ad") }
     if source == "style-mean" { guard data != nil else { throw ValidationError("--source style-mean needs --data FILE.h5") } }
@@ -50,12 +49,11 @@ struct Export: ParsableCommand {
         guard let data else { return }
         let cells = try StoreCellSource(path: data)
         try checkShape(config: config, cells: cells, data: data)
-        let normalization = ProfileNormalization(rawValue: normalize) ?? .none
         let (means, counts) = try GRAPEInference.styleMeans(
-          nets, source: cells, transform: config.inputTransform ?? .identity, normalization: normalization)
+          nets, source: cells, transform: config.inputTransform ?? .identity, normalization: normalize)
         let keep = counts.indices.filter { counts[$0] > 0 }
         let rows = means.indexSelect(keep)
-        embedding = try GeneEmbedding(genes: keep.map { cells.geneNames[$0] }, values: rows.scalars, dimension: rows.shape[1], source: "grape style-mean \(runPath)\(normalization == .controls ? " (standardised per batch by the controls)" : "")")
+        embedding = try GeneEmbedding(genes: keep.map { cells.geneNames[$0] }, values: rows.scalars, dimension: rows.shape[1], source: "grape style-mean \(runPath)\(normalize == .controls ? " (standardised per batch by the controls)" : "")")
       default:
         let m = GRAPEInference.embedding(nets)
         embedding = try GeneEmbedding(genes: config.genes, values: m.scalars, dimension: m.shape[1], source: "grape embedding \(runPath)\(noEma ? " (no EMA)" : "")")
