@@ -82,6 +82,12 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   /// encoder costs a fraction of the generator and discriminator per image, so a larger
   /// alignment batch gives M many more real cells per second of training.
   public var styleAlignBatch: Int?
+  /// Updates of the style–gene alignment alone per iteration, an addition to GRAPE: after the D
+  /// and G steps, this many further mini-batches of real cells (drawn by the sampler, `batch_size`
+  /// each) update E, F and M by the alignment, as the supervised control's step does (nil or 0:
+  /// none). The encoder's step costs about a tenth of GRAPE's iteration, so the rows of M get
+  /// several updates from real cells for each update of the generator and discriminator.
+  public var styleAlignSteps: Int?
   /// What a training step optimises: `grape` (the D step and the G step, GRAPE's objective) or
   /// `encoder_classifier`, a supervised control that trains only the style encoder, M and F by
   /// the style–gene alignment (weight 1 unless `lambda_style_align` says otherwise) and skips the
@@ -221,6 +227,10 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     if let n = styleAlignBatch {
       guard n >= batchSize, n <= 65_536 else { throw fail("style_align_batch must lie in [batch_size (\(batchSize)), 65536], got \(n)") }
     }
+    if let k = styleAlignSteps {
+      guard k >= 0, k <= 1000 else { throw fail("style_align_steps must lie in [0, 1000], got \(k)") }
+      guard k == 0 || lambdaStyleAlign > 0 else { throw fail("style_align_steps needs lambda_style_align > 0") }
+    }
     if let m = maxMinutes { guard m > 0, m <= 525_600 else { throw fail("max_minutes must lie in (0, 525600], got \(m)") } }
     guard styleAlignScale > 0, styleAlignScale <= 1000 else { throw fail("style_align_scale must lie in (0, 1000], got \(styleAlignScale)") }
     guard embeddingInitStd > 0 else { throw fail("embedding_init_std must be positive") }
@@ -231,6 +241,12 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   public var extraAlignmentCells: Int {
     guard styleAlignWeight > 0, !trainsEncoderClassifier, let n = styleAlignBatch else { return 0 }
     return max(0, n - batchSize)
+  }
+
+  /// Alignment-only updates of E, F and M after each GRAPE iteration (`style_align_steps`).
+  public var alignmentOnlySteps: Int {
+    guard styleAlignWeight > 0, !trainsEncoderClassifier else { return 0 }
+    return styleAlignSteps ?? 0
   }
 
   /// Whether the run trains the supervised encoder control instead of GRAPE (`objective`).
@@ -278,7 +294,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   ///   by other code) instead of rejecting them (a user's `--config`, where they are typos).
   public func overridden(with json: Data, source: String, ignoringUnknownKeys: Bool = false) throws -> GRAPEConfig {
     let merged = try mergeJSONObject(
-      try jsonData(), patch: json, source: source, alsoKnown: ["input_transform", "lr_discriminator_heads", "discriminator_heads_init_std", "sampler", "max_minutes", "style_align_batch"],
+      try jsonData(), patch: json, source: source, alsoKnown: ["input_transform", "lr_discriminator_heads", "discriminator_heads_init_std", "sampler", "max_minutes", "style_align_batch", "style_align_steps"],
       ignoringUnknownKeys: ignoringUnknownKeys)
     return try GRAPEConfig.from(json: merged, source: source)
   }

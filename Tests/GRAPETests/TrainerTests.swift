@@ -170,6 +170,44 @@ import TestSupport
     #expect(c.extraAlignmentCells == 0)
   }
 
+  /// `style_align_steps` adds alignment-only updates of E, F and M after each iteration: D and G
+  /// end the step where the plain alignment run leaves them, E and M do not, and a resumed run
+  /// equals an uninterrupted one (the extra cells come from the sampler, whose state is saved).
+  @Test func alignmentStepsUpdateOnlyTheEncoderAndTheEmbedding() throws {
+    var c = try tinyConfig(steps: 1)
+    c.lambdaStyleAlign = 1
+    let src = tinySource()
+    func trained(_ k: Int?, steps: Int = 1, dir: String? = nil, resume: Bool = false) throws -> GRAPETrainer {
+      var cfg = c
+      cfg.styleAlignSteps = k
+      cfg.steps = steps
+      let t = try GRAPETrainer(
+        config: cfg, source: src, sampler: CyclingSampler(count: src.cellCount, batch: cfg.batchSize, seed: 3),
+        run: RunFolder(path: dir ?? temporaryDirectory("align-steps")), resume: resume)
+      try t.train()
+      return t
+    }
+    let plain = try trained(nil).networks.stateDict()
+    let extra = try trained(2).networks.stateDict()
+    for (name, value) in plain {
+      let moved = (try #require(extra[name]) - value).abs().max().item > 0
+      if name.hasPrefix("discriminator.") || name.hasPrefix("generator.") { #expect(!moved, "\(name) changed") }
+    }
+    for name in ["gene_embedding.weight", "style_encoder.fc.weight"] {
+      #expect((try #require(extra[name]) - (try #require(plain[name]))).abs().max().item > 0, "\(name) did not change")
+    }
+    let full = try trained(2, steps: 3).networks.stateDict()
+    let dir = temporaryDirectory("align-steps-resume")
+    _ = try trained(2, steps: 1, dir: dir)
+    let resumed = try trained(2, steps: 3, dir: dir, resume: true).networks.stateDict()
+    for (k, v) in full { assertClose(try #require(resumed[k]), v, rtol: 0, atol: 0, k) }
+    c.styleAlignSteps = -1
+    #expect(throws: GRAPEError.self) { try c.validate() }
+    c.styleAlignSteps = 2
+    c.lambdaStyleAlign = 0
+    #expect(throws: GRAPEError.self) { try c.validate() }
+  }
+
   /// `objective: encoder_classifier` trains E, F and M by the style–gene alignment alone: D and
   /// G keep their initial weights, the others move, and the log records the alignment loss.
   @Test func encoderClassifierTrainsOnlyTheEncoderAndTheEmbedding() throws {

@@ -116,6 +116,16 @@ public final class GRAPETrainer {
       } else {
         GRAPEStep.discriminator(networks, optimizers, batch: batch, config: config, losses: &losses, timings: &timings)
         GRAPEStep.generator(networks, optimizers, batch: batch, config: config, regularizer: regularizer, losses: &losses, timings: &timings)
+        for _ in 0..<config.alignmentOnlySteps {
+          // `style_align_steps`: further real cells update E, F and M by the alignment alone.
+          let more = sampler.next()
+          let cells = GRAPEBatch(
+            images: try source.inputs(more, transform: transform), genes: more.map { source.geneOfCell[$0] }, targets: [],
+            batches: more.map { source.batchOfCell[$0] })
+          var alignLosses = StepLosses()
+          GRAPEStep.encoderClassifier(networks, optimizers, batch: cells, config: config, losses: &alignLosses, timings: &timings)
+          if let (name, value) = alignLosses.firstNonFinite { throw GRAPEError.diverged(step: step + 1, loss: name, value: value) }
+        }
       }
       if let (name, value) = losses.firstNonFinite { throw GRAPEError.diverged(step: step + 1, loss: name, value: value) }
       step += 1
