@@ -8,11 +8,18 @@
 #   Evaluation/experiments/time_to_quality.sh OUT [MINUTES] [SEEDS] [EXTRA SIMULATE FLAGS...]
 #
 # VARIANTS (default "grape abra"): `grape`, `abra` (`--abra`), `align` and `abra-align` (the same
-# with `{"lambda_style_align": 1}`), `ceiling` (`{"objective": "encoder_classifier"}`), `untrained`.
+# with `{"lambda_style_align": 1}`), `align-steps` (the alignment plus STYLE_ALIGN_STEPS, default 4,
+# alignment-only updates per iteration: `style_align_steps`), `ceiling`
+# (`{"objective": "encoder_classifier"}`), `untrained`.
 # CHECKPOINT_EVERY defaults to 200 steps (1,000 for the ceiling, which runs ~6 times faster).
 # Runs are resumable: a variant whose run folder holds a checkpoint is continued with --resume,
 # so the experiment can stop at any point and be continued. Run on an idle machine: minutes are
 # the training loop's own elapsed time (log.tsv), which other work on the cores stretches.
+#
+# FIXED_STEPS="VARIANT=N ..." trains those variants for N steps instead of MINUTES, where N is
+# what MINUTES give on the idle cores (measured beforehand: `grape train --steps 40`, seconds
+# between steps 10 and 40 of log.tsv). Their minutes are then step / N · MINUTES, so the runs
+# can share the machine with other work without changing what they measure.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 parse_arguments time_to_quality.sh 30 "$@"
@@ -36,11 +43,26 @@ for seed in $seeds; do
     esac
     case "$variant" in
       *align) config="{\"checkpoint_every\": $every, \"lambda_style_align\": 1}" ;;
+      align-steps) config="{\"checkpoint_every\": $every, \"lambda_style_align\": 1, \"style_align_steps\": ${STYLE_ALIGN_STEPS:-4}}" ;;
       ceiling) config="{\"checkpoint_every\": ${CHECKPOINT_EVERY:-1000}, \"objective\": \"encoder_classifier\"}" ;;
     esac
     printf '%s\n' "$config" > "$dir/$variant.json"
     if [ "$variant" = untrained ]; then
       [ -f "$run/checkpoints/latest" ] || "$bin" train --data "$screen" --run "$run" --preset cpu --steps 0 --seed "$seed" >/dev/null
+    fi
+    fixed=""
+    for entry in ${FIXED_STEPS:-}; do [ "${entry%%=*}" = "$variant" ] && fixed=${entry#*=}; done
+    if [ "$variant" = untrained ]; then
+      :
+    elif [ -n "$fixed" ]; then
+      mkdir -p "$run"
+      printf '%s\t%s\n' "$fixed" "$minutes" > "$dir/$variant.idle-steps"
+      if [ -f "$run/checkpoints/latest" ]; then
+        "$bin" train --data "$screen" --run "$run" --resume --steps "$fixed" | tail -n 1
+      else
+        "$bin" train --data "$screen" --run "$run" --preset cpu --steps "$fixed" --seed "$seed" \
+          --config "$dir/$variant.json" "${flags[@]}" | tail -n 1
+      fi
     elif [ -f "$run/checkpoints/latest" ]; then
       "$bin" train --data "$screen" --run "$run" --resume --max-minutes "$minutes" | tail -n 1
     else

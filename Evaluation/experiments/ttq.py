@@ -4,7 +4,9 @@
     python3 Evaluation/experiments/ttq.py OUT [FIGURE_DIR]
 
 Reads what `time_to_quality.sh` leaves under OUT/seed-*/: `ttq/eval-VARIANT-SOURCE-STEP/metrics.json`
-for every checkpoint, `run-VARIANT/log.tsv` for the minutes of training at each step, and the
+for every checkpoint, `run-VARIANT/log.tsv` for the minutes of training at each step (or, for a
+variant trained a fixed number of steps, `VARIANT.idle-steps`: those steps and the idle minutes
+they stand for), and the
 baselines `eval-features` and `eval-features-controls` (with the random embeddings evaluated beside
 them). Prints `ttq.tsv` rows (variant, source, seed, step, minutes, map, nmi, ari) to OUT/ttq.tsv
 and a Markdown table of the last checkpoint of every run; with FIGURE_DIR (needs matplotlib) draws
@@ -50,7 +52,13 @@ def main(out, figure_dir=None):
                 continue
             variant, source, step = match.group(1), match.group(2), int(match.group(3))
             log = os.path.join(seed_dir, f"run-{variant}", "log.tsv")
-            minutes = minutes_at(log).get(step, float("nan")) if os.path.exists(log) else 0.0
+            idle = os.path.join(seed_dir, f"{variant}.idle-steps")
+            if os.path.exists(idle):
+                # Trained for the steps that N idle minutes give (FIXED_STEPS): minutes by step.
+                steps, budget = (float(v) for v in open(idle).read().split())
+                minutes = step / steps * budget
+            else:
+                minutes = minutes_at(log).get(step, float("nan")) if os.path.exists(log) else 0.0
             m = json.load(open(path))
             rows.append(dict(variant=variant, source=source, seed=seed, step=step, minutes=minutes, map=m["map"],
                              nmi=m["kmeans"]["nmi"]["mean"], ari=m["kmeans"]["ari"]["mean"]))

@@ -13,7 +13,7 @@ import TestSupport
     let src = tinySource()
     let c = try tinyConfig(steps: 3)
     let trainer = try GRAPETrainer(config: c, source: src, sampler: CyclingSampler(count: src.cellCount, batch: c.batchSize, seed: 1), run: RunFolder(path: dir))
-    var events: [TrainingEvent] = []
+    var events: [GRAPETrainingEvent] = []
     #expect(try trainer.train { events.append($0) } == 3)
     let run = RunFolder(path: dir)
     let ckpt = try #require(try run.latestCheckpoint())

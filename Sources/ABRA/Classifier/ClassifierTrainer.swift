@@ -4,13 +4,8 @@ import Training
 import NeuralNet
 import TensorCore
 
-/// What the classifier trainer reports while it runs.
-public enum ClassifierEvent {
-  /// A logged step: step number, total, cells per second, seconds left, and the losses.
-  case step(step: Int, total: Int, cellsPerSecond: Double, secondsLeft: Double, losses: ClassifierLosses)
-  /// A checkpoint was written.
-  case checkpoint(step: Int, path: String)
-}
+/// What the classifier trainer reports while it runs (items are cells).
+public typealias ClassifierEvent = TrainingEvent<ClassifierLosses>
 
 /// Trains the perturbation classifier (`grape classify train`) on the batches that are not held
 /// out, writing a run folder as GRAPE does:
@@ -28,28 +23,8 @@ public enum ClassifierEvent {
 /// ``ABRAError/invalidMiniBatch(step:reason:)``. A non-finite loss stops with
 /// ``ABRAError/diverged(step:loss:value:)`` before anything is written.
 public final class ClassifierTrainer {
-  /// The configuration (saved as `config.json`).
-  public let config: ClassifierConfig
-  /// The model being trained.
-  public let model: CellClassifier
-  /// The run folder.
-  public let run: RunFolder
-  /// Adam over every parameter but K.
-  public let optimizer: Adam
-  /// Maximising Adam over K (ABRA with `abra_ascent` = `adam`).
-  public let ascentOptimizer: Adam?
-  /// Steps completed.
-  public private(set) var step = 0
-  let source: CellSource
-  let sampler: TrainingSampler
-  let input: ClassifierInput
-  let heldOut: Set<Int>
-  let minMax: ABRAMinMaxStep?
-  var rng: RandomGenerator
-  var elapsed = 0.0
-  private let stopFlag = StopFlag()
-  /// `log.tsv`: the losses of ``ClassifierLosses``.
-  var log: TrainingLog { TrainingLog(path: run.logPath, valueColumns: ClassifierLosses().fields.map(\.0)) }
+  /// The checkpointed loop that drives the classifier's step.
+  public let loop: TrainingLoop<ClassifierIteration>
 
   /// Prepares a run: builds the model from `config.seed` and writes `config.json`, or with
   /// `resume` restores the newest checkpoint of `run`.
@@ -68,38 +43,36 @@ public final class ClassifierTrainer {
     try ClassifierTrainer.checkData(source, config: config)
     let heldOutIndices = try config.heldOutBatchIndices()
     _ = try ClassifierTrainer.trainingCells(source: source, holdoutBatches: config.holdoutBatches)
-    self.config = config
-    self.source = source
-    self.sampler = sampler
-    self.run = run
-    input = ClassifierInput(config: config)
-    heldOut = Set(heldOutIndices)
     var root = RandomGenerator(seed: config.seed)
     var modelRng = root.split()
-    rng = root.split()
-    model = CellClassifier(config: config, rng: &modelRng)
-    optimizer = Adam(
-      parameters: model.descendedParameters(), learningRate: config.lr, betas: (config.betas[0], config.betas[1]), weightDecay: config.weightDecay)
-    if config.method == .abra, config.abraAscent == "adam", let layer = model.abra {
-      ascentOptimizer = Adam(parameters: layer.namedParameters(prefix: "abra"), learningRate: config.abraStepSize, maximize: true)
-    } else {
-      ascentOptimizer = nil
-    }
-    if config.method == .abra {
-      minMax = ABRAMinMaxStep(objective: config.abraObjective, stepSize: config.abraStepSize, ascent: ascentOptimizer.map { .adam($0) } ?? .gradient)
-    } else {
-      minMax = nil
-    }
-    if resume, let ckpt = try run.latestCheckpoint() {
-      try checkResumable()
-      try restore(from: ckpt)
+    let rng = root.split()
+    let iteration = ClassifierIteration(config: config, source: source, heldOut: Set(heldOutIndices), rng: &modelRng)
+    loop = TrainingLoop(
+      task: iteration, run: run, sampler: sampler, rng: rng,
+      schedule: TrainingSchedule(steps: config.steps, logEvery: config.logEvery, checkpointEvery: config.checkpointEvery))
+    if resume, try run.latestCheckpoint() != nil {
+      try ClassifierTrainer.checkResumable(config, run: run)
+      try loop.resume()
     } else {
       if resume { throw ABRAError.invalidRun(path: run.path, reason: "resume requested but no checkpoint exists") }
       try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
       try AtomicFile.write(try config.jsonData(), to: run.configPath)
-      try log.start()
+      try loop.start()
     }
   }
+
+  /// The configuration (saved as `config.json`).
+  public var config: ClassifierConfig { loop.task.config }
+  /// The model being trained.
+  public var model: CellClassifier { loop.task.model }
+  /// The run folder.
+  public var run: RunFolder { loop.run }
+  /// Adam over every parameter but K.
+  public var optimizer: Adam { loop.task.optimizer }
+  /// Maximising Adam over K (ABRA with `abra_ascent` = `adam`).
+  public var ascentOptimizer: Adam? { loop.task.ascentOptimizer }
+  /// Steps completed.
+  public var step: Int { loop.step }
 
   /// The cells of the batches that are not held out.
   ///
@@ -138,80 +111,23 @@ public final class ClassifierTrainer {
   }
 
   /// Asks the loop to checkpoint and return after the current step (safe from a signal handler).
-  public func requestStop() { stopFlag.set() }
+  public func requestStop() { loop.requestStop() }
 
   /// Runs until `config.steps`, calling `progress` at every logged step and checkpoint.
   /// - Returns: the step reached.
   @discardableResult
   public func train(progress: (ClassifierEvent) -> Void = { _ in }) throws -> Int {
-    let total = config.steps
-    var window = ThroughputWindow()
     model.train()
-    while step < total {
-      let t0 = monotonicSeconds()
-      let cells = sampler.next()
-      try checkMiniBatch(cells)
-      let x = try input.images(source, cells: cells, augment: config.augment, rng: &rng)
-      let genes = cells.map { source.geneOfCell[$0] }
-      let (loss, losses) = model.trainingLoss(images: x, genes: genes, minMax: minMax, advStyleStepSize: config.advstyleStepSize, rng: &rng)
-      if let (name, value) = losses.firstNonFinite { throw ABRAError.diverged(step: step + 1, loss: name, value: value) }
-      accumulateGradients(of: loss, into: optimizer.groups.flatMap { $0.parameters.map(\.1) })
-      optimizer.step()
-      step += 1
-      elapsed += monotonicSeconds() - t0
-      window.add(cells.count)
-      if step % config.logEvery == 0 || step == total {
-        let rate = window.rate()
-        try log.append(step: step, elapsedSeconds: elapsed, values: losses.fields.map(\.1))
-        let left = Double(total - step) * Double(cells.count) / max(rate, 1e-9)
-        progress(.step(step: step, total: total, cellsPerSecond: rate, secondsLeft: left, losses: losses))
-      }
-      let stopping = stopFlag.isSet
-      if step % config.checkpointEvery == 0 || step == total || stopping {
-        progress(.checkpoint(step: step, path: try saveCheckpoint()))
-      }
-      if stopping { break }
-    }
-    return step
+    return try loop.train(progress: progress)
   }
-
-  /// Rejects mini-batches the methods cannot use.
-  func checkMiniBatch(_ cells: [Int]) throws {
-    let s = step + 1
-    guard cells.count >= 2 else { throw ABRAError.invalidMiniBatch(step: s, reason: "the sampler drew \(cells.count) cell\(cells.count == 1 ? "" : "s"); batch statistics need at least two") }
-    if let bad = cells.first(where: { $0 < 0 || $0 >= source.cellCount }) {
-      throw ABRAError.invalidMiniBatch(step: s, reason: "cell index \(bad) outside 0..<\(source.cellCount)")
-    }
-    let batches = Set(cells.map { source.batchOfCell[$0] })
-    if let b = batches.first(where: { heldOut.contains($0) }) {
-      throw ABRAError.invalidMiniBatch(step: s, reason: "the sampler drew cells of held-out batch '\(source.batchNames[b])'")
-    }
-    guard batches.count == 1 else {
-      let names = batches.sorted().map { source.batchNames[$0] }.joined(separator: ", ")
-      throw ABRAError.invalidMiniBatch(step: s, reason: "cells come from several batches (\(names)); mini-batches must be plate-consistent")
-    }
-  }
-
-  // MARK: Checkpoints
 
   /// Writes weights, optimiser state and trainer state for the current step.
   @discardableResult
-  public func saveCheckpoint() throws -> String {
-    let weights = model.stateDict()
-    var optState = optimizer.state()
-    if let a = ascentOptimizer { optState.merge(a.state()) { x, _ in x } }
-    let stateData = try RunState(step: step, rng: rng, sampler: String(decoding: try sampler.state(), as: UTF8.self), elapsedSeconds: elapsed).jsonData()
-    let meta = ["step": String(step), "format": ClassifierConfig.formatName, "method": config.method.rawValue]
-    return try run.writeCheckpoint(step: step) { dir in
-      try SafeTensors.write(weights, metadata: meta, to: "\(dir)/weights.safetensors")
-      try SafeTensors.write(optState, metadata: meta, to: "\(dir)/optimizer.safetensors")
-      try AtomicFile.write(stateData, to: "\(dir)/state.json")
-    }
-  }
+  public func saveCheckpoint() throws -> String { try loop.saveCheckpoint() }
 
   /// A resumed run must be the same model and data split; only `steps` (and logging cadence)
   /// may change.
-  private func checkResumable() throws {
+  static func checkResumable(_ config: ClassifierConfig, run: RunFolder) throws {
     let stored = try ClassifierConfig.read(run: run)
     var a = stored
     let b = config
@@ -226,7 +142,92 @@ public final class ClassifierTrainer {
     }
   }
 
-  private func restore(from dir: String) throws {
+}
+
+/// The classifier, its optimisers and its training step, as ``TrainingLoop`` drives them:
+/// what ``ClassifierTrainer`` trains.
+///
+/// Each step draws a mini-batch from the sampler, which must be plate-consistent (all cells from
+/// one batch, Eq. 3) and contain no held-out cell; anything else stops training with
+/// ``ABRAError/invalidMiniBatch(step:reason:)``. A non-finite loss stops with
+/// ``ABRAError/diverged(step:loss:value:)`` before anything is written.
+public final class ClassifierIteration: TrainingTask {
+  public let config: ClassifierConfig
+  public let model: CellClassifier
+  /// Adam over every parameter but K.
+  public let optimizer: Adam
+  /// Maximising Adam over K (ABRA with `abra_ascent` = `adam`).
+  public let ascentOptimizer: Adam?
+  let source: CellSource
+  let input: ClassifierInput
+  let heldOut: Set<Int>
+  let minMax: ABRAMinMaxStep?
+
+  init(config: ClassifierConfig, source: CellSource, heldOut: Set<Int>, rng: inout RandomGenerator) {
+    self.config = config
+    self.source = source
+    self.heldOut = heldOut
+    input = ClassifierInput(config: config)
+    model = CellClassifier(config: config, rng: &rng)
+    optimizer = Adam(
+      parameters: model.descendedParameters(), learningRate: config.lr, betas: (config.betas[0], config.betas[1]), weightDecay: config.weightDecay)
+    if config.method == .abra, config.abraAscent == "adam", let layer = model.abra {
+      ascentOptimizer = Adam(parameters: layer.namedParameters(prefix: "abra"), learningRate: config.abraStepSize, maximize: true)
+    } else {
+      ascentOptimizer = nil
+    }
+    if config.method == .abra {
+      minMax = ABRAMinMaxStep(objective: config.abraObjective, stepSize: config.abraStepSize, ascent: ascentOptimizer.map { .adam($0) } ?? .gradient)
+    } else {
+      minMax = nil
+    }
+  }
+
+  public func step(_ number: Int, sampler: TrainingSampler, rng: inout RandomGenerator) throws -> (items: Int, losses: ClassifierLosses) {
+    let cells = sampler.next()
+    try checkMiniBatch(cells, step: number)
+    let x = try input.images(source, cells: cells, augment: config.augment, rng: &rng)
+    let genes = cells.map { source.geneOfCell[$0] }
+    let (loss, losses) = model.trainingLoss(images: x, genes: genes, minMax: minMax, advStyleStepSize: config.advstyleStepSize, rng: &rng)
+    if let (name, value) = losses.firstNonFinite { throw ABRAError.diverged(step: number, loss: name, value: value) }
+    accumulateGradients(of: loss, into: optimizer.groups.flatMap { $0.parameters.map(\.1) })
+    optimizer.step()
+    return (cells.count, losses)
+  }
+
+  /// Rejects mini-batches the methods cannot use.
+  func checkMiniBatch(_ cells: [Int], step s: Int) throws {
+    guard cells.count >= 2 else { throw ABRAError.invalidMiniBatch(step: s, reason: "the sampler drew \(cells.count) cell\(cells.count == 1 ? "" : "s"); batch statistics need at least two") }
+    if let bad = cells.first(where: { $0 < 0 || $0 >= source.cellCount }) {
+      throw ABRAError.invalidMiniBatch(step: s, reason: "cell index \(bad) outside 0..<\(source.cellCount)")
+    }
+    let batches = Set(cells.map { source.batchOfCell[$0] })
+    if let b = batches.first(where: { heldOut.contains($0) }) {
+      throw ABRAError.invalidMiniBatch(step: s, reason: "the sampler drew cells of held-out batch '\(source.batchNames[b])'")
+    }
+    guard batches.count == 1 else {
+      let names = batches.sorted().map { source.batchNames[$0] }.joined(separator: ", ")
+      throw ABRAError.invalidMiniBatch(step: s, reason: "cells come from several batches (\(names)); mini-batches must be plate-consistent")
+    }
+  }
+
+  // MARK: Log and checkpoints
+
+  /// `log.tsv`: the losses of ``ClassifierLosses``.
+  public var logColumns: [String] { ClassifierLosses().fields.map(\.0) }
+
+  public func logValues(_ losses: ClassifierLosses) -> [Float] { losses.fields.map(\.1) }
+
+  public var checkpointMetadata: [String: String] { ["format": ClassifierConfig.formatName, "method": config.method.rawValue] }
+
+  /// `weights.safetensors` (parameters and BatchNorm buffers) and `optimizer.safetensors`.
+  public func checkpointTensors() -> [(file: String, tensors: [String: Tensor])] {
+    var optState = optimizer.state()
+    if let a = ascentOptimizer { optState.merge(a.state()) { x, _ in x } }
+    return [("weights.safetensors", model.stateDict()), ("optimizer.safetensors", optState)]
+  }
+
+  public func restore(checkpoint dir: String) throws {
     let weights = try SafeTensors.read("\(dir)/weights.safetensors").tensors
     do {
       try model.load(weights)
@@ -236,11 +237,5 @@ public final class ClassifierTrainer {
     let opt = try SafeTensors.read("\(dir)/optimizer.safetensors").tensors
     try optimizer.load(state: opt)
     try ascentOptimizer?.load(state: opt)
-    let state = try RunState.read(checkpoint: dir)
-    step = state.step
-    rng = state.rng
-    elapsed = state.elapsedSeconds
-    try sampler.restore(Data(state.sampler.utf8))
-    try log.truncate(after: step)
   }
 }

@@ -4,15 +4,8 @@ import NeuralNet
 import TensorCore
 import Training
 
-/// What the trainer reports while it runs.
-public enum TrainingEvent {
-  /// A logged step: step number, images per second, seconds left, and the losses.
-  case step(step: Int, total: Int, imagesPerSecond: Double, secondsLeft: Double, losses: StepLosses)
-  /// A checkpoint was written.
-  case checkpoint(step: Int, path: String)
-  /// Training resumed from a checkpoint.
-  case resumed(step: Int, path: String)
-}
+/// What the GRAPE trainer reports while it runs (items are images).
+public typealias GRAPETrainingEvent = TrainingEvent<StepLosses>
 
 /// Trains a GRAPE model on a cell source, writing the run folder as it goes.
 ///
@@ -20,22 +13,11 @@ public enum TrainingEvent {
 /// step (with R1), the G step and the EMA update. Losses are checked every step: a non-finite
 /// one stops training with ``GRAPEError/diverged(step:loss:value:)`` and writes nothing, so the
 /// last good checkpoint stays `latest`. ``requestStop()`` (Ctrl-C) makes the loop write a
-/// checkpoint after the current step and return.
+/// checkpoint after the current step and return. The loop itself (log, checkpoints, resume,
+/// time budget) is ``TrainingLoop``; this class is the step it drives.
 public final class GRAPETrainer {
-  public let config: GRAPEConfig
-  public let networks: GRAPENetworks
-  public let average: GRAPENetworks
-  public let optimizers: GRAPEOptimizers
-  public let run: RunFolder
-  public let regularizer: StyleEncoderRegularizer?
-  let source: CellSource
-  let sampler: TrainingSampler
-  var rng: RandomGenerator
-  public private(set) var step = 0
-  var elapsed = 0.0
-  /// Accumulated time split of the iterations run in this process.
-  public private(set) var timings = StepTimings()
-  private let stopFlag = StopFlag()
+  /// The checkpointed loop that drives the iteration.
+  public let loop: TrainingLoop<GRAPEIteration>
 
   /// Prepares a run: builds networks from `config.seed`, writes `config.json`, or with
   /// `resume` restores the newest checkpoint of `run`.
@@ -50,133 +32,151 @@ public final class GRAPETrainer {
     guard source.imageShape == [config.inChannels, config.imgSize, config.imgSize] else {
       throw GRAPEError.dataMismatch("the data's crops are \(source.imageShape), the model expects [\(config.inChannels), \(config.imgSize), \(config.imgSize)]")
     }
-    self.config = config
-    self.source = source
-    self.sampler = sampler
-    self.run = run
-    self.regularizer = regularizer
     var root = RandomGenerator(seed: config.seed)
     var modelRng = root.split()
-    rng = root.split()
-    networks = GRAPENetworks(config: config, rng: &modelRng)
+    let rng = root.split()
+    let iteration = try GRAPEIteration(config: config, source: source, regularizer: regularizer, rng: &modelRng)
+    let schedule = TrainingSchedule(
+      steps: config.steps, maxMinutes: config.maxMinutes, logEvery: config.logEvery, checkpointEvery: config.checkpointEvery)
+    loop = TrainingLoop(task: iteration, run: run, sampler: sampler, rng: rng, schedule: schedule)
+    if resume {
+      guard try loop.resume() else { throw GRAPEError.invalidRun(path: run.path, reason: "--resume given but no checkpoint exists") }
+    } else {
+      try run.writeConfig(config)
+      try loop.start()
+    }
+  }
+
+  public var config: GRAPEConfig { loop.task.config }
+  public var networks: GRAPENetworks { loop.task.networks }
+  public var average: GRAPENetworks { loop.task.average }
+  public var optimizers: GRAPEOptimizers { loop.task.optimizers }
+  public var regularizer: StyleEncoderRegularizer? { loop.task.regularizer }
+  public var run: RunFolder { loop.run }
+  /// Accumulated time split of the iterations run in this process.
+  public var timings: StepTimings { loop.task.timings }
+
+  /// Steps completed.
+  public var step: Int { loop.step }
+
+  /// Asks the loop to checkpoint and return after the current step (safe from a signal handler).
+  public func requestStop() { loop.requestStop() }
+
+  /// Whether ``requestStop()`` was called.
+  public var stopRequested: Bool { loop.stopRequested }
+
+  /// Runs until `config.steps` (or until `config.maxMinutes` of training have run), calling
+  /// `progress` at every logged step and checkpoint. With zero steps on a new run it writes the
+  /// initial weights as checkpoint `step-00000000`.
+  /// - Returns: the step reached.
+  @discardableResult
+  public func train(progress: (GRAPETrainingEvent) -> Void = { _ in }) throws -> Int {
+    let reached = try loop.train(progress: progress)
+    // `--steps 0` on a new run keeps the initialised networks as a checkpoint: an untrained
+    // baseline that `export`, `encode` and `transfer` read like any other.
+    if reached == 0, try run.latestCheckpoint() == nil {
+      progress(.checkpoint(step: 0, path: try loop.saveCheckpoint()))
+    }
+    try LossCurve.write(run: run)
+    return reached
+  }
+
+  /// Writes weights, EMA weights, optimiser state and trainer state for the current step.
+  @discardableResult
+  public func saveCheckpoint() throws -> String { try loop.saveCheckpoint() }
+}
+
+/// The networks, optimisers and EMA copy of a GRAPE run, and the iteration that
+/// ``TrainingLoop`` drives: what ``GRAPETrainer`` trains.
+public final class GRAPEIteration: TrainingTask {
+  public let config: GRAPEConfig
+  public let networks: GRAPENetworks
+  public let average: GRAPENetworks
+  public let optimizers: GRAPEOptimizers
+  public let regularizer: StyleEncoderRegularizer?
+  let source: CellSource
+  let transform: InputTransform
+  /// Accumulated time split of the iterations run in this process.
+  public private(set) var timings = StepTimings()
+
+  /// Builds the networks from `rng` (the EMA copy starts as a copy of them).
+  init(config: GRAPEConfig, source: CellSource, regularizer: StyleEncoderRegularizer?, rng: inout RandomGenerator) throws {
+    self.config = config
+    self.source = source
+    self.regularizer = regularizer
+    transform = try (config.inputTransform ?? .identity).bound(to: source)
+    networks = GRAPENetworks(config: config, rng: &rng)
     var emaRng = RandomGenerator(seed: 0)
     average = GRAPENetworks(config: config, withDiscriminator: false, rng: &emaRng)
     for name in averagedModuleNames {
       if let t = average.child(named: name), let s = networks.child(named: name) { WeightAverage.copy(from: s, to: t) }
     }
     optimizers = GRAPEOptimizers(networks: networks, config: config, regularizer: regularizer)
-    if resume, let ckpt = try run.latestCheckpoint() {
-      try restore(from: ckpt)
-    } else {
-      if resume { throw GRAPEError.invalidRun(path: run.path, reason: "--resume given but no checkpoint exists") }
-      try run.writeConfig(config)
-      try log.start()
-    }
   }
+
+  // MARK: The step
+
+  /// One GRAPE iteration: the D step, the G step, any alignment-only updates
+  /// (`style_align_steps`) and the EMA update.
+  public func step(_ number: Int, sampler: TrainingSampler, rng: inout RandomGenerator) throws -> (items: Int, losses: StepLosses) {
+    let indices = sampler.next()
+    let images = try source.inputs(indices, transform: transform)
+    let genes = indices.map { source.geneOfCell[$0] }
+    let targets = (0..<indices.count).map { _ in rng.int(below: config.genes.count) }
+    var batch = GRAPEBatch(images: images, genes: genes, targets: targets, batches: indices.map { source.batchOfCell[$0] })
+    if config.extraAlignmentCells > 0 {
+      var extra: [Int] = []
+      while extra.count < config.extraAlignmentCells { extra += sampler.next() }
+      extra = Array(extra.prefix(config.extraAlignmentCells))
+      batch.alignmentImages = try source.inputs(extra, transform: transform)
+      batch.alignmentGenes = extra.map { source.geneOfCell[$0] }
+    }
+    var losses = StepLosses()
+    if config.trainsEncoderClassifier {
+      GRAPEStep.encoderClassifier(networks, optimizers, batch: batch, config: config, losses: &losses, timings: &timings)
+    } else {
+      GRAPEStep.discriminator(networks, optimizers, batch: batch, config: config, losses: &losses, timings: &timings)
+      GRAPEStep.generator(networks, optimizers, batch: batch, config: config, regularizer: regularizer, losses: &losses, timings: &timings)
+      for _ in 0..<config.alignmentOnlySteps {
+        // `style_align_steps`: further real cells update E, F and M by the alignment alone.
+        let more = sampler.next()
+        let cells = GRAPEBatch(
+          images: try source.inputs(more, transform: transform), genes: more.map { source.geneOfCell[$0] }, targets: [],
+          batches: more.map { source.batchOfCell[$0] })
+        var alignLosses = StepLosses()
+        GRAPEStep.encoderClassifier(networks, optimizers, batch: cells, config: config, losses: &alignLosses, timings: &timings)
+        if let (name, value) = alignLosses.firstNonFinite { throw GRAPEError.diverged(step: number, loss: name, value: value) }
+      }
+    }
+    if let (name, value) = losses.firstNonFinite { throw GRAPEError.diverged(step: number, loss: name, value: value) }
+    GRAPEStep.updateAverage(ema: average, networks: networks, step: number, config: config, timings: &timings)
+    return (indices.count, losses)
+  }
+
+  // MARK: Log and checkpoints
 
   /// `log.tsv`: the losses of ``StepLosses``, then the extra terms (the D step's and the
   /// regulariser's) in name order, as ``StepLosses/fields`` lists them.
-  var log: TrainingLog {
+  public var logColumns: [String] {
     let extra = GRAPEStep.loggedNames(config) + (regularizer?.loggedNames ?? [])
-    return TrainingLog(path: run.logPath, valueColumns: StepLosses().fields.map(\.0) + extra.sorted())
+    return StepLosses().fields.map(\.0) + extra.sorted()
   }
 
-  /// Asks the loop to checkpoint and return after the current step (safe from a signal handler).
-  public func requestStop() { stopFlag.set() }
+  public func logValues(_ losses: StepLosses) -> [Float] { losses.values(of: logColumns) }
 
-  /// Whether ``requestStop()`` was called.
-  public var stopRequested: Bool { stopFlag.isSet }
+  public var checkpointMetadata: [String: String] { ["format": "grape-run"] }
 
-  /// Runs until `config.steps` (or until `config.maxMinutes` of training have run), calling `progress` at every logged step and checkpoint. With
-  /// zero steps on a new run it writes the initial weights as checkpoint `step-00000000`.
-  /// - Returns: the step reached.
-  @discardableResult
-  public func train(progress: (TrainingEvent) -> Void = { _ in }) throws -> Int {
-    let total = config.steps
-    let transform = try (config.inputTransform ?? .identity).bound(to: source)
-    var window = ThroughputWindow()
-    while step < total {
-      if let m = config.maxMinutes, elapsed >= m * 60 { break }
-      let t0 = monotonicSeconds()
-      let indices = sampler.next()
-      let images = try source.inputs(indices, transform: transform)
-      let genes = indices.map { source.geneOfCell[$0] }
-      let targets = (0..<indices.count).map { _ in rng.int(below: config.genes.count) }
-      var batch = GRAPEBatch(images: images, genes: genes, targets: targets, batches: indices.map { source.batchOfCell[$0] })
-      if config.extraAlignmentCells > 0 {
-        var extra: [Int] = []
-        while extra.count < config.extraAlignmentCells { extra += sampler.next() }
-        extra = Array(extra.prefix(config.extraAlignmentCells))
-        batch.alignmentImages = try source.inputs(extra, transform: transform)
-        batch.alignmentGenes = extra.map { source.geneOfCell[$0] }
-      }
-      var losses = StepLosses()
-      if config.trainsEncoderClassifier {
-        GRAPEStep.encoderClassifier(networks, optimizers, batch: batch, config: config, losses: &losses, timings: &timings)
-      } else {
-        GRAPEStep.discriminator(networks, optimizers, batch: batch, config: config, losses: &losses, timings: &timings)
-        GRAPEStep.generator(networks, optimizers, batch: batch, config: config, regularizer: regularizer, losses: &losses, timings: &timings)
-        for _ in 0..<config.alignmentOnlySteps {
-          // `style_align_steps`: further real cells update E, F and M by the alignment alone.
-          let more = sampler.next()
-          let cells = GRAPEBatch(
-            images: try source.inputs(more, transform: transform), genes: more.map { source.geneOfCell[$0] }, targets: [],
-            batches: more.map { source.batchOfCell[$0] })
-          var alignLosses = StepLosses()
-          GRAPEStep.encoderClassifier(networks, optimizers, batch: cells, config: config, losses: &alignLosses, timings: &timings)
-          if let (name, value) = alignLosses.firstNonFinite { throw GRAPEError.diverged(step: step + 1, loss: name, value: value) }
-        }
-      }
-      if let (name, value) = losses.firstNonFinite { throw GRAPEError.diverged(step: step + 1, loss: name, value: value) }
-      step += 1
-      GRAPEStep.updateAverage(ema: average, networks: networks, step: step, config: config, timings: &timings)
-      elapsed += monotonicSeconds() - t0
-      window.add(indices.count)
-      if step % config.logEvery == 0 || step == total {
-        let rate = window.rate()
-        let log = self.log
-        try log.append(step: step, elapsedSeconds: elapsed, values: losses.values(of: log.valueColumns))
-        progress(.step(step: step, total: total, imagesPerSecond: rate, secondsLeft: Double((total - step) * config.batchSize) / max(rate, 1e-9), losses: losses))
-      }
-      let outOfTime = config.maxMinutes.map { elapsed >= $0 * 60 } ?? false
-      let stopping = stopFlag.isSet || outOfTime
-      if step % config.checkpointEvery == 0 || step == total || stopping {
-        let path = try saveCheckpoint()
-        progress(.checkpoint(step: step, path: path))
-      }
-      if stopping { break }
-    }
-    // `--steps 0` on a new run keeps the initialised networks as a checkpoint: an untrained
-    // baseline that `export`, `encode` and `transfer` read like any other.
-    if step == 0, try run.latestCheckpoint() == nil {
-      let path = try saveCheckpoint()
-      progress(.checkpoint(step: 0, path: path))
-    }
-    try LossCurve.write(run: run)
-    return step
-  }
-
-  // MARK: Checkpoints
-
-  /// Writes weights, EMA weights, optimiser state and trainer state for the current step.
-  @discardableResult
-  public func saveCheckpoint() throws -> String {
+  /// `weights.safetensors` (with the regulariser's parameters), `weights_ema.safetensors` and
+  /// `optimizer.safetensors`.
+  public func checkpointTensors() -> [(file: String, tensors: [String: Tensor])] {
     var weights = networks.stateDict()
     if let r = regularizer { for (n, p) in r.savedParameters { weights[n] = p.value.detached() } }
-    let ema = average.stateDict()
     var optState: [String: Tensor] = [:]
     for (_, o) in optimizers.all { optState.merge(o.state()) { a, _ in a } }
-    let stateData = try RunState(step: step, rng: rng, sampler: String(decoding: try sampler.state(), as: UTF8.self), elapsedSeconds: elapsed).jsonData()
-    let meta = ["step": String(step), "format": "grape-run"]
-    return try run.writeCheckpoint(step: step) { dir in
-      try SafeTensors.write(weights, metadata: meta, to: "\(dir)/weights.safetensors")
-      try SafeTensors.write(ema, metadata: meta, to: "\(dir)/weights_ema.safetensors")
-      try SafeTensors.write(optState, metadata: meta, to: "\(dir)/optimizer.safetensors")
-      try AtomicFile.write(stateData, to: "\(dir)/state.json")
-    }
+    return [("weights.safetensors", weights), ("weights_ema.safetensors", average.stateDict()), ("optimizer.safetensors", optState)]
   }
 
-  private func restore(from dir: String) throws {
+  public func restore(checkpoint dir: String) throws {
     let weights = try SafeTensors.read("\(dir)/weights.safetensors").tensors
     do {
       var own = weights
@@ -193,11 +193,5 @@ public final class GRAPETrainer {
     }
     let opt = try SafeTensors.read("\(dir)/optimizer.safetensors").tensors
     for (_, o) in optimizers.all { try o.load(state: opt) }
-    let state = try RunState.read(checkpoint: dir)
-    step = state.step
-    rng = state.rng
-    elapsed = state.elapsedSeconds
-    try sampler.restore(Data(state.sampler.utf8))
-    try log.truncate(after: step)
   }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Training
 
 /// Shared command-line plumbing: error lines on stderr and exit codes.
 enum CLISupport {
@@ -23,6 +24,20 @@ enum CLISupport {
   }
 
   /// Splits a comma-separated list, trimming spaces and dropping empty items.
+  /// Ctrl-C during training: the first sets `flag`, which makes the loop finish the current step
+  /// and write a checkpoint; a second one aborts. Cancel the returned source when training returns.
+  static func stopOnInterrupt(_ flag: StopFlag) -> DispatchSourceSignal {
+    signal(SIGINT, SIG_IGN)
+    let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    interrupt.setEventHandler {
+      note("\ninterrupted: writing a checkpoint after this step (Ctrl-C again to abort)")
+      flag.set()
+      signal(SIGINT, SIG_DFL)
+    }
+    interrupt.resume()
+    return interrupt
+  }
+
   static func list(_ text: String) -> [String] {
     text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
       !$0.isEmpty

@@ -81,33 +81,11 @@ struct ClassifyTrain: ParsableCommand {
       let excluded = Set(cfg.holdoutBatches.compactMap { source.batchNames.firstIndex(of: $0) })
       let sampler = try SamplerBox.plateConsistent(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1, excluded: excluded)
       let trainer = try ClassifierTrainer(config: cfg, source: source, sampler: sampler, run: folder, resume: resume)
-      signal(SIGINT, SIG_IGN)
-      let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-      interrupt.setEventHandler {
-        note("\ninterrupted: writing a checkpoint after this step")
-        trainer.requestStop()
-        signal(SIGINT, SIG_DFL)
-      }
-      interrupt.resume()
+      let interrupt = CLISupport.stopOnInterrupt(trainer.loop.stopFlag)
       note("training \(cfg.method.rawValue) on \(source.cellCount) cells (held out: \(cfg.holdoutBatches.joined(separator: ", "))), \(cfg.steps) steps → \(runPath)")
-      let terminal = stdoutIsTerminal
-      var lastPlain = 0.0
-      let reached = try trainer.train { event in
-        switch event {
-        case .step(let step, let total, let rate, let left, _):
-          let line = "step \(step)/\(total)  \(String(format: "%.0f", rate)) cells/s  left \(formatDuration(left))"
-          if terminal {
-            print("\r\u{1B}[2K" + line, terminator: "")
-          } else if monotonicSeconds() - lastPlain > 10 || step == total {
-            print(line)
-            lastPlain = monotonicSeconds()
-          }
-          fflush(nil)
-        case .checkpoint(let step, let path):
-          if terminal { print("") }
-          print("checkpoint at step \(step): \(path)")
-        }
-      }
+      let display = TrainingProgress<ClassifierLosses>(unit: "cells/s", rateDigits: 0) { _ in "" }
+      let reached = try trainer.train { display.show($0) }
+      display.finish()
       interrupt.cancel()
       print("trained to step \(reached); run folder: \(runPath)")
     }

@@ -96,15 +96,11 @@ struct Train: ParsableCommand {
         : try SamplerBox.classBalanced(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1)
       let trainer = try GRAPETrainer(config: cfg, source: source, sampler: sampler, run: folder, regularizer: regularizer, resume: resume)
       // Ctrl-C: finish the current step, write a checkpoint, exit.
-      signal(SIGINT, SIG_IGN)
-      let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-      interrupt.setEventHandler {
-        note("\ninterrupted: writing a checkpoint after this step (Ctrl-C again to abort)")
-        trainer.requestStop()
-        signal(SIGINT, SIG_DFL)
+      let interrupt = CLISupport.stopOnInterrupt(trainer.loop.stopFlag)
+      let display = TrainingProgress<StepLosses>(unit: "img/s", rateDigits: 1) { losses in
+        losses.fields.filter { ["d_total", "r1", GRAPEStep.discriminatorClassificationName, GRAPEStep.styleAlignmentName, "g_adv", "g_cyc", "g_sty"].contains($0.0) || $0.0.hasPrefix("abra") }
+          .map { "\($0.0) \(String(format: "%.3f", $0.1))" }.joined(separator: "  ")
       }
-      interrupt.resume()
-      let display = TrainingProgress(terminal: stdoutIsTerminal)
       note("training \(cfg.preset) on \(source.cellCount) cells, \(cfg.genes.count) genes, \(cfg.steps) steps, batch \(cfg.batchSize) → \(runPath)")
       let reached = try trainer.train { display.show($0) }
       display.finish()
@@ -113,39 +109,4 @@ struct Train: ParsableCommand {
       print("trained to step \(reached)\(limited ? " (the \(cfg.maxMinutes ?? 0)-minute limit)" : ""); run folder: \(runPath)")
     }
   }
-}
-
-/// Prints training progress: a redrawn line on a terminal, plain lines otherwise.
-final class TrainingProgress {
-  let terminal: Bool
-  private var lastPlain = 0.0
-
-  init(terminal: Bool) { self.terminal = terminal }
-
-  func show(_ event: TrainingEvent) {
-    switch event {
-    case .step(let step, let total, let rate, let left, let losses):
-      let l = losses.fields.filter { ["d_total", "r1", GRAPEStep.discriminatorClassificationName, GRAPEStep.styleAlignmentName, "g_adv", "g_cyc", "g_sty"].contains($0.0) || $0.0.hasPrefix("abra") }
-        .map { "\($0.0) \(String(format: "%.3f", $0.1))" }.joined(separator: "  ")
-      let line = "step \(step)/\(total)  \(String(format: "%.1f", rate)) img/s  left \(formatDuration(left))  \(l)"
-      if terminal {
-        print("\r\u{1B}[2K" + line, terminator: "")
-        fflush(nil)
-      } else {
-        let now = monotonicSeconds()
-        if now - lastPlain >= 10 || step == total {
-          print(line)
-          fflush(nil)
-          lastPlain = now
-        }
-      }
-    case .checkpoint(let step, let path):
-      if terminal { print("") }
-      print("checkpoint at step \(step): \(path)")
-    case .resumed(let step, let path):
-      print("resumed at step \(step) from \(path)")
-    }
-  }
-
-  func finish() { if terminal { print("") } }
 }

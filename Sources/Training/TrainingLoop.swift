@@ -1,0 +1,168 @@
+import Foundation
+import GrapeSupport
+import NeuralNet
+import TensorCore
+
+/// A model and its optimisers as ``TrainingLoop`` drives them: one step at a time, and the
+/// tensors a checkpoint holds. GRAPE's trainer and the perturbation classifier are both one.
+public protocol TrainingTask: AnyObject {
+  /// What a step reports (logged as a `log.tsv` row, passed on in progress events).
+  associatedtype Losses
+
+  /// Runs step `number` (1-based): draws its cells from `sampler` (as many mini-batches as it
+  /// needs, so that the sampler's saved state covers them), updates the networks and returns the
+  /// losses with the number of cells it counted for throughput. Throws on a non-finite loss
+  /// before anything is written.
+  func step(_ number: Int, sampler: TrainingSampler, rng: inout RandomGenerator) throws -> (items: Int, losses: Losses)
+
+  /// The value columns of `log.tsv`, after `step` and `time_s`.
+  var logColumns: [String] { get }
+
+  /// A step's losses in the order of ``logColumns``.
+  func logValues(_ losses: Losses) -> [Float]
+
+  /// The safetensors files of a checkpoint (file name → tensors), besides `state.json`.
+  func checkpointTensors() -> [(file: String, tensors: [String: Tensor])]
+
+  /// Metadata written into each safetensors file of a checkpoint (the loop adds `step`).
+  var checkpointMetadata: [String: String] { get }
+
+  /// Loads the tensors that ``checkpointTensors()`` wrote into checkpoint folder `dir`.
+  func restore(checkpoint dir: String) throws
+}
+
+/// What a training loop reports while it runs.
+public enum TrainingEvent<Losses> {
+  /// A logged step: step number, total steps, items (images, cells) per second, seconds left,
+  /// and the step's losses.
+  case step(step: Int, total: Int, itemsPerSecond: Double, secondsLeft: Double, losses: Losses)
+  /// A checkpoint was written.
+  case checkpoint(step: Int, path: String)
+}
+
+/// When a loop logs, checkpoints and stops.
+public struct TrainingSchedule: Sendable, Equatable {
+  /// The step to train to.
+  public var steps: Int
+  /// Stop (with a checkpoint) once this many minutes of training have run, counted over
+  /// resumes; nil: no limit.
+  public var maxMinutes: Double?
+  /// Steps between `log.tsv` rows (the last step always logs).
+  public var logEvery: Int
+  /// Steps between checkpoints (the last step, and a stop, always write one).
+  public var checkpointEvery: Int
+
+  public init(steps: Int, maxMinutes: Double? = nil, logEvery: Int, checkpointEvery: Int) {
+    self.steps = steps
+    self.maxMinutes = maxMinutes
+    self.logEvery = logEvery
+    self.checkpointEvery = checkpointEvery
+  }
+}
+
+/// The one checkpointed training loop of the toolkit: it draws nothing and computes nothing
+/// itself, but counts steps and time, appends `log.tsv`, writes and restores checkpoints
+/// (the task's tensors, then `state.json` with the step, random generator, sampler state and
+/// time), and stops on request (Ctrl-C) or when the time budget is spent, always with a
+/// checkpoint. A resumed run continues exactly where the uninterrupted one would be.
+///
+/// ```
+/// RUN/log.tsv                          step, time_s, the task's columns
+/// RUN/checkpoints/step-XXXXXXXX/       the task's safetensors files and state.json
+/// RUN/checkpoints/latest
+/// ```
+public final class TrainingLoop<Task: TrainingTask> {
+  /// The model being trained.
+  public let task: Task
+  /// The run folder.
+  public let run: RunFolder
+  /// When to log, checkpoint and stop.
+  public var schedule: TrainingSchedule
+  /// Steps completed.
+  public private(set) var step = 0
+  /// Seconds of training so far, over resumes.
+  public private(set) var elapsed = 0.0
+  let sampler: TrainingSampler
+  var rng: RandomGenerator
+  /// Set (from a signal handler, say) to make the loop checkpoint and return after the current step.
+  public let stopFlag = StopFlag()
+
+  /// A loop at step 0; call ``start()`` for a new run or ``resume()`` to continue one.
+  public init(task: Task, run: RunFolder, sampler: TrainingSampler, rng: RandomGenerator, schedule: TrainingSchedule) {
+    self.task = task
+    self.run = run
+    self.sampler = sampler
+    self.rng = rng
+    self.schedule = schedule
+  }
+
+  /// `log.tsv` with the task's columns.
+  public var log: TrainingLog { TrainingLog(path: run.logPath, valueColumns: task.logColumns) }
+
+  /// Begins a new run's log (the trainer has written its configuration).
+  public func start() throws { try log.start() }
+
+  /// Restores the newest checkpoint, if there is one.
+  /// - Returns: whether one was restored.
+  @discardableResult
+  public func resume() throws -> Bool {
+    guard let dir = try run.latestCheckpoint() else { return false }
+    try task.restore(checkpoint: dir)
+    let state = try RunState.read(checkpoint: dir)
+    step = state.step
+    rng = state.rng
+    elapsed = state.elapsedSeconds
+    try sampler.restore(Data(state.sampler.utf8))
+    try log.truncate(after: step)
+    return true
+  }
+
+  /// Asks the loop to checkpoint and return after the current step (safe from a signal handler).
+  public func requestStop() { stopFlag.set() }
+
+  /// Whether ``requestStop()`` was called.
+  public var stopRequested: Bool { stopFlag.isSet }
+
+  private var outOfTime: Bool { schedule.maxMinutes.map { elapsed >= $0 * 60 } ?? false }
+
+  /// Runs to `schedule.steps` (or until the time budget is spent, or a stop is requested),
+  /// calling `progress` at every logged step and checkpoint.
+  /// - Returns: the step reached.
+  @discardableResult
+  public func train(progress: (TrainingEvent<Task.Losses>) -> Void = { _ in }) throws -> Int {
+    let total = schedule.steps
+    var window = ThroughputWindow()
+    while step < total, !outOfTime {
+      let t0 = monotonicSeconds()
+      let (items, losses) = try task.step(step + 1, sampler: sampler, rng: &rng)
+      step += 1
+      elapsed += monotonicSeconds() - t0
+      window.add(items)
+      if step % schedule.logEvery == 0 || step == total {
+        let rate = window.rate()
+        try log.append(step: step, elapsedSeconds: elapsed, values: task.logValues(losses))
+        let left = Double(total - step) * Double(items) / max(rate, 1e-9)
+        progress(.step(step: step, total: total, itemsPerSecond: rate, secondsLeft: left, losses: losses))
+      }
+      let stopping = stopFlag.isSet || outOfTime
+      if step % schedule.checkpointEvery == 0 || step == total || stopping {
+        progress(.checkpoint(step: step, path: try saveCheckpoint()))
+      }
+      if stopping { break }
+    }
+    return step
+  }
+
+  /// Writes the task's tensors and the loop's state for the current step.
+  @discardableResult
+  public func saveCheckpoint() throws -> String {
+    let files = task.checkpointTensors()
+    var meta = task.checkpointMetadata
+    meta["step"] = String(step)
+    let state = try RunState(step: step, rng: rng, sampler: String(decoding: try sampler.state(), as: UTF8.self), elapsedSeconds: elapsed).jsonData()
+    return try run.writeCheckpoint(step: step) { dir in
+      for (file, tensors) in files { try SafeTensors.write(tensors, metadata: meta, to: "\(dir)/\(file)") }
+      try AtomicFile.write(state, to: "\(dir)/state.json")
+    }
+  }
+}
