@@ -20,6 +20,7 @@ release: deps
 
 test: deps
 	bash scripts/check-module-graph.sh
+	bash scripts/install-test-deps.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -125,31 +125,37 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   public var abraStepSize: Float
   public var abraJsWeight: Float
 
-  /// The named presets of DESIGN.md.
+  /// The named preset `name` (``GRAPEPreset``).
   public static func preset(_ name: String) throws -> GRAPEConfig {
+    guard let p = GRAPEPreset(rawValue: name) else {
+      throw GRAPEError.invalidConfig("unknown preset '\(name)' (expected \(GRAPEPreset.allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+    return preset(p)
+  }
+
+  /// The named presets of DESIGN.md.
+  public static func preset(_ p: GRAPEPreset) -> GRAPEConfig {
     var c = GRAPEConfig.base
-    c.preset = name
-    switch name {
-    case "tiny":
+    c.preset = p.rawValue
+    switch p {
+    case .tiny:
       (c.imgSize, c.dimIn, c.maxConvDim, c.styleDim, c.latentDim, c.mappingHidden, c.batchSize) = (16, 8, 32, 16, 32, 32, 4)
       c.steps = 200
-    case "cpu":
+    case .cpu:
       (c.imgSize, c.dimIn, c.maxConvDim, c.styleDim, c.latentDim, c.mappingHidden, c.batchSize) = (32, 32, 256, 64, 500, 512, 16)
       c.steps = 2000
-    case "cpu64":
+    case .cpu64:
       (c.imgSize, c.dimIn, c.maxConvDim, c.styleDim, c.latentDim, c.mappingHidden, c.batchSize) = (64, 32, 256, 64, 500, 512, 16)
       c.steps = 2000
-    case "paper":
+    case .paper:
       (c.imgSize, c.dimIn, c.maxConvDim, c.styleDim, c.latentDim, c.mappingHidden, c.batchSize) = (96, 64, 512, 64, 500, 512, 256)
       c.steps = 100_000
       c.emaMode = "periodic"
       c.emaBeta = 0.5
       c.emaInterval = 2500
       c.checkpointEvery = 5000
-    default:
-      throw GRAPEError.invalidConfig("unknown preset '\(name)' (expected tiny, cpu, cpu64 or paper)")
     }
-    if name != "paper" { c.applyCPURecipe() }
+    if p != .paper { c.applyCPURecipe() }
     return c
   }
 
@@ -299,6 +305,12 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     return try GRAPEConfig.from(json: merged, source: source)
   }
 
+}
+
+/// The named network and training presets (DESIGN.md "Presets"): `tiny` for tests, `cpu` and
+/// `cpu64` for CPU training with the CPU recipe, `paper` as GRAPE was published.
+public enum GRAPEPreset: String, CaseIterable, Codable, Sendable {
+  case tiny, cpu, cpu64, paper
 }
 
 /// Errors of the GRAPE module: those of training (``TrainingError``).

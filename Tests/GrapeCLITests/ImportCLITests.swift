@@ -39,7 +39,7 @@ private func fixture(_ name: String) -> String {
     .appendingPathComponent("OPSDataTests/Fixtures/import").appendingPathComponent(name).path
 }
 
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: GrapeRun.executable.path)))
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: GrapeRun.executable.path), "needs the grape executable: swift build --build-tests builds it"))
 struct ImportCLITests {
   @Test func importThenInspectTiles() throws {
     let dir = try TemporaryDirectory(prefix: "grape-cli")

@@ -71,15 +71,9 @@ import NeuralNet
     #expect(leftovers == ["keep.safetensors"])
   }
 
-  /// Python's `safetensors` reads what we write (skipped when python3 with safetensors is absent).
-  @Test func pythonReadsOurFile() throws {
-    let probe = Process()
-    probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    probe.arguments = ["python3", "-c", "import safetensors.numpy"]
-    probe.standardError = FileHandle.nullDevice
-    guard (try? probe.run()) != nil else { return }
-    probe.waitUntilExit()
-    guard probe.terminationStatus == 0 else { return }
+  /// Python's `safetensors` reads what we write.
+  @Test(.enabled(if: Python.available(["safetensors.numpy"]), "needs python3 with safetensors and numpy (make test installs them)"))
+  func pythonReadsOurFile() throws {
     let path = tempPath("py.safetensors")
     try SafeTensors.write(["x.y": Tensor([1.5, -2, 3], shape: [3, 1])], metadata: ["k": "v"], to: path)
     let p = Process()

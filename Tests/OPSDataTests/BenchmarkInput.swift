@@ -15,7 +15,8 @@ import Testing
 
   @Test(
     .enabled(
-      if: directory != nil && ProcessInfo.processInfo.environment["GRAPE_IMPORT_BENCH_CROPS"] == nil
+      if: directory != nil && ProcessInfo.processInfo.environment["GRAPE_IMPORT_BENCH_CROPS"] == nil,
+      "writes the import benchmark's input when GRAPE_IMPORT_BENCH_DIR is set"
     ))
   func writeBenchmarkInput() throws {
     guard let directory = Self.directory else { return }
@@ -103,7 +104,8 @@ import Testing
   /// (one page per channel, LZW), 100 per folder, and `crops.csv`.
   @Test(
     .enabled(
-      if: directory != nil && ProcessInfo.processInfo.environment["GRAPE_IMPORT_BENCH_CROPS"] != nil
+      if: directory != nil && ProcessInfo.processInfo.environment["GRAPE_IMPORT_BENCH_CROPS"] != nil,
+      "writes crop files for the import benchmark when GRAPE_IMPORT_BENCH_DIR and GRAPE_IMPORT_BENCH_CROPS are set"
     ))
   func writeCropFiles() throws {
     guard let directory = Self.directory,

@@ -215,7 +215,7 @@ func makeSmallStore(
     #expect(reason(dir.path("absent.h5")) == "\(dir.path("absent.h5")): file not found")
   }
 
-  @Test(.enabled(if: Python.available(["h5py"])))
+  @Test(.enabled(if: Python.available(["h5py"]), "needs python3 with h5py (make test installs it)"))
   func h5pyReadsTheStoreAsDocumented() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

@@ -67,7 +67,7 @@ private func sampleEmbedding() throws -> GeneEmbedding {
     }
   }
 
-  @Test(.enabled(if: Python.available(["anndata", "h5py"])))
+  @Test(.enabled(if: Python.available(["anndata", "h5py"]), "needs python3 with anndata and h5py (make test installs them)"))
   func pythonAnndataOpensOurFile() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

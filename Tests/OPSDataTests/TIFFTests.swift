@@ -241,7 +241,7 @@ private func sampleImage(_ type: PixelType, channels: Int = 3, height: Int = 37,
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let path = dir.path("mixed.tif")
-    guard let tif = TIFFOpen(path, "w") else { return }
+    let tif = try #require(TIFFOpen(path, "w"), "libtiff cannot create \(path)")
     func set(_ tag: Int32, _ value: UInt32) {
       _ = withVaList([value]) { TIFFVSetField(tif, UInt32(tag), $0) }
     }

@@ -33,8 +33,8 @@ struct BenchTrain: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "train", abstract: "Images/s, time split, GFLOP/s and peak memory of full GRAPE iterations.")
 
-  @Option(help: "Network preset: tiny, cpu, cpu64 or paper.")
-  var preset: String = "cpu"
+  @Option(help: "Network preset: \(GRAPEPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var preset: GRAPEPreset = .cpu
 
   @Option(help: "Timed iterations.")
   var steps: Int = 10
@@ -52,7 +52,6 @@ struct BenchTrain: ParsableCommand {
   var abra = false
 
   func validate() throws {
-    guard ["tiny", "cpu", "cpu64", "paper"].contains(preset) else { throw ValidationError("--preset must be tiny, cpu, cpu64 or paper, got '\(preset)'") }
     guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
     guard warmup >= 0 else { throw ValidationError("--warmup must be ≥ 0, got \(warmup)") }
     if let batch { guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") } }
@@ -61,7 +60,7 @@ struct BenchTrain: ParsableCommand {
 
   func run() throws {
     let regularizer: ((GRAPEConfig) throws -> StyleEncoderRegularizer)? = abra ? { try ABRAStyleRegularizer(config: $0) } : nil
-    for r in try TrainBenchmark.run(preset: preset, steps: steps, warmup: warmup, genes: genes, batchSize: batch, regularizer: regularizer) {
+    for r in try TrainBenchmark.run(preset: preset.rawValue, steps: steps, warmup: warmup, genes: genes, batchSize: batch, regularizer: regularizer) {
       print(r.jsonLine)
     }
   }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import ABRA
 import Foundation
+import GRAPE
 import Training
 
 /// Shared command-line plumbing: error lines on stderr and exit codes.
@@ -44,3 +46,13 @@ enum CLISupport {
     }
   }
 }
+
+/// `--seed`, the same on every command that draws random numbers: the same seed and inputs give
+/// the same output.
+struct SeedOption: ParsableArguments {
+  @Option(help: "Seed of every random draw of the command (weights, sampling, k-means restarts, baselines).")
+  var seed: UInt64 = 0
+}
+
+extension GRAPEPreset: ExpressibleByArgument {}
+extension ClassifierMethod: ExpressibleByArgument {}

@@ -26,8 +26,8 @@ struct ClassifyTrain: ParsableCommand {
   @Option(name: .customLong("run"), help: "The run folder to create (or continue with --resume).")
   var runPath: String
 
-  @Option(help: "erm, dsu, advstyle or abra.")
-  var method: String = "abra"
+  @Option(help: "\(ClassifierMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var method: ClassifierMethod = .abra
 
   @Option(name: .customLong("holdout-batches"), help: "Batch names held out of training, comma-separated (default: the last batch).")
   var holdoutBatches: String?
@@ -41,8 +41,8 @@ struct ClassifyTrain: ParsableCommand {
   @Option(help: "Adam learning rate.")
   var lr: Float?
 
-  @Option(help: "Seed of every random draw.")
-  var seed: UInt64 = 0
+  @OptionGroup var seeding: SeedOption
+  var seed: UInt64 { seeding.seed }
 
   @Option(help: "A JSON file whose fields override the classifier configuration (e.g. {\"abra_terms\": \"ce\", \"perturb_stage\": 2}).")
   var config: String?
@@ -52,7 +52,6 @@ struct ClassifyTrain: ParsableCommand {
 
   func validate() throws {
     if let config { guard FileManager.default.fileExists(atPath: config) else { throw ValidationError("--config \(config): no such file") } }
-    guard ClassifierMethod(rawValue: method) != nil else { throw ValidationError("--method must be erm, dsu, advstyle or abra, got '\(method)'") }
     if let steps { guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") } }
     if let batchSize { guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2, got \(batchSize)") } }
     guard FileManager.default.fileExists(atPath: data) else { throw ValidationError("--data \(data): no such file") }
@@ -60,7 +59,7 @@ struct ClassifyTrain: ParsableCommand {
 
   func run() throws {
     try CLISupport.run {
-      guard let m = ClassifierMethod(rawValue: method) else { return }
+      let m = method
       let source = try StoreCellSource(path: data)
       let folder = RunFolder(path: runPath)
       var cfg: ClassifierConfig
@@ -112,8 +111,8 @@ struct ClassifyEvaluate: ParsableCommand {
   @Option(name: .customLong("tta-batch"), help: "Cells per AdaBN test mini-batch.")
   var ttaBatch: Int = 64
 
-  @Option(help: "Seed of the test mini-batch draws.")
-  var seed: UInt64 = 0
+  @OptionGroup var seeding: SeedOption
+  var seed: UInt64 { seeding.seed }
 
   @Flag(name: .customLong("no-curve"), help: "Skip the accuracy-against-TTA-batch-size curve.")
   var noCurve = false

@@ -30,8 +30,8 @@ struct Evaluate: ParsableCommand {
   @Option(help: "k-means runs with different seeds.")
   var restarts: Int = 100
 
-  @Option(help: "Seed of k-means, random baselines and subsampling.")
-  var seed: UInt64 = 42
+  @OptionGroup var seeding: SeedOption
+  var seed: UInt64 { seeding.seed }
 
   @Option(name: .customLong("k-range"), help: "k sweep as LOW-HIGH (default 5-30); 'none' skips it.")
   var kRange: String = "5-30"

@@ -40,8 +40,8 @@ struct Simulate: ParsableCommand {
   @Option(name: .customLong("phenotype-strength"), help: "Scale of all gene phenotypes (0 = none).")
   var phenotypeStrength: Double = 1.0
 
-  @Option(help: "Seed of every random draw.")
-  var seed: UInt64 = 0
+  @OptionGroup var seeding: SeedOption
+  var seed: UInt64 { seeding.seed }
 
   @Option(name: .customLong("tiff-dir"), help: "Also write the cells as TIFF files with a cells.csv table that grape import reads.")
   var tiffDir: String?

@@ -23,8 +23,8 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("run"), help: "The run folder to create (or continue with --resume).")
   var runPath: String
 
-  @Option(help: "Network and training preset: tiny, cpu, cpu64 or paper.")
-  var preset: String = "cpu"
+  @Option(help: "Network and training preset: \(GRAPEPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var preset: GRAPEPreset = .cpu
 
   @Option(help: "A JSON file whose fields override the preset (e.g. {\"lr\": 0.0002}).")
   var config: String?
@@ -41,11 +41,10 @@ struct Train: ParsableCommand {
   @Flag(help: "Continue from the newest checkpoint in --run.")
   var resume = false
 
-  @Option(help: "Seed of every random draw (weights, sampling, targets).")
-  var seed: UInt64 = 0
+  @OptionGroup var seeding: SeedOption
+  var seed: UInt64 { seeding.seed }
 
   func validate() throws {
-    guard ["tiny", "cpu", "cpu64", "paper"].contains(preset) else { throw ValidationError("--preset must be tiny, cpu, cpu64 or paper, got '\(preset)'") }
     if let steps { guard steps >= 0 else { throw ValidationError("--steps must be ≥ 0, got \(steps)") } }
     if let maxMinutes { guard maxMinutes > 0, maxMinutes <= 525_600 else { throw ValidationError("--max-minutes must lie in (0, 525600], got \(maxMinutes)") } }
     guard FileManager.default.fileExists(atPath: data) else { throw ValidationError("--data \(data): no such file") }
@@ -66,7 +65,7 @@ struct Train: ParsableCommand {
         if let maxMinutes { cfg.maxMinutes = maxMinutes }
         try folder.writeConfig(cfg)
       } else {
-        cfg = try GRAPEConfig.preset(preset)
+        cfg = GRAPEConfig.preset(preset)
         if let config, let patch = FileManager.default.contents(atPath: config) { cfg = try cfg.overridden(with: patch, source: config) }
         if let steps { cfg.steps = steps }
         if let maxMinutes { cfg.maxMinutes = maxMinutes }
@@ -77,7 +76,7 @@ struct Train: ParsableCommand {
         cfg.inChannels = source.imageShape[0]
         guard source.imageShape[1] == source.imageShape[2], source.imageShape[1] == cfg.imgSize else {
           throw GRAPEError.dataMismatch(
-            "\(data): crops are \(source.imageShape[1])×\(source.imageShape[2]) px but preset '\(preset)' expects \(cfg.imgSize)×\(cfg.imgSize); choose a matching preset or set img_size with --config")
+            "\(data): crops are \(source.imageShape[1])×\(source.imageShape[2]) px but preset '\(preset.rawValue)' expects \(cfg.imgSize)×\(cfg.imgSize); choose a matching preset or set img_size with --config")
         }
         if source.storesFloatPixels {
           cfg.inputTransform = .identity

@@ -1,15 +1,16 @@
 import Foundation
 
-/// Runs short Python scripts for cross-checks against h5py/anndata; tests using it are skipped
-/// when Python or the modules are missing.
-enum Python {
+/// Runs short Python scripts for cross-checks against h5py, anndata and safetensors. Tests that
+/// need them are enabled with `.enabled(if: Python.available([...]), "…")`, so a missing module
+/// shows as a skipped test with its reason; `make test` installs them (scripts/install-test-deps.sh).
+public enum Python {
   /// Whether `python3` can import every module in `modules`.
-  static func available(_ modules: [String]) -> Bool {
+  public static func available(_ modules: [String]) -> Bool {
     (try? run("import " + modules.joined(separator: ", "))) != nil
   }
 
   /// Runs `script` with `arguments` and returns its standard output; throws when it fails.
-  static func run(_ script: String, arguments: [String] = []) throws -> String {
+  public static func run(_ script: String, arguments: [String] = []) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", "-W", "ignore", "-c", script] + arguments
@@ -27,8 +28,8 @@ enum Python {
     return String(decoding: data, as: UTF8.self)
   }
 
-  struct PythonError: Error, CustomStringConvertible {
+  public struct PythonError: Error, CustomStringConvertible {
     let message: String
-    var description: String { message }
+    public var description: String { message }
   }
 }
