@@ -29,6 +29,7 @@ let libraries: [Target] = [
   .target(name: "TensorCore", dependencies: ["GrapeSupport", "CBLAS"], swiftSettings: unsafeFlags),
   .target(name: "NeuralNet", dependencies: ["TensorCore"]),
   .target(name: "OPSData", dependencies: ["GrapeSupport", "CHDF5", "CTIFF", "CZlib"]),
+  .target(name: "Simulation", dependencies: ["GrapeSupport", "OPSData"]),
   .target(name: "Training", dependencies: ["GrapeSupport", "TensorCore", "NeuralNet", "OPSData"]),
   .target(name: "ABRA", dependencies: ["GrapeSupport", "TensorCore", "NeuralNet", "OPSData", "Training"]),
   .target(name: "GRAPE", dependencies: ["GrapeSupport", "TensorCore", "NeuralNet", "OPSData", "Training", "ABRA"]),
@@ -36,7 +37,7 @@ let libraries: [Target] = [
   .executableTarget(
     name: "grape",
     dependencies: [
-      "GrapeSupport", "TensorCore", "NeuralNet", "OPSData", "Training", "ABRA", "GRAPE", "Evaluation",
+      "GrapeSupport", "TensorCore", "NeuralNet", "OPSData", "Simulation", "Training", "ABRA", "GRAPE", "Evaluation",
       .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
 ]
@@ -44,12 +45,13 @@ let libraries: [Target] = [
 // MARK: - Test support and unit test bundles
 
 let tests: [Target] = [
-  .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
+  .target(name: "TestSupport", dependencies: ["TensorCore", "OPSData", "CZlib"], path: "Tests/TestSupport"),
   .testTarget(
     name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"],
     resources: [.copy("Fixtures")]),
   .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "OPSDataTests", dependencies: ["OPSData", "TestSupport"], resources: [.copy("Fixtures")]),
+  .testTarget(name: "SimulationTests", dependencies: ["Simulation", "OPSData", "GrapeSupport", "TensorCore", "TestSupport"]),
   .testTarget(name: "GRAPETests", dependencies: ["GRAPE", "Training", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "ABRATests", dependencies: ["ABRA", "GRAPE", "Training", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], resources: [.copy("Fixtures")]),

@@ -8,11 +8,12 @@ declare -A allowed=(
   [TensorCore]="GrapeSupport CBLAS"
   [NeuralNet]="GrapeSupport TensorCore"
   [OPSData]="GrapeSupport CHDF5 CTIFF CZlib"
+  [Simulation]="GrapeSupport OPSData"
   [Training]="GrapeSupport TensorCore NeuralNet OPSData"
   [ABRA]="GrapeSupport TensorCore NeuralNet OPSData Training"
   [GRAPE]="GrapeSupport TensorCore NeuralNet OPSData Training ABRA"
   [Evaluation]="GrapeSupport OPSData CBLAS"
-  [grape]="GrapeSupport TensorCore NeuralNet OPSData Training ABRA GRAPE Evaluation"
+  [grape]="GrapeSupport TensorCore NeuralNet OPSData Simulation Training ABRA GRAPE Evaluation"
 )
 project=" ${!allowed[*]} CBLAS CHDF5 CTIFF CZlib "
 status=0

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import OPSData
 
 @Suite struct ComplexTableTests {
   @Test func parsesTheBundledTable() throws {
-    let table = try ComplexTable(contentsOf: SimFixtures.bundledTableURL)
+    let table = try ComplexTable(contentsOf: RepositoryFiles.corumComplexes)
     #expect(table.complexes.count == 14)
     #expect(table.genes.count == 105)
     #expect(Set(table.genes).count == 105)
@@ -107,7 +108,9 @@ import Testing
   }
 
   @Test func buildsFromComplexesInCode() throws {
-    let table = try SimFixtures.smallTable(complexes: 2, genes: 3)
+    let table = try ComplexTable(complexes: (0..<2).map { k in
+      ComplexTable.Complex(id: "\(100 + k)", name: "complex \(k)", genes: (0..<3).map { "C\(k)G\($0)" })
+    })
     #expect(table.genes == ["C0G0", "C0G1", "C0G2", "C1G0", "C1G1", "C1G2"])
     #expect(table.complexNames == ["complex 0", "complex 1"])
     #expect(

@@ -1,3 +1,4 @@
+import CZlib
 import Dispatch
 import Foundation
 import GrapeSupport
@@ -48,7 +49,7 @@ public struct PNGImage: Sendable, Equatable {
 public enum PNGCompression: Sendable {
   /// Stored (uncompressed) deflate blocks: fastest, largest.
   case stored
-  /// LZ77 with fixed Huffman codes, after per-row adaptive filtering: small for typical crops.
+  /// zlib at its default level, after per-row adaptive filtering: small for typical crops.
   case deflate
 }
 
@@ -68,12 +69,11 @@ public enum PNGError: Error, CustomStringConvertible, Equatable, Sendable {
   }
 }
 
-/// Writes 8-bit greyscale and RGB PNG files (ISO/IEC 15948), with its own zlib stream.
+/// Writes 8-bit greyscale and RGB PNG files (ISO/IEC 15948).
 ///
 /// The encoder emits the signature, `IHDR` (bit depth 8, no interlace), one `IDAT` holding a zlib
-/// stream (RFC 1950: header 0x78 0x01, deflate data, Adler-32), and `IEND`, each chunk with its
-/// CRC-32. Deflate (RFC 1951) is either stored blocks or one block of fixed Huffman codes with
-/// greedy LZ77 matching over a 32 KiB window.
+/// stream (RFC 1950, written by zlib: stored blocks or its default level), and `IEND`, each chunk
+/// with its CRC-32 (zlib's).
 public enum PNGWriter {
   /// The eight-byte PNG signature.
   public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
@@ -163,7 +163,7 @@ public enum PNGWriter {
   }
 
   @inline(__always)
-  static func paeth(_ a: Int, _ b: Int, _ c: Int) -> Int {
+  public static func paeth(_ a: Int, _ b: Int, _ c: Int) -> Int {
     let p = a + b - c
     let pa = abs(p - a)
     let pb = abs(p - b)
@@ -183,201 +183,27 @@ public enum PNGWriter {
     appendBigEndian(&out, crc32(body))
   }
 
-  // MARK: - Checksums
+  // MARK: - Checksums and compression (zlib)
 
-  /// The CRC-32 table of the polynomial 0xEDB88320 (PNG, zlib, gzip).
-  static let crcTable: [UInt32] = (0..<256).map { n -> UInt32 in
-    var c = UInt32(n)
-    for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-    return c
-  }
-
-  /// CRC-32 of `bytes` (as PNG chunks use it).
+  /// CRC-32 of `bytes` (as PNG chunks use it), by zlib.
   public static func crc32(_ bytes: [UInt8]) -> UInt32 {
-    var c: UInt32 = 0xFFFF_FFFF
-    for b in bytes { c = crcTable[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-    return c ^ 0xFFFF_FFFF
+    UInt32(CZlib.crc32(0, bytes, uInt(bytes.count)))
   }
 
-  /// Adler-32 of `bytes` (the zlib stream checksum).
+  /// Adler-32 of `bytes` (the zlib stream checksum), by zlib.
   public static func adler32(_ bytes: [UInt8]) -> UInt32 {
-    var a: UInt32 = 1
-    var b: UInt32 = 0
-    var i = 0
-    while i < bytes.count {
-      // 5552 is the largest run before the sums can overflow 32 bits.
-      let end = min(bytes.count, i + 5552)
-      while i < end {
-        a &+= UInt32(bytes[i])
-        b &+= a
-        i += 1
-      }
-      a %= 65521
-      b %= 65521
-    }
-    return (b << 16) | a
+    UInt32(CZlib.adler32(1, bytes, uInt(bytes.count)))
   }
 
-  // MARK: - zlib / deflate
-
-  /// A zlib stream (RFC 1950) of `data`.
+  /// A zlib stream (RFC 1950) of `data`: stored blocks (level 0) or zlib's default level.
   public static func zlibCompress(_ data: [UInt8], compression: PNGCompression) -> [UInt8] {
-    var out: [UInt8] = [0x78, 0x01]  // deflate, 32 KiB window, no dictionary; 0x7801 % 31 == 0
-    switch compression {
-    case .stored: out += deflateStored(data)
-    case .deflate: out += deflateFixed(data)
-    }
-    appendBigEndian(&out, adler32(data))
-    return out
-  }
-
-  /// Stored deflate blocks of at most 65,535 bytes.
-  static func deflateStored(_ data: [UInt8]) -> [UInt8] {
-    var out: [UInt8] = []
-    var i = 0
-    repeat {
-      let n = min(65_535, data.count - i)
-      let final: UInt8 = i + n == data.count ? 1 : 0
-      out.append(final)  // BFINAL, BTYPE = 00, then padding to the byte boundary
-      out += [UInt8(n & 0xFF), UInt8(n >> 8), UInt8(~n & 0xFF), UInt8((~n >> 8) & 0xFF)]
-      out += data[i..<(i + n)]
-      i += n
-    } while i < data.count
-    return out
-  }
-
-  /// One final deflate block with fixed Huffman codes and greedy hash-chain LZ77 matching.
-  static func deflateFixed(_ data: [UInt8]) -> [UInt8] {
-    var bits = BitWriter()
-    bits.write(1, count: 1)  // BFINAL
-    bits.write(1, count: 2)  // BTYPE = 01 (fixed Huffman)
-    let n = data.count
-    let window = 32_768
-    let hashSize = 1 << 15
-    var head = [Int](repeating: -1, count: hashSize)
-    var prev = [Int](repeating: -1, count: window)
-    @inline(__always) func hash(_ i: Int) -> Int {
-      (Int(data[i]) << 10 ^ Int(data[i + 1]) << 5 ^ Int(data[i + 2])) & (hashSize - 1)
-    }
-    @inline(__always) func insert(_ i: Int) {
-      guard i + 2 < n else { return }
-      let h = hash(i)
-      prev[i & (window - 1)] = head[h]
-      head[h] = i
-    }
-    var i = 0
-    while i < n {
-      var bestLength = 0
-      var bestDistance = 0
-      if i + 2 < n {
-        var candidate = head[hash(i)]
-        var chain = 48
-        let maxLength = min(258, n - i)
-        while candidate >= 0 && i - candidate <= window && chain > 0 {
-          var length = 0
-          while length < maxLength && data[candidate + length] == data[i + length] { length += 1 }
-          if length > bestLength {
-            bestLength = length
-            bestDistance = i - candidate
-            if length == maxLength { break }
-          }
-          let next = prev[candidate & (window - 1)]
-          if next >= candidate { break }
-          candidate = next
-          chain -= 1
-        }
-      }
-      if bestLength >= 3 {
-        bits.writeLength(bestLength)
-        bits.writeDistance(bestDistance)
-        for k in 0..<bestLength { insert(i + k) }
-        i += bestLength
-      } else {
-        bits.writeLiteral(Int(data[i]))
-        insert(i)
-        i += 1
-      }
-    }
-    bits.writeLiteral(256)  // end of block
-    return bits.finish()
-  }
-}
-
-/// Packs deflate's bit stream: values LSB-first, Huffman codes MSB-first.
-struct BitWriter {
-  private(set) var bytes: [UInt8] = []
-  private var buffer: UInt64 = 0
-  private var filled = 0
-
-  /// Appends the low `count` bits of `value`, least significant first.
-  mutating func write(_ value: Int, count: Int) {
-    buffer |= UInt64(value & ((1 << count) - 1)) << UInt64(filled)
-    filled += count
-    while filled >= 8 {
-      bytes.append(UInt8(buffer & 0xFF))
-      buffer >>= 8
-      filled -= 8
-    }
-  }
-
-  /// Appends a Huffman code of `count` bits, most significant bit first.
-  mutating func writeCode(_ code: Int, count: Int) {
-    var reversed = 0
-    for k in 0..<count where (code >> k) & 1 == 1 { reversed |= 1 << (count - 1 - k) }
-    write(reversed, count: count)
-  }
-
-  /// Appends the fixed Huffman code of literal/length symbol `symbol` (0…287).
-  mutating func writeLiteral(_ symbol: Int) {
-    switch symbol {
-    case 0...143: writeCode(0x30 + symbol, count: 8)
-    case 144...255: writeCode(0x190 + symbol - 144, count: 9)
-    case 256...279: writeCode(symbol - 256, count: 7)
-    default: writeCode(0xC0 + symbol - 280, count: 8)
-    }
-  }
-
-  static let lengthBase = [
-    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
-    163, 195, 227, 258,
-  ]
-  static let lengthExtra = [
-    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
-  ]
-  static let distanceBase = [
-    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
-    2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
-  ]
-  static let distanceExtra = [
-    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13,
-    13,
-  ]
-
-  /// Appends a match length (3…258): its symbol 257…285 and extra bits.
-  mutating func writeLength(_ length: Int) {
-    var k = Self.lengthBase.count - 1
-    while Self.lengthBase[k] > length { k -= 1 }
-    writeLiteral(257 + k)
-    if Self.lengthExtra[k] > 0 { write(length - Self.lengthBase[k], count: Self.lengthExtra[k]) }
-  }
-
-  /// Appends a match distance (1…32768): its 5-bit fixed code and extra bits.
-  mutating func writeDistance(_ distance: Int) {
-    var k = Self.distanceBase.count - 1
-    while Self.distanceBase[k] > distance { k -= 1 }
-    writeCode(k, count: 5)
-    if Self.distanceExtra[k] > 0 {
-      write(distance - Self.distanceBase[k], count: Self.distanceExtra[k])
-    }
-  }
-
-  /// Flushes the last partial byte and returns the stream.
-  mutating func finish() -> [UInt8] {
-    if filled > 0 {
-      bytes.append(UInt8(buffer & 0xFF))
-      buffer = 0
-      filled = 0
-    }
-    return bytes
+    var length = compressBound(uLong(data.count))
+    var out = [UInt8](repeating: 0, count: Int(length))
+    let level = compression == .stored ? Z_NO_COMPRESSION : Z_DEFAULT_COMPRESSION
+    let status = compress2(&out, &length, data, uLong(data.count), level)
+    // compressBound makes Z_BUF_ERROR impossible; Z_MEM_ERROR means zlib could not allocate its
+    // few hundred KiB of state, which no caller could recover from either.
+    precondition(status == Z_OK, "zlib compress2 failed with status \(status)")
+    return Array(out.prefix(Int(length)))
   }
 }

@@ -2,6 +2,7 @@ import GrapeSupport
 import ArgumentParser
 import Foundation
 import OPSData
+import Simulation
 import TensorCore
 
 /// `grape simulate`: a simulated optical pooled screen with known truth and batch effects.

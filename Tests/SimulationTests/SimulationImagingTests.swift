@@ -3,7 +3,8 @@ import Foundation
 import TensorCore
 import Testing
 
-@testable import OPSData
+@testable import Simulation
+import OPSData
 
 /// Batch-effect parameters change pixel statistics as `ImagingConditions` documents.
 @Suite struct SimulationImagingTests {

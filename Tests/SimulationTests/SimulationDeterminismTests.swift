@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import OPSData
+@testable import Simulation
+import OPSData
 
 @Suite struct SimulationDeterminismTests {
   @Test func sameSeedGivesTheSameBytes() throws {

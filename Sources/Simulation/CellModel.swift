@@ -1,4 +1,5 @@
 import Foundation
+import OPSData
 import GrapeSupport
 
 /// The stage of a mitotic cell, or interphase.

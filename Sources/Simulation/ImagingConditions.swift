@@ -1,4 +1,5 @@
 import Foundation
+import OPSData
 import GrapeSupport
 
 /// How one plate of the screen was stained and imaged: the parameters of its batch effect.

@@ -1,4 +1,5 @@
 import Foundation
+import OPSData
 
 /// Writes a simulated screen into a cell store as the simulator streams it: pixels and labels
 /// through ``CellStoreWriter``, per-cell truth (`/truth/cell_*`) into extendable datasets, and

@@ -3,7 +3,8 @@ import Foundation
 import TensorCore
 import Testing
 
-@testable import OPSData
+@testable import Simulation
+import OPSData
 
 @Suite struct SimulationPhenotypeTests {
   static func bundled(_ mutate: (inout SimulationConfig) -> Void = { _ in }) throws

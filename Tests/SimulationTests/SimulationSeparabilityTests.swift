@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import OPSData
+@testable import Simulation
+import OPSData
 
 /// Simple intensity statistics reveal the batch far better than chance while the gene signal stays
 /// recoverable; `--batch-effect 0` and `--phenotype-strength 0` remove each. (A screen small enough

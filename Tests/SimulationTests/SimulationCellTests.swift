@@ -3,7 +3,8 @@ import Foundation
 import TensorCore
 import Testing
 
-@testable import OPSData
+@testable import Simulation
+import OPSData
 
 /// Rendered crops look like cells in measurable ways, and each trait moves what it names.
 @Suite struct SimulationCellTests {

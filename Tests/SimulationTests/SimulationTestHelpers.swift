@@ -2,7 +2,8 @@ import Foundation
 import TestSupport
 import Testing
 
-@testable import OPSData
+@testable import Simulation
+import OPSData
 
 /// Shared fixtures for the simulator tests.
 enum SimFixtures {

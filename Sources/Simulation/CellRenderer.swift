@@ -1,4 +1,5 @@
 import Foundation
+import OPSData
 import GrapeSupport
 
 /// Scratch memory for rendering crops of one size: four float planes and a blur buffer.

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 
-@testable import OPSData
+@testable import Simulation
+import OPSData
 
 @Suite struct SimulationPreviewTests {
   @Test func exampleGridsAreValidPNGsOfTheDocumentedLayout() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import OPSData
 import GrapeSupport
 
 extension ScreenSimulator {

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import OPSData
 import GrapeSupport
 
 /// Simulates an optical pooled screen: four-channel crops of cells whose morphology depends on the

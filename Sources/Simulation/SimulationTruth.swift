@@ -1,4 +1,5 @@
 import Foundation
+import OPSData
 
 /// The values of one dataset to be written into a cell store.
 public enum TruthValues: Sendable, Equatable {

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import OPSData
+@testable import Simulation
+import OPSData
 
 @Suite struct SimulationLayoutTests {
   static func simulator(batchEffect: Double, cellsPerGene: Int = 40, batches: Int = 4) throws

@@ -1,4 +1,5 @@
 import Foundation
+import OPSData
 import GrapeSupport
 
 /// A smooth closed outline: an ellipse whose radius is modulated by Fourier harmonics 2…8.

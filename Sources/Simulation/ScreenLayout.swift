@@ -1,4 +1,5 @@
 import Foundation
+import OPSData
 import GrapeSupport
 
 /// Which gene, batch, plate and well each simulated cell has, in store order.

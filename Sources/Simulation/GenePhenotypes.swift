@@ -1,4 +1,5 @@
 import Foundation
+import OPSData
 import GrapeSupport
 
 /// The phenotype of every simulated gene: a shift vector in trait space and a penetrance.

@@ -1,4 +1,5 @@
 import Foundation
+import OPSData
 
 /// How strongly a simulated screen's simple image statistics reveal batch and gene.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import OPSData
 
 /// The settings of a simulated screen, one property per `grape simulate` flag.
 ///
