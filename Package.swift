@@ -54,7 +54,7 @@ let tests: [Target] = [
   .testTarget(name: "SimulationTests", dependencies: ["Simulation", "OPSData", "GrapeSupport", "TensorCore", "TestSupport"]),
   .testTarget(name: "GRAPETests", dependencies: ["GRAPE", "Training", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "ABRATests", dependencies: ["ABRA", "GRAPE", "Training", "TestSupport"], resources: [.copy("Fixtures")]),
-  .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], resources: [.copy("Fixtures")]),
+  .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "GrapeSupport", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "GrapeCLITests", dependencies: ["TestSupport", "OPSData"]),
 ]
 

@@ -1,5 +1,6 @@
 import OPSData
 import Foundation
+import GrapeSupport
 
 /// One measured figure of `grape bench evaluate`.
 public struct BenchmarkMeasurement: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import GrapeSupport
 extension EvaluationReport {
   /// The content of `metrics.json`: the contract's keys in the contract's order (`n_genes`,
   /// `n_complexes`, `missing_genes`, `map`, `kmeans`, `k_sweep`, and `batch` only for cell

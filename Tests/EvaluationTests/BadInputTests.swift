@@ -1,3 +1,4 @@
+import GrapeSupport
 import OPSData
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import GrapeSupport
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import GrapeSupport
 
 /// Text summaries of the files this toolkit reads and writes (`grape inspect`): cell stores,
 /// embedding files, per-cell code files and run folders.
@@ -112,7 +113,7 @@ public enum FileInspector {
     guard let data = FileManager.default.contents(atPath: configPath) else {
       throw OPSDataError.invalidRun(path: configPath, reason: "cannot read")
     }
-    guard case .object(let config)? = try? JSONValue.parse(data) else {
+    guard let config = try? JSONValue.parse(data), case .object(let fields) = config else {
       throw OPSDataError.invalidRun(path: configPath, reason: "is not a JSON object")
     }
     var lines = ["run \(path)"]
@@ -126,7 +127,7 @@ public enum FileInspector {
         lines.append("  " + key.padding(toLength: 15, withPad: " ", startingAt: 0) + value.text)
       }
     }
-    let others = config.keys.filter { !essentials.contains($0) }.sorted()
+    let others = fields.map(\.0).filter { !essentials.contains($0) }.sorted()
     if !others.isEmpty { lines.append("  other keys     \(others.joined(separator: ", "))") }
     let checkpoints = (path as NSString).appendingPathComponent("checkpoints")
     let latestPath = (checkpoints as NSString).appendingPathComponent("latest")
@@ -148,7 +149,7 @@ public enum FileInspector {
       )
       if let stateData = FileManager.default.contents(
         atPath: (folder as NSString).appendingPathComponent("state.json")),
-        case .object(let state)? = try? JSONValue.parse(stateData), let step = state["step"]
+        let state = try? JSONValue.parse(stateData), let step = state["step"]
       {
         lines.append("  step           \(step.text)")
       }

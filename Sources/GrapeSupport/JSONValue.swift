@@ -1,5 +1,7 @@
-import GrapeSupport
-/// A JSON value whose objects keep their key order, with a deterministic serialiser.
+import Foundation
+
+/// A JSON value whose objects keep their key order, with a deterministic serialiser and a
+/// reader that keeps booleans, integers and other numbers apart.
 ///
 /// Reports are written with it so that `metrics.json` lists keys in the contract's order and
 /// numbers print the same on every platform (shortest round-trip form; non-finite numbers, which
@@ -91,7 +93,7 @@ public enum JSONValue: Sendable, Equatable {
   }
 
   private static func escape(_ s: String, into out: inout String) {
-    out += jsonString(s)  // TensorCore's JSON string literal
+    out += jsonString(s)
   }
 
   /// Structural equality (objects compare keys in order; NaN equals NaN).
@@ -106,6 +108,56 @@ public enum JSONValue: Sendable, Equatable {
     case (.object(let x), .object(let y)):
       return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
     default: return false
+    }
+  }
+
+  // MARK: Reading
+
+  /// Parses `data` as JSON (object keys in sorted order).
+  public static func parse(_ data: Data) throws -> JSONValue {
+    try JSONDecoder().decode(JSONValue.self, from: data)
+  }
+
+  /// Compact text for printing a value to a person: numbers without a needless `.0`, long
+  /// string lists shortened, object keys sorted.
+  public var text: String {
+    switch self {
+    case .null: return "null"
+    case .bool(let b): return b ? "true" : "false"
+    case .int(let i): return String(i)
+    case .number(let n): return n.rounded() == n && abs(n) < 1e15 ? String(Int64(n)) : String(n)
+    case .string(let s): return s
+    case .array(let items):
+      let strings = items.compactMap { item -> String? in
+        if case .string(let s) = item { return s } else { return nil }
+      }
+      if strings.count == items.count && items.count > 8 {
+        return "\(items.count) (\(strings.prefix(8).joined(separator: ", ")), ...)"
+      }
+      return items.map(\.text).joined(separator: ", ")
+    case .object(let fields):
+      return "{" + fields.sorted { $0.0 < $1.0 }.map { "\($0.0): \($0.1.text)" }.joined(separator: ", ") + "}"
+    }
+  }
+}
+
+extension JSONValue: Decodable {
+  public init(from decoder: Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    if container.decodeNil() {
+      self = .null
+    } else if let value = try? container.decode(Bool.self) {
+      self = .bool(value)
+    } else if let value = try? container.decode(Int.self) {
+      self = .int(value)
+    } else if let value = try? container.decode(Double.self) {
+      self = .number(value)
+    } else if let value = try? container.decode(String.self) {
+      self = .string(value)
+    } else if let value = try? container.decode([JSONValue].self) {
+      self = .array(value)
+    } else {
+      self = .object(try container.decode([String: JSONValue].self).sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }
   }
 }
