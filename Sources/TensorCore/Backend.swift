@@ -130,10 +130,53 @@ public protocol Backend: Sendable {
   /// The input gradient of ``planeNormalize(_:planes:size:eps:into:rstd:)`` from its output
   /// x̂ and rstd: gx = rstd·(g − mean(g) − x̂·mean(g·x̂)) per plane.
   func planeNormalizeBackward(_ g: Storage, normalized: Storage, rstd: Storage, planes: Int, size: Int, into gx: Storage)
+
+  /// One Adam update of `count` parameters (``AdamUpdate``): updates the moments `m` and `v` in
+  /// place and writes the new parameters to `out`.
+  func adamUpdate(_ x: Storage, gradient: Storage, m: Storage, v: Storage, count: Int, _ settings: AdamUpdate, into out: Storage)
+  /// `out[i] = source[i] + weight·(target[i] − source[i])` (`torch.lerp(source, target, weight)`),
+  /// the weight-average update.
+  func lerp(from source: Storage, to target: Storage, weight: Float, count: Int, into out: Storage)
 }
 
-/// The backend that ops use.
+/// The scalars of one Adam update (PyTorch's rule, L2 weight decay added to the gradient):
+///
+/// ```
+/// g = gradientSign·∇ + weightDecay·θ;  m ← β₁·m + (1 − β₁)·g;  v ← β₂·v + (1 − β₂)·g²
+/// θ ← θ − stepSize · m / (√v / secondMomentCorrectionRoot + eps)
+/// ```
+public struct AdamUpdate: Sendable, Equatable {
+  public var beta1: Float
+  public var beta2: Float
+  /// −1 to ascend (maximise), 1 to descend.
+  public var gradientSign: Float
+  public var weightDecay: Float
+  /// lr / (1 − β₁ᵗ).
+  public var stepSize: Float
+  /// √(1 − β₂ᵗ).
+  public var secondMomentCorrectionRoot: Float
+  public var eps: Float
+
+  public init(beta1: Float, beta2: Float, gradientSign: Float, weightDecay: Float, stepSize: Float, secondMomentCorrectionRoot: Float, eps: Float) {
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.gradientSign = gradientSign
+    self.weightDecay = weightDecay
+    self.stepSize = stepSize
+    self.secondMomentCorrectionRoot = secondMomentCorrectionRoot
+    self.eps = eps
+  }
+}
+
+/// The backend that ops, optimisers and weight averages use.
 public enum Backends {
-  /// The active backend; the CPU unless another is installed at start-up.
-  public static let current: any Backend = CPUBackend()
+  nonisolated(unsafe) private static var installed: any Backend = CPUBackend()
+
+  /// The active backend: the CPU unless another was installed at start-up.
+  public static var current: any Backend { installed }
+
+  /// Makes `backend` the one every later op runs on. Call it once at start-up, before any tensor
+  /// is made and before other threads run ops: tensors made by one backend are not moved to
+  /// another.
+  public static func install(_ backend: any Backend) { installed = backend }
 }

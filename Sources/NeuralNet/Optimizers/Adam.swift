@@ -83,18 +83,11 @@ public final class Adam {
     let (b1, b2) = betas
     let bc1 = 1 - Float(pow(Double(b1), Double(t)))
     let bc2Sqrt = Float((1 - pow(Double(b2), Double(t))).squareRoot())
-    let stepSize = lr / bc1
+    let settings = AdamUpdate(
+      beta1: b1, beta2: b2, gradientSign: maximize ? -1 : 1, weightDecay: weightDecay, stepSize: lr / bc1,
+      secondMomentCorrectionRoot: bc2Sqrt, eps: eps)
     let out = Tensor(uninitializedShape: p.shape)
-    let sign: Float = maximize ? -1 : 1
-    let (eps, mp, vp, gp, xp, op) = (eps, m.storage.pointer, v.storage.pointer, gradient.storage.pointer, p.value.storage.pointer, out.storage.pointer)
-    Parallel.forEach(n, costPerItem: 8) { r in
-      for i in r {
-        let g = sign * gp[i] + weightDecay * xp[i]
-        mp[i] = b1 * mp[i] + (1 - b1) * g
-        vp[i] = b2 * vp[i] + (1 - b2) * g * g
-        op[i] = xp[i] - stepSize * mp[i] / (vp[i].squareRoot() / bc2Sqrt + eps)
-      }
-    }
+    Backends.current.adamUpdate(p.value.storage, gradient: gradient.storage, m: m.storage, v: v.storage, count: n, settings, into: out.storage)
     firstMoment[name] = m
     secondMoment[name] = v
     steps[name] = t

@@ -10,8 +10,7 @@ public enum WeightAverage {
     for (name, t) in target.namedParameters() {
       guard let s = src[name] else { preconditionFailure("WeightAverage: \(name) missing in the source module") }
       let out = Tensor(uninitializedShape: t.shape)
-      let (tp, sp, op, n) = (t.value.storage.pointer, s.value.storage.pointer, out.storage.pointer, t.value.count)
-      for i in 0..<n { op[i] = sp[i] + beta * (tp[i] - sp[i]) }
+      Backends.current.lerp(from: s.value.storage, to: t.value.storage, weight: beta, count: t.value.count, into: out.storage)
       t.assign(out)
     }
   }
