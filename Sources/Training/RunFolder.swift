@@ -48,8 +48,6 @@ public struct RunFolder: Sendable {
     return dir
   }
 
-  /// Writes a checkpoint: the files are produced by `write(tmpFolder)`, the folder is renamed
-  /// into place, then `latest` points at it.
   /// The steps of the complete checkpoint folders (those holding `state.json` or EMA weights), in order.
   public func checkpointSteps() -> [Int] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpointsPath)) ?? []
@@ -59,11 +57,13 @@ public struct RunFolder: Sendable {
     }.sorted()
   }
 
+  /// Writes a checkpoint: the files are produced by `write(tmpFolder)` in a temporary folder
+  /// named for this process, the folder is renamed into place, then `latest` points at it.
   public func writeCheckpoint(step: Int, _ write: (String) throws -> Void) throws -> String {
     let fm = FileManager.default
     try fm.createDirectory(atPath: checkpointsPath, withIntermediateDirectories: true)
     let name = RunFolder.checkpointName(step: step)
-    let tmp = "\(checkpointsPath)/.\(name).tmp"
+    let tmp = "\(checkpointsPath)/.\(name).tmp-\(ProcessInfo.processInfo.processIdentifier)"
     let final = "\(checkpointsPath)/\(name)"
     if fm.fileExists(atPath: tmp) { try fm.removeItem(atPath: tmp) }
     try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)

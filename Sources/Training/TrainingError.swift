@@ -8,6 +8,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
   case diverged(step: Int, loss: String, value: Float)
   /// Data that does not fit the model.
   case dataMismatch(String)
+  /// Another process holds the run folder's lock (its process id when known).
+  case runInUse(path: String, pid: Int32?)
 
   public var description: String {
     switch self {
@@ -15,6 +17,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case .invalidRun(let p, let r): return "\(p): \(r)"
     case .diverged(let step, let loss, let v): return "training diverged at step \(step): \(loss) = \(v); the last good checkpoint is kept"
     case .dataMismatch(let s): return s
+    case .runInUse(let p, let pid):
+      return "\(p): another process\(pid.map { " (pid \($0))" } ?? "") is training this run; wait for it to finish or choose another --run"
     }
   }
 }

@@ -84,6 +84,7 @@ public final class TrainingLoop<Task: TrainingTask> {
   public private(set) var elapsed = 0.0
   let sampler: TrainingSampler
   var rng: RandomGenerator
+  private var lock: RunLock?
   /// Set (from a signal handler, say) to make the loop checkpoint and return after the current step.
   public let stopFlag = StopFlag()
 
@@ -95,6 +96,15 @@ public final class TrainingLoop<Task: TrainingTask> {
     self.rng = rng
     self.schedule = schedule
   }
+
+  /// Takes the run folder's lock (``RunLock``) unless this loop holds it: trainers call it
+  /// before they write anything, ``train(progress:)`` makes sure it is held.
+  public func acquireLock() throws {
+    if lock == nil { lock = try RunLock(run: run) }
+  }
+
+  /// Lets another process (or another loop of this one) write the run folder.
+  public func releaseLock() { lock = nil }
 
   /// `log.tsv` with the task's columns.
   public var log: TrainingLog { TrainingLog(path: run.logPath, valueColumns: task.logColumns) }
@@ -130,6 +140,7 @@ public final class TrainingLoop<Task: TrainingTask> {
   /// - Returns: the step reached.
   @discardableResult
   public func train(progress: (TrainingEvent<Task.Losses>) -> Void = { _ in }) throws -> Int {
+    try acquireLock()
     let total = schedule.steps
     var window = ThroughputWindow()
     while step < total, !outOfTime {

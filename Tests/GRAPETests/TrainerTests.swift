@@ -252,6 +252,34 @@ import TestSupport
     #expect(throws: GRAPEError.self) { try c.validate() }
   }
 
+  /// One writer per run folder: while one trainer holds a run, a second is refused with an error
+  /// naming the folder and the holder, and writes nothing; once the first has trained, the run
+  /// can be resumed. A checkpoint folder a killed writer left half-written is removed.
+  @Test func aRunFolderHasOneWriter() throws {
+    let c = try tinyConfig(steps: 1)
+    let src = tinySource()
+    let dir = temporaryDirectory("locked")
+    func trainer(resume: Bool = false) throws -> GRAPETrainer {
+      try GRAPETrainer(config: c, source: src, sampler: CyclingSampler(count: src.cellCount, batch: c.batchSize, seed: 1), run: RunFolder(path: dir), resume: resume)
+    }
+    let first = try trainer()
+    let log = try String(contentsOfFile: RunFolder(path: dir).logPath, encoding: .utf8)
+    let refused = #expect(throws: GRAPEError.self) { try trainer() }
+    guard case .runInUse(let path, let pid)? = refused else { Issue.record("expected runInUse, got \(String(describing: refused))"); return }
+    #expect(path == dir && pid == ProcessInfo.processInfo.processIdentifier)
+    #expect(refused?.description.contains("another process") == true)
+    #expect(try String(contentsOfFile: RunFolder(path: dir).logPath, encoding: .utf8) == log)
+    try first.train()
+    let stale = "\(RunFolder(path: dir).checkpointsPath)/.step-00000009.tmp-1"
+    try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: true)
+    var more = c
+    more.steps = 2
+    let resumed = try GRAPETrainer(
+      config: more, source: src, sampler: CyclingSampler(count: src.cellCount, batch: c.batchSize, seed: 1), run: RunFolder(path: dir), resume: true)
+    #expect(!FileManager.default.fileExists(atPath: stale))
+    #expect(try resumed.train() == 2)
+  }
+
   /// Resuming from step 2 gives the same weights at step 4 as an uninterrupted run.
   @Test func resumeIsExact() throws {
     let src = tinySource()

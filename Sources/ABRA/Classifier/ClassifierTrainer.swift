@@ -50,6 +50,7 @@ public final class ClassifierTrainer {
     loop = TrainingLoop(
       task: iteration, run: run, sampler: sampler, rng: rng,
       schedule: TrainingSchedule(steps: config.steps, logEvery: config.logEvery, checkpointEvery: config.checkpointEvery))
+    try loop.acquireLock()
     if resume, try run.latestCheckpoint() != nil {
       try ClassifierTrainer.checkResumable(config, run: run)
       try loop.resume()
@@ -117,6 +118,7 @@ public final class ClassifierTrainer {
   /// - Returns: the step reached.
   @discardableResult
   public func train(progress: (ClassifierEvent) -> Void = { _ in }) throws -> Int {
+    defer { loop.releaseLock() }
     model.train()
     return try loop.train(progress: progress)
   }

@@ -39,6 +39,7 @@ public final class GRAPETrainer {
     let schedule = TrainingSchedule(
       steps: config.steps, maxMinutes: config.maxMinutes, logEvery: config.logEvery, checkpointEvery: config.checkpointEvery)
     loop = TrainingLoop(task: iteration, run: run, sampler: sampler, rng: rng, schedule: schedule)
+    try loop.acquireLock()
     if resume {
       guard try loop.resume() else { throw GRAPEError.invalidRun(path: run.path, reason: "--resume given but no checkpoint exists") }
     } else {
@@ -71,6 +72,7 @@ public final class GRAPETrainer {
   /// - Returns: the step reached.
   @discardableResult
   public func train(progress: (GRAPETrainingEvent) -> Void = { _ in }) throws -> Int {
+    defer { loop.releaseLock() }
     let reached = try loop.train(progress: progress)
     // `--steps 0` on a new run keeps the initialised networks as a checkpoint: an untrained
     // baseline that `export`, `encode` and `transfer` read like any other.
