@@ -4,16 +4,15 @@
 set -euo pipefail
 bin=${1:-.build/release/grape}
 out=${2:-demo-output}
-steps=${DEMO_STEPS:-200}
+steps=${DEMO_STEPS:-150}
 rm -rf "$out"
 mkdir -p "$out"
 
 echo "== 1/5 grape simulate: 14 CORUM complexes + control, 4 batches, 32 px"
 "$bin" simulate --out "$out/screen.h5" --size 32 --cells-per-gene 60 --batches 4 --seed 1
 
-echo "== 2/5 grape train: preset cpu with the style–gene alignment, $steps steps (set DEMO_STEPS to change)"
-printf '{"lambda_style_align": 1}\n' > "$out/align.json"
-"$bin" train --data "$out/screen.h5" --run "$out/run" --preset cpu --steps "$steps" --seed 1 --config "$out/align.json"
+echo "== 2/5 grape train: preset cpu, $steps steps (set DEMO_STEPS to change)"
+"$bin" train --data "$out/screen.h5" --run "$out/run" --preset cpu --steps "$steps" --seed 1
 
 echo "== 3/5 grape export and grape encode"
 "$bin" export --run "$out/run" --out "$out/grape_embedding.h5ad"

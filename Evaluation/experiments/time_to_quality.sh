@@ -7,9 +7,11 @@
 #
 #   Evaluation/experiments/time_to_quality.sh OUT [MINUTES] [SEEDS] [EXTRA SIMULATE FLAGS...]
 #
-# VARIANTS (default "grape abra"): `grape`, `abra` (`--abra`), `align` and `abra-align` (the same
-# with `{"lambda_style_align": 1}`), `align-steps` (the alignment plus STYLE_ALIGN_STEPS, default 4,
-# alignment-only updates per iteration: `style_align_steps`), `ceiling`
+# VARIANTS (default "grape abra"): `grape` and `abra` (`--abra`), the `cpu` preset as it is;
+# `no-align` and `abra-no-align`, the preset without the alignment of real cells
+# (`{"lambda_style_align": 0}`, the recipe before it); `align` and `abra-align`, the alignment in
+# the G step alone (`{"lambda_style_align": 1, "style_align_steps": 0}`); `align-steps` (the
+# alignment plus STYLE_ALIGN_STEPS, default 4, alignment-only updates per iteration); `ceiling`
 # (`{"objective": "encoder_classifier"}`), `untrained`.
 # CHECKPOINT_EVERY defaults to 200 steps (1,000 for the ceiling, which runs ~6 times faster).
 # Runs are resumable: a variant whose run folder holds a checkpoint is continued with --resume,
@@ -42,7 +44,8 @@ for seed in $seeds; do
       abra*) flags+=(--abra) ;;
     esac
     case "$variant" in
-      *align) config="{\"checkpoint_every\": $every, \"lambda_style_align\": 1}" ;;
+      *no-align) config="{\"checkpoint_every\": $every, \"lambda_style_align\": 0}" ;;
+      *align) config="{\"checkpoint_every\": $every, \"lambda_style_align\": 1, \"style_align_steps\": 0}" ;;
       align-steps) config="{\"checkpoint_every\": $every, \"lambda_style_align\": 1, \"style_align_steps\": ${STYLE_ALIGN_STEPS:-4}}" ;;
       ceiling) config="{\"checkpoint_every\": ${CHECKPOINT_EVERY:-1000}, \"objective\": \"encoder_classifier\"}" ;;
     esac

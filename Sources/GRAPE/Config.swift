@@ -86,7 +86,8 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   /// and G steps, this many further mini-batches of real cells (drawn by the sampler, `batch_size`
   /// each) update E, F and M by the alignment, as the supervised control's step does (nil or 0:
   /// none). The encoder's step costs about a tenth of GRAPE's iteration, so the rows of M get
-  /// several updates from real cells for each update of the generator and discriminator.
+  /// several updates from real cells for each update of the generator and discriminator. Off
+  /// when `lambda_style_align` is 0.
   public var styleAlignSteps: Int?
   /// What a training step optimises: `grape` (the D step and the G step, GRAPE's objective) or
   /// `encoder_classifier`, a supervised control that trains only the style encoder, M and F by
@@ -156,6 +157,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
       c.checkpointEvery = 5000
     }
     if p != .paper { c.applyCPURecipe() }
+    if p == .cpu || p == .cpu64 { c.applyRealCellAlignment() }
     return c
   }
 
@@ -178,6 +180,16 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     lambdaDCls = 1
   }
 
+  /// The addition that makes the rows of M learn within a CPU budget (the `cpu` and `cpu64`
+  /// presets; Evaluation/grape-training.md §6–8): the style–gene alignment of real cells
+  /// (`lambda_style_align` 1), and four further alignment-only updates of E, F and M per
+  /// iteration (`style_align_steps` 4), each on its own mini-batch of real cells. The D and G
+  /// steps are GRAPE's. `{"lambda_style_align": 0}` turns both off.
+  public mutating func applyRealCellAlignment() {
+    lambdaStyleAlign = 1
+    styleAlignSteps = 4
+  }
+
   /// GRAPE's own training settings (paper §3): every learning rate 1e-4, M ~ N(0, 1), He-initialised
   /// heads, no auxiliary classification in D. The `paper` preset has them; `--config` can restore them on the CPU presets.
   public mutating func applyPaperTraining() {
@@ -188,6 +200,8 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     lrDiscriminatorHeads = nil
     discriminatorHeadsInitStd = nil
     lambdaDCls = 0
+    lambdaStyleAlign = 0
+    styleAlignSteps = nil
   }
 
   /// GRAPE's hyperparameters (paper §3 and DESIGN.md) before a preset sets the sizes.
@@ -235,7 +249,6 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     }
     if let k = styleAlignSteps {
       guard k >= 0, k <= 1000 else { throw fail("style_align_steps must lie in [0, 1000], got \(k)") }
-      guard k == 0 || lambdaStyleAlign > 0 else { throw fail("style_align_steps needs lambda_style_align > 0") }
     }
     if let m = maxMinutes { guard m > 0, m <= 525_600 else { throw fail("max_minutes must lie in (0, 525600], got \(m)") } }
     guard styleAlignScale > 0, styleAlignScale <= 1000 else { throw fail("style_align_scale must lie in (0, 1000], got \(styleAlignScale)") }
