@@ -98,8 +98,15 @@ import TestSupport
     let b = try GrapeCommand.run(["train", "--data", "\(dir)/nope.h5", "--run", "\(dir)/r2", "--preset", "tiny"])
     #expect(b.status != 0 && b.stderr.contains("nope.h5"))
     // Resume without a checkpoint.
-    let c = try GrapeCommand.run(["train", "--data", store, "--run", "\(dir)/r3", "--resume", "--preset", "tiny"])
+    let c = try GrapeCommand.run(["train", "--data", store, "--run", "\(dir)/r3", "--resume"])
     #expect(c.status != 0 && c.stderr.contains("config.json"), "\(c.stderr)")
+    // --resume keeps the run's configuration: a preset or config file given with it is refused.
+    let c2 = try GrapeCommand.run(["train", "--data", store, "--run", "\(dir)/r3", "--resume", "--preset", "tiny", "--abra"])
+    #expect(c2.status != 0 && c2.stderr.contains("--preset and --abra"), "\(c2.stderr)")
+    // A folder given as --config is named as such.
+    let c3 = try GrapeCommand.run(["train", "--data", store, "--run", "\(dir)/r3", "--preset", "tiny", "--config", dir])
+    #expect(c3.status != 0 && c3.stderr.contains("is a folder"), "\(c3.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: "\(dir)/r3"))
     // Export from a folder that is not a run.
     let d = try GrapeCommand.run(["export", "--run", dir, "--out", "\(dir)/x.h5"])
     #expect(d.status != 0 && d.stderr.contains("config.json"))

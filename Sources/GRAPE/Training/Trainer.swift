@@ -42,6 +42,8 @@ public final class GRAPETrainer {
     try loop.acquireLock()
     if resume {
       guard try loop.resume() else { throw GRAPEError.invalidRun(path: run.path, reason: "--resume given but no checkpoint exists") }
+      // The steps and time budget of a resumed run may have changed.
+      try run.writeConfig(config)
     } else {
       try run.writeConfig(config)
       try loop.start()

@@ -23,8 +23,8 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("run"), help: "The run folder to create (or continue with --resume).")
   var runPath: String
 
-  @Option(help: "Network and training preset: \(GRAPEPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
-  var preset: GRAPEPreset = .cpu
+  @Option(help: "Network and training preset: \(GRAPEPreset.allCases.map(\.rawValue).joined(separator: ", ")) (default cpu).")
+  var preset: GRAPEPreset?
 
   @Option(help: "A JSON file whose fields override the preset (e.g. {\"lr\": 0.0002}).")
   var config: String?
@@ -48,7 +48,18 @@ struct Train: ParsableCommand {
     if let steps { guard steps >= 0 else { throw ValidationError("--steps must be ≥ 0, got \(steps)") } }
     if let maxMinutes { guard maxMinutes > 0, maxMinutes <= 525_600 else { throw ValidationError("--max-minutes must lie in (0, 525600], got \(maxMinutes)") } }
     guard FileManager.default.fileExists(atPath: data) else { throw ValidationError("--data \(data): no such file") }
-    if let config { guard FileManager.default.fileExists(atPath: config) else { throw ValidationError("--config \(config): no such file") } }
+    if let config {
+      var isFolder: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: config, isDirectory: &isFolder) else { throw ValidationError("--config \(config): no such file") }
+      guard !isFolder.boolValue else { throw ValidationError("--config \(config): is a folder, not a JSON file") }
+      guard FileManager.default.isReadableFile(atPath: config) else { throw ValidationError("--config \(config): cannot be read") }
+    }
+    if resume {
+      let ignored = [config.map { _ in "--config" }, preset.map { _ in "--preset" }, abra ? "--abra" : nil].compactMap { $0 }
+      guard ignored.isEmpty else {
+        throw ValidationError("--resume continues the run with its own config.json; \(ignored.joined(separator: " and ")) cannot change it (only --steps and --max-minutes can)")
+      }
+    }
     if !resume, FileManager.default.fileExists(atPath: "\(runPath)/checkpoints/latest") {
       throw ValidationError("--run \(runPath) already holds a trained run; pass --resume to continue it or choose another folder")
     }
@@ -63,10 +74,12 @@ struct Train: ParsableCommand {
         cfg = try folder.readConfig()
         if let steps { cfg.steps = steps }
         if let maxMinutes { cfg.maxMinutes = maxMinutes }
-        try folder.writeConfig(cfg)
       } else {
-        cfg = GRAPEConfig.preset(preset)
-        if let config, let patch = FileManager.default.contents(atPath: config) { cfg = try cfg.overridden(with: patch, source: config) }
+        cfg = GRAPEConfig.preset(preset ?? .cpu)
+        if let config {
+          guard let patch = FileManager.default.contents(atPath: config) else { throw ValidationError("--config \(config): cannot be read") }
+          cfg = try cfg.overridden(with: patch, source: config)
+        }
         if let steps { cfg.steps = steps }
         if let maxMinutes { cfg.maxMinutes = maxMinutes }
         cfg.seed = seed
@@ -76,7 +89,7 @@ struct Train: ParsableCommand {
         cfg.inChannels = source.imageShape[0]
         guard source.imageShape[1] == source.imageShape[2], source.imageShape[1] == cfg.imgSize else {
           throw GRAPEError.dataMismatch(
-            "\(data): crops are \(source.imageShape[1])×\(source.imageShape[2]) px but preset '\(preset.rawValue)' expects \(cfg.imgSize)×\(cfg.imgSize); choose a matching preset or set img_size with --config")
+            "\(data): crops are \(source.imageShape[1])×\(source.imageShape[2]) px but preset '\(cfg.preset)' expects \(cfg.imgSize)×\(cfg.imgSize); choose a matching preset or set img_size with --config")
         }
         if source.storesFloatPixels {
           cfg.inputTransform = .identity
