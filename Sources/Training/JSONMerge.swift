@@ -21,6 +21,12 @@ public func mergeJSONObject(
     guard known.contains(k) else {
       throw TrainingError.invalidConfig("\(source): unknown field '\(k)' (known: \(known.sorted().joined(separator: ", ")))")
     }
+    if let number = v as? NSNumber {
+      // Every numeric field is a 32-bit float or an integer: a value beyond either is a typo.
+      guard number.doubleValue.magnitude <= Double(Float.greatestFiniteMagnitude) else {
+        throw TrainingError.invalidConfig("\(source): field '\(k)' is \(number), beyond any value it can hold")
+      }
+    }
     merged[k] = v
   }
   return try JSONSerialization.data(withJSONObject: merged)

@@ -71,6 +71,9 @@ import TestSupport
     let patched = try tinyConfig().overridden(with: Data(#"{"lr": 0.001, "batch_size": 8}"#.utf8), source: "x.json")
     #expect(patched.lr == 0.001 && patched.batchSize == 8)
     #expect(throws: GRAPEError.self) { try tinyConfig().overridden(with: Data(#"{"learning_rate": 1}"#.utf8), source: "x.json") }
+    // A number beyond a 32-bit float names its field instead of calling the file invalid JSON.
+    let huge = #expect(throws: GRAPEError.self) { try tinyConfig().overridden(with: Data(#"{"lr": 1e39}"#.utf8), source: "x.json") }
+    #expect(huge?.description.contains("field 'lr'") == true, "\(String(describing: huge))")
   }
 
   @Test func samplerFollowsABRAUnlessSet() throws {
