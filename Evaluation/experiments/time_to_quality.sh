@@ -50,15 +50,11 @@ for seed in $seeds; do
       ceiling) config="{\"checkpoint_every\": ${CHECKPOINT_EVERY:-1000}, \"objective\": \"encoder_classifier\"}" ;;
     esac
     printf '%s\n' "$config" > "$dir/$variant.json"
-    if [ "$variant" = untrained ]; then
-      [ -f "$run/checkpoints/latest" ] || "$bin" train --data "$screen" --run "$run" --preset cpu --steps 0 --seed "$seed" >/dev/null
-    fi
     fixed=""
     for entry in ${FIXED_STEPS:-}; do [ "${entry%%=*}" = "$variant" ] && fixed=${entry#*=}; done
     if [ "$variant" = untrained ]; then
-      :
+      [ -f "$run/checkpoints/latest" ] || "$bin" train --data "$screen" --run "$run" --preset cpu --steps 0 --seed "$seed" >/dev/null
     elif [ -n "$fixed" ]; then
-      mkdir -p "$run"
       printf '%s\t%s\n' "$fixed" "$minutes" > "$dir/$variant.idle-steps"
       if [ -f "$run/checkpoints/latest" ]; then
         "$bin" train --data "$screen" --run "$run" --resume --steps "$fixed" | tail -n 1

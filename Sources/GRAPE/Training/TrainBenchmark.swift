@@ -9,10 +9,10 @@ public enum TrainBenchmark {
   /// figure that other jobs on the machine do not inflate) and the split into D step, R1, G step and EMA, achieved
   /// GFLOP/s of GEMMs and convolutions, and peak resident memory.
   public static func run(
-    preset: String, steps: Int, warmup: Int = 2, genes: Int = 106, batchSize: Int? = nil,
+    preset: GRAPEPreset, steps: Int, warmup: Int = 2, genes: Int = 106, batchSize: Int? = nil,
     regularizer: ((GRAPEConfig) throws -> StyleEncoderRegularizer)? = nil
   ) throws -> [BenchmarkRecord] {
-    var c = try GRAPEConfig.preset(preset)
+    var c = GRAPEConfig.preset(preset)
     c.genes = (0..<genes).map { "gene\($0)" }
     c.channels = ["DNA", "DNA damage", "microtubules", "F-actin"]
     if let batchSize { c.batchSize = batchSize }
@@ -57,7 +57,7 @@ public enum TrainBenchmark {
     let cpuSeconds = ProcessCPUTime.seconds - cpu0
     let flops = Double(FlopCounter.count)
     let n = Double(max(steps, 1))
-    let fields: [(String, String)] = [("preset", preset), ("abra", reg != nil ? "true" : "false"), ("batch", String(c.batchSize))]
+    let fields: [(String, String)] = [("preset", preset.rawValue), ("abra", reg != nil ? "true" : "false"), ("batch", String(c.batchSize))]
     func rec(_ metric: String, _ value: Double, _ unit: String) -> BenchmarkRecord {
       BenchmarkRecord(bench: "train", metric: metric, value: value, unit: unit, fields: fields)
     }

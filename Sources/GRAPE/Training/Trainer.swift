@@ -124,10 +124,8 @@ public final class GRAPEIteration: TrainingTask {
   /// (`style_align_steps`) and the EMA update.
   public func step(_ number: Int, sampler: TrainingSampler, rng: inout RandomGenerator) throws -> (items: Int, losses: StepLosses) {
     let indices = sampler.next()
-    let images = try source.inputs(indices, transform: transform)
-    let genes = indices.map { source.geneOfCell[$0] }
     let targets = (0..<indices.count).map { _ in rng.int(below: config.genes.count) }
-    var batch = GRAPEBatch(images: images, genes: genes, targets: targets, batches: indices.map { source.batchOfCell[$0] })
+    var batch = try realCells(indices, targets: targets)
     if config.extraAlignmentCells > 0 {
       var extra: [Int] = []
       while extra.count < config.extraAlignmentCells { extra += sampler.next() }
@@ -143,10 +141,7 @@ public final class GRAPEIteration: TrainingTask {
       GRAPEStep.generator(networks, optimizers, batch: batch, config: config, regularizer: regularizer, losses: &losses, timings: &timings)
       for _ in 0..<config.alignmentOnlySteps {
         // `style_align_steps`: further real cells update E, F and M by the alignment alone.
-        let more = sampler.next()
-        let cells = GRAPEBatch(
-          images: try source.inputs(more, transform: transform), genes: more.map { source.geneOfCell[$0] }, targets: [],
-          batches: more.map { source.batchOfCell[$0] })
+        let cells = try realCells(sampler.next())
         var alignLosses = StepLosses()
         GRAPEStep.encoderClassifier(networks, optimizers, batch: cells, config: config, losses: &alignLosses, timings: &timings)
         if let (name, value) = alignLosses.firstNonFinite { throw GRAPEError.diverged(step: number, loss: name, value: value) }
@@ -155,6 +150,13 @@ public final class GRAPEIteration: TrainingTask {
     if let (name, value) = losses.firstNonFinite { throw GRAPEError.diverged(step: number, loss: name, value: value) }
     GRAPEStep.updateAverage(ema: average, networks: networks, step: number, config: config, timings: &timings)
     return (indices.count, losses)
+  }
+
+  /// The network inputs, genes and batches of cells `indices` (and the translation targets).
+  private func realCells(_ indices: [Int], targets: [Int] = []) throws -> GRAPEBatch {
+    GRAPEBatch(
+      images: try source.inputs(indices, transform: transform), genes: indices.map { source.geneOfCell[$0] }, targets: targets,
+      batches: indices.map { source.batchOfCell[$0] })
   }
 
   // MARK: Log and checkpoints

@@ -60,7 +60,7 @@ struct BenchTrain: ParsableCommand {
 
   func run() throws {
     let regularizer: ((GRAPEConfig) throws -> StyleEncoderRegularizer)? = abra ? { try ABRAStyleRegularizer(config: $0) } : nil
-    for r in try TrainBenchmark.run(preset: preset.rawValue, steps: steps, warmup: warmup, genes: genes, batchSize: batch, regularizer: regularizer) {
+    for r in try TrainBenchmark.run(preset: preset, steps: steps, warmup: warmup, genes: genes, batchSize: batch, regularizer: regularizer) {
       print(r.jsonLine)
     }
   }
