@@ -55,7 +55,7 @@ let tests: [Target] = [
   .testTarget(name: "GRAPETests", dependencies: ["GRAPE", "Training", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "ABRATests", dependencies: ["ABRA", "GRAPE", "Training", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "GrapeSupport", "TestSupport"], resources: [.copy("Fixtures")]),
-  .testTarget(name: "GrapeCLITests", dependencies: ["TestSupport", "OPSData"]),
+  .testTarget(name: "GrapeCLITests", dependencies: ["TestSupport", "OPSData", "GrapeSupport"]),
 ]
 
 let package = Package(

@@ -54,5 +54,12 @@ struct SeedOption: ParsableArguments {
   var seed: UInt64 = 0
 }
 
+/// `--force`, on every command that writes a file: lets the output replace an existing file of
+/// another kind (``OutputGuard``). An output that is one of the command's inputs is refused always.
+struct ForceOption: ParsableArguments {
+  @Flag(help: "Replace an existing output file even when it is not of the kind this command writes.")
+  var force = false
+}
+
 extension GRAPEPreset: ExpressibleByArgument {}
 extension ClassifierMethod: ExpressibleByArgument {}

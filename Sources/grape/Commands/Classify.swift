@@ -120,6 +120,8 @@ struct ClassifyEvaluate: ParsableCommand {
   @Option(name: .customLong("features-out"), help: "Also write per-gene mean penultimate features as an embedding (.h5, .tsv or .h5ad).")
   var featuresOut: String?
 
+  @OptionGroup var overwrite: ForceOption
+
   func validate() throws {
     guard ttaBatch >= 2 else { throw ValidationError("--tta-batch must be at least 2, got \(ttaBatch)") }
     if let featuresOut { guard GeneEmbedding.FileFormat(path: featuresOut) != nil else { throw ValidationError("--features-out \(featuresOut): the extension must be .h5, .tsv or .h5ad") } }
@@ -127,6 +129,9 @@ struct ClassifyEvaluate: ParsableCommand {
 
   func run() throws {
     try CLISupport.run {
+      if let featuresOut {
+        try OutputGuard.check(output: featuresOut, flag: "--features-out", inputs: [("--data", data)], force: overwrite.force)
+      }
       let source = try StoreCellSource(path: data)
       let evaluator = try ClassifierEvaluator(run: RunFolder(path: runPath))
       let options = ClassifierEvaluationOptions(

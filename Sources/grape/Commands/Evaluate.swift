@@ -1,3 +1,4 @@
+import GrapeSupport
 import ArgumentParser
 import Evaluation
 import Foundation
@@ -118,6 +119,8 @@ struct Features: ParsableCommand {
   @Option(help: "Per-batch normalisation before standardising: none, or controls (each batch's features standardised by its control cells, as pycytominer's normalize).")
   var normalize: ProfileNormalization = .none
 
+  @OptionGroup var overwrite: ForceOption
+
   func validate() throws {
     guard GeneEmbedding.FileFormat(path: out) != nil else { throw ValidationError("--out \(out): the extension must be .h5, .tsv or .h5ad") }
     guard components >= 1 else { throw ValidationError("--components must be at least 1, got \(components)") }
@@ -126,6 +129,7 @@ struct Features: ParsableCommand {
 
   func run() throws {
     try CLISupport.run {
+      try OutputGuard.check(output: out, flag: "--out", inputs: [("--data", data)], force: overwrite.force)
       let store = try CellStore(path: data)
       var extractor = try FeatureExtractor(
         channels: store.channels.count, height: store.height, width: store.width, genes: store.genes, components: components,

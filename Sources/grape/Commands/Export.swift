@@ -32,6 +32,8 @@ struct Export: ParsableCommand {
   @Flag(help: "Use the trained weights instead of their exponential moving average.")
   var noEma = false
 
+  @OptionGroup var overwrite: ForceOption
+
   func validate() throws {
     if let checkpoint { guard checkpoint >= 0 else { throw ValidationError("--checkpoint must be ≥ 0, got \(checkpoint)") } }
     if normalize != .none { guard source == "style-mean" else { throw ValidationError("--normalize applies to --source style-mean only") } }
@@ -42,6 +44,7 @@ struct Export: ParsableCommand {
 
   func run() throws {
     try CLISupport.run {
+      try OutputGuard.check(output: out, flag: "--out", inputs: data.map { [("--data", $0)] } ?? [], force: overwrite.force)
       let (config, nets) = try loadTrainedNetworks(run: RunFolder(path: runPath), useEMA: !noEma, step: checkpoint)
       let embedding: GeneEmbedding
       switch source {
@@ -83,8 +86,11 @@ struct Encode: ParsableCommand {
   @Flag(help: "Use the trained weights instead of their exponential moving average.")
   var noEma = false
 
+  @OptionGroup var overwrite: ForceOption
+
   func run() throws {
     try CLISupport.run {
+      try OutputGuard.check(output: out, flag: "--out", writes: .hdf5, inputs: [("--data", data)], force: overwrite.force)
       let (config, nets) = try loadTrainedNetworks(run: RunFolder(path: runPath), useEMA: !noEma, step: checkpoint)
       let cells = try StoreCellSource(path: data)
       try checkShape(config: config, cells: cells, data: data)

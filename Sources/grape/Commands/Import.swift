@@ -1,3 +1,4 @@
+import GrapeSupport
 import ArgumentParser
 import Foundation
 import OPSData
@@ -75,6 +76,8 @@ struct Import: ParsableCommand {
   @Flag(help: "Print no progress lines.")
   var quiet = false
 
+  @OptionGroup var overwrite: ForceOption
+
   func validate() throws {
     guard CellNormalization(rawValue: normalize) != nil else {
       throw ValidationError(
@@ -95,6 +98,8 @@ struct Import: ParsableCommand {
   }
 
   private func execute() throws {
+    // A source image is a TIFF, so `writes: .hdf5` also keeps --out off the images.
+    try OutputGuard.check(output: out, flag: "--out", writes: .hdf5, inputs: [("--table", table)], force: overwrite.force)
     let normalization = CellNormalization(rawValue: normalize) ?? .none
     let storeCompression = CellStoreCompression(argument: compression) ?? .standard
     let selectedChannels: [String]? = channels.map { CLISupport.list($0) }

@@ -53,11 +53,14 @@ struct Simulate: ParsableCommand {
   @Flag(help: "Print no progress lines.")
   var quiet = false
 
+  @OptionGroup var overwrite: ForceOption
+
   func run() throws {
     try CLISupport.run {
       guard let tablePath = complexes ?? DataFiles.defaultComplexes else {
         throw OPSDataError.fileNotFound(path: "Data/corum_complexes.tsv (pass --complexes TSV)")
       }
+      try OutputGuard.check(output: out, flag: "--out", writes: .hdf5, inputs: [("--complexes", tablePath)], force: overwrite.force)
       let table = try ComplexTable(contentsOf: URL(fileURLWithPath: tablePath))
       var config = SimulationConfig(
         size: size, cellsPerGene: cellsPerGene, controls: controls, batches: batches, platesPerBatch: platesPerBatch,

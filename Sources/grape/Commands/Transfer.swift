@@ -1,3 +1,4 @@
+import GrapeSupport
 import Training
 import ArgumentParser
 import Foundation
@@ -29,6 +30,8 @@ struct Transfer: ParsableCommand {
   @Flag(help: "Use the trained weights instead of their exponential moving average.")
   var noEma = false
 
+  @OptionGroup var overwrite: ForceOption
+
   func validate() throws {
     guard limit >= 1 else { throw ValidationError("--limit must be at least 1, got \(limit)") }
     guard out.hasSuffix(".h5") || out.hasSuffix(".hdf5") || out.hasSuffix(".png") else {
@@ -38,6 +41,7 @@ struct Transfer: ParsableCommand {
 
   func run() throws {
     try CLISupport.run {
+      try OutputGuard.check(output: out, flag: "--out", inputs: [("--data", data)], force: overwrite.force)
       let (config, nets) = try loadTrainedNetworks(run: RunFolder(path: runPath), useEMA: !noEma)
       guard let target = config.genes.firstIndex(of: gene) else {
         throw GRAPEError.dataMismatch("--gene \(gene): not among the model's \(config.genes.count) genes (e.g. \(config.genes.prefix(5).joined(separator: ", ")))")
