@@ -54,6 +54,10 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   public var discriminatorHeadsInitStd: Float?
   /// Adam (β₁, β₂).
   public var betas: [Float]
+  /// Adam (β₁, β₂) of the gene embedding M and the mapping network F (nil: `betas`). GRAPE's
+  /// β₁ = 0 keeps no momentum; M and F, fed mostly by mini-batch estimates of each gene's
+  /// phenotype, may average their gradients over steps instead.
+  public var embeddingBetas: [Float]?
   /// L2 weight decay added to gradients, every module.
   public var weightDecay: Float
   /// Standard deviation of M's N(0, σ²) initialisation (GRAPE: 1).
@@ -202,6 +206,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     lambdaDCls = 0
     lambdaStyleAlign = 0
     styleAlignSteps = nil
+    embeddingBetas = nil
   }
 
   /// GRAPE's hyperparameters (paper §3 and DESIGN.md) before a preset sets the sizes.
@@ -225,7 +230,9 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
       throw fail("lr_discriminator_heads and discriminator_heads_init_std must be ≥ 0")
     }
     guard lr >= 0, lrMapping >= 0, lrEmbedding >= 0, weightDecay >= 0 else { throw fail("learning rates and weight_decay must be ≥ 0") }
-    guard betas.count == 2, betas.allSatisfy({ $0 >= 0 && $0 < 1 }) else { throw fail("betas must be two numbers in [0, 1), got \(betas)") }
+    for (name, value) in [("betas", betas), ("embedding_betas", embeddingBetas ?? betas)] {
+      guard value.count == 2, value.allSatisfy({ $0 >= 0 && $0 < 1 }) else { throw fail("\(name) must be two numbers in [0, 1), got \(value)") }
+    }
     guard emaMode == "every_step" || emaMode == "periodic" else { throw fail("ema_mode must be every_step or periodic, got '\(emaMode)'") }
     guard emaBeta >= 0, emaBeta <= 1 else { throw fail("ema_beta must lie in [0, 1], got \(emaBeta)") }
     guard emaInterval >= 1, checkpointEvery >= 1, logEvery >= 1 else { throw fail("ema_interval, checkpoint_every and log_every must be ≥ 1") }
@@ -254,6 +261,25 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     guard styleAlignScale > 0, styleAlignScale <= 1000 else { throw fail("style_align_scale must lie in (0, 1000], got \(styleAlignScale)") }
     guard embeddingInitStd > 0 else { throw fail("embedding_init_std must be positive") }
     guard !channels.isEmpty || genes.isEmpty || channels.count == inChannels else { throw fail("channels has \(channels.count) names for in_channels \(inChannels)") }
+    if let s = memoryFloor.shortfall(
+      fields: "batch_size \(batchSize), img_size \(imgSize), dim_in \(dimIn), max_conv_dim \(maxConvDim), latent_dim \(latentDim), mapping_hidden \(mappingHidden) and style_dim \(styleDim)")
+    {
+      throw fail(s)
+    }
+  }
+
+  /// A lower bound on training's memory (``MemoryFloor``): the 3×3 convolutions of G (ten
+  /// blocks) and of D and E (one block per halving), at most `max_conv_dim` wide; M, F and D's
+  /// heads for the genes (at least one); the first layer's feature maps of each image.
+  public var memoryFloor: MemoryFloor {
+    let (c, img) = (Double(maxConvDim), Double(imgSize))
+    let halvings = max(1, log2(img).rounded(.down) - 2)
+    let convs = 2 * 9 * c * c * (10 + 2 * halvings)
+    let genesCount = Double(max(genes.count, 1))
+    let mapping = Double(latentDim) * Double(mappingHidden) + Double(mappingHidden) * Double(mappingHidden) + Double(mappingHidden) * Double(styleDim)
+    return MemoryFloor(
+      parameters: convs + genesCount * Double(latentDim) + mapping + c * genesCount, featureMapFloats: Double(dimIn) * img * img,
+      batch: Double(batchSize) * 2)
   }
 
   /// Further real cells per step for the style–gene alignment beyond the mini-batch.
@@ -313,7 +339,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   ///   by other code) instead of rejecting them (a user's `--config`, where they are typos).
   public func overridden(with json: Data, source: String, ignoringUnknownKeys: Bool = false) throws -> GRAPEConfig {
     let merged = try mergeJSONObject(
-      try jsonData(), patch: json, source: source, alsoKnown: ["input_transform", "lr_discriminator_heads", "discriminator_heads_init_std", "sampler", "max_minutes", "style_align_batch", "style_align_steps"],
+      try jsonData(), patch: json, source: source, alsoKnown: ["input_transform", "lr_discriminator_heads", "discriminator_heads_init_std", "sampler", "max_minutes", "style_align_batch", "style_align_steps", "embedding_betas"],
       ignoringUnknownKeys: ignoringUnknownKeys)
     return try GRAPEConfig.from(json: merged, source: source)
   }

@@ -91,6 +91,7 @@ func trainer(_ c: ClassifierConfig, _ src: CellSource, dir: String, samplerSeed:
     try rejects("abra_lambda") { $0.abraLambda = 1.5 }
     try rejects("holdout_batches") { $0.holdoutBatches = ["plate0", "plate0"] }
     try rejects("format") { $0.format = "grape-run" }
+    try rejects("batch_size 100000000") { $0.batchSize = 100_000_000 }
   }
 
   @Test func unusableMiniBatchesStopTraining() throws {

@@ -76,6 +76,20 @@ import TestSupport
     #expect(huge?.description.contains("field 'lr'") == true, "\(String(describing: huge))")
   }
 
+  @Test func sizesBeyondAnyMemoryAreRefusedBeforeAllocating() throws {
+    for (field, value) in [("batch_size", 100_000_000), ("latent_dim", 2_000_000_000)] {
+      let c = try tinyConfig().overridden(with: Data(#"{"\#(field)": \#(value)}"#.utf8), source: "x.json")
+      let e = #expect(throws: GRAPEError.self) { try c.validate() }
+      #expect(e?.description.contains("\(field) \(value)") == true && e?.description.contains("GiB") == true, "\(String(describing: e))")
+    }
+    // Every preset fits a 16 GiB machine by this bound (the paper's needs about 14 GiB of it).
+    for p in GRAPEPreset.allCases {
+      var c = try GRAPEConfig.preset(p.rawValue)
+      c.genes = (0..<5000).map { "G\($0)" }
+      #expect(c.memoryFloor.shortfall(fields: p.rawValue, available: 16 * 1024 * 1024 * 1024) == nil)
+    }
+  }
+
   @Test func samplerFollowsABRAUnlessSet() throws {
     var c = try tinyConfig()
     #expect(!c.platesConsistentBatches)

@@ -343,6 +343,13 @@ private func expectClose(
     #expect(
       failure(dir, table: "tiles.csv", crop: 16, geneColumn: "gene_symbol_0")
         == "\(table) row 4: y 'eight' is not a number")
+    // Huge coordinates are named, not turned into an integer overflow.
+    for huge in ["1e308", "12345678901234567890123"] {
+      try rewriteTable(dir, "tiles.csv") { $0[3] = "tile_1.tif,G1,P1,A1,1,8.0,\(huge)" }
+      #expect(
+        failure(dir, table: "tiles.csv", crop: 16, geneColumn: "gene_symbol_0")
+          == "\(table) row 4: x '\(huge)' lies outside any image (pixel coordinates are below 10⁹)")
+    }
     try rewriteTable(dir, "tiles.csv") { lines in
       lines = lines.map { line in
         line.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(

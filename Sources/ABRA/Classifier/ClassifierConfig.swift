@@ -205,6 +205,12 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     guard dsuProbability >= 0, dsuProbability <= 1 else { throw fail("dsu_probability must lie in [0, 1], got \(dsuProbability)") }
     guard advstyleStepSize >= 0 else { throw fail("advstyle_step_size must be ≥ 0") }
     guard Set(holdoutBatches).count == holdoutBatches.count else { throw fail("holdout_batches names a batch twice") }
+    // The widest stage's 3×3 convolutions, the first stage's feature maps (``MemoryFloor``).
+    let widest = Double(width) * pow(2, Double(stages - 1))
+    let floor = MemoryFloor(
+      parameters: 2 * 9 * widest * widest * Double(blocksPerStage),
+      featureMapFloats: Double(width) * Double(imageShape[1]) * Double(imageShape[2]), batch: Double(batchSize))
+    if let s = floor.shortfall(fields: "batch_size \(batchSize), width \(width), stages \(stages) and image_shape \(imageShape)") { throw fail(s) }
     if let t = inputTransform, t.kind == "affine", t.offset.count != imageShape[0] || t.scale.count != imageShape[0] {
       throw fail("input_transform has \(t.offset.count) offsets and \(t.scale.count) scales for \(imageShape[0]) channels")
     }

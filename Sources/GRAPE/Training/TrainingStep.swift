@@ -72,8 +72,9 @@ public final class GRAPEOptimizers {
         Adam.Group(parameters: dParams.filter { $0.0.hasPrefix(headPrefix) }, learningRate: c.lrDiscriminatorHeads ?? c.lr, weightDecay: c.weightDecay),
       ], betas: betas)
     generator = Adam(parameters: params("generator"), learningRate: c.lr, betas: betas, weightDecay: c.weightDecay)
-    mapping = Adam(parameters: params("mapping_network"), learningRate: c.lrMapping, betas: betas, weightDecay: c.weightDecay)
-    embedding = Adam(parameters: params("gene_embedding"), learningRate: c.lrEmbedding, betas: betas, weightDecay: c.weightDecay)
+    let embeddingBetas = c.embeddingBetas.map { ($0[0], $0[1]) } ?? betas
+    mapping = Adam(parameters: params("mapping_network"), learningRate: c.lrMapping, betas: embeddingBetas, weightDecay: c.weightDecay)
+    embedding = Adam(parameters: params("gene_embedding"), learningRate: c.lrEmbedding, betas: embeddingBetas, weightDecay: c.weightDecay)
     var encoderParams = params("style_encoder")
     if let r = regularizer { encoderParams += r.descendedParameters }
     styleEncoder = Adam(parameters: encoderParams, learningRate: c.lr, betas: betas, weightDecay: c.weightDecay)

@@ -150,6 +150,10 @@ struct ImportPlan: Sendable {
           guard let v = Double(fields[c].trimmingCharacters(in: .whitespaces)), v.isFinite else {
             throw Self.rowError(table, name, r, "\(axis) '\(fields[c])' is not a number")
           }
+          // Beyond this no image can hold the cell, and the crop's pixel offset would overflow.
+          guard abs(v) < 1e9 else {
+            throw Self.rowError(table, name, r, "\(axis) '\(fields[c])' lies outside any image (pixel coordinates are below 10⁹)")
+          }
           if axis == "y" { rowY[r] = v } else { rowX[r] = v }
         }
       }
