@@ -119,6 +119,10 @@ public final class TrainingLoop<Task: TrainingTask> {
     guard let dir = try run.latestCheckpoint() else { return false }
     try task.restore(checkpoint: dir)
     let state = try RunState.read(checkpoint: dir)
+    guard schedule.steps >= state.step else {
+      throw TrainingError.invalidRun(
+        path: run.path, reason: "the run is at step \(state.step), past the \(schedule.steps) steps asked for; give more steps (--steps) to train it further")
+    }
     step = state.step
     rng = state.rng
     elapsed = state.elapsedSeconds

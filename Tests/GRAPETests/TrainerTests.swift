@@ -303,6 +303,13 @@ import TestSupport
     let logA = try String(contentsOfFile: RunFolder(path: full).logPath, encoding: .utf8)
     let logB = try String(contentsOfFile: RunFolder(path: part).logPath, encoding: .utf8)
     #expect(logA.split(separator: "\n").map { $0.split(separator: "\t").dropFirst(2) } == logB.split(separator: "\n").map { $0.split(separator: "\t").dropFirst(2) })
+    // Fewer steps than the run has reached: refused, and config.json keeps its steps.
+    let before = try Data(contentsOf: URL(fileURLWithPath: RunFolder(path: part).configPath))
+    let e = #expect(throws: GRAPEError.self) {
+      try GRAPETrainer(config: half, source: src, sampler: CyclingSampler(count: src.cellCount, batch: 4, seed: 9), run: RunFolder(path: part), resume: true)
+    }
+    #expect(e?.description.contains("at step 4, past the 2 steps") == true, "\(String(describing: e))")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: RunFolder(path: part).configPath)) == before)
   }
 
   @Test func divergenceStopsWithoutTouchingTheLastCheckpoint() throws {

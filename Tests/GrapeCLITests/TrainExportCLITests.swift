@@ -24,6 +24,31 @@ import TestSupport
     return path
   }
 
+  /// Ctrl-C writes a checkpoint after the current step and exits 130; the run resumes from it.
+  @Test func interruptCheckpointsAndExits130() throws {
+    let dir = makeTemporaryFolder("cli-interrupt")
+    let store = try Self.makeStore(dir)
+    let run = "\(dir)/run"
+    let p = Process()
+    p.executableURL = GrapeCommand.executable
+    p.arguments = ["train", "--data", store, "--run", run, "--preset", "tiny", "--steps", "100000"]
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    // Wait for the first logged steps (log_every 10), then interrupt.
+    let deadline = Date().addingTimeInterval(120)
+    while Date() < deadline, ((try? String(contentsOfFile: "\(run)/log.tsv", encoding: .utf8))?.split(separator: "\n").count ?? 0) < 2 {
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    kill(p.processIdentifier, SIGINT)
+    p.waitUntilExit()
+    #expect(p.terminationReason == .exit && p.terminationStatus == 130)
+    let latest = try String(contentsOfFile: "\(run)/checkpoints/latest", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(latest.hasPrefix("step-") && latest != "step-00000000", "\(latest)")
+    let r = try GrapeCommand.run(["train", "--data", store, "--run", run, "--resume", "--steps", "\((Int(latest.dropFirst(5)) ?? 0) + 1)"])
+    #expect(r.status == 0, "\(r.stderr)")
+  }
+
   @Test func trainExportEncodeTransfer() throws {
     let dir = makeTemporaryFolder("cli-train")
     let store = try Self.makeStore(dir)

@@ -25,7 +25,10 @@ enum CLISupport {
     }
   }
 
-  /// Splits a comma-separated list, trimming spaces and dropping empty items.
+  /// The exit status of a run stopped by Ctrl-C after its checkpoint was written (128 + SIGINT,
+  /// as shells report an interrupted command), so scripts can tell it from a finished run.
+  static let interrupted = ExitCode(130)
+
   /// Ctrl-C during training: the first sets `flag`, which makes the loop finish the current step
   /// and write a checkpoint; a second one aborts. Cancel the returned source when training returns.
   static func stopOnInterrupt(_ flag: StopFlag) -> DispatchSourceSignal {
@@ -40,6 +43,7 @@ enum CLISupport {
     return interrupt
   }
 
+  /// Splits a comma-separated list, trimming spaces and dropping empty items.
   static func list(_ text: String) -> [String] {
     text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
       !$0.isEmpty

@@ -87,6 +87,7 @@ struct ClassifyTrain: ParsableCommand {
       display.finish()
       interrupt.cancel()
       print("trained to step \(reached); run folder: \(runPath)")
+      if trainer.loop.stopRequested { throw CLISupport.interrupted }
     }
   }
 }

@@ -119,6 +119,7 @@ struct Train: ParsableCommand {
       interrupt.cancel()
       let limited = reached < cfg.steps && cfg.maxMinutes != nil && !trainer.stopRequested
       print("trained to step \(reached)\(limited ? " (the \(cfg.maxMinutes ?? 0)-minute limit)" : ""); run folder: \(runPath)")
+      if trainer.stopRequested { throw CLISupport.interrupted }
     }
   }
 }
