@@ -79,8 +79,23 @@ public enum AtomicFile {
     guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
       throw FileWriteError(path: path, reason: "folder '\(folder)' does not exist")
     }
+    removeStaleTemporaries(beside: path)
     let stamp = UInt32.random(in: 0...UInt32.max)
     return "\(folder)/.\(url.lastPathComponent).tmp-\(getpid())-\(stamp)"
+  }
+
+  /// Removes the temporary files of `path` (``temporaryPath(beside:)``) that processes no longer
+  /// running left behind when they were killed. A file whose process id is alive (or reused by
+  /// another process) is kept.
+  public static func removeStaleTemporaries(beside path: String) {
+    let url = URL(fileURLWithPath: path)
+    let folder = url.deletingLastPathComponent().path
+    let prefix = ".\(url.lastPathComponent).tmp-"
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+    for name in names where name.hasPrefix(prefix) {
+      guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0, pid != getpid() else { continue }
+      if kill(pid, 0) == -1 && errno == ESRCH { unlink("\(folder)/\(name)") }
+    }
   }
 
   /// Renames the finished file `temporary` to `path` and syncs the folder; on failure the

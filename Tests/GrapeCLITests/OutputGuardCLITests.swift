@@ -72,6 +72,21 @@ import TestSupport
     #expect(again.status == 0, "\(again.stderr)")
   }
 
+  /// A temporary file left by a killed writer is removed by the next write of the same output;
+  /// one of a live process is kept.
+  @Test func staleTemporaryFilesAreRemoved() throws {
+    let dir = makeTemporaryFolder("stale-temporaries")
+    let out = "\(dir)/emb.h5"
+    // Process ids above /proc/sys/kernel/pid_max (at most 2²²) are never running.
+    let dead = "\(dir)/.emb.h5.tmp-99999999-1234"
+    let live = "\(dir)/.emb.h5.tmp-1-99"  // process 1 always runs
+    let other = "\(dir)/.other.h5.tmp-99999999-1"
+    for f in [dead, live, other] { FileManager.default.createFile(atPath: f, contents: Data([1, 2, 3])) }
+    try AtomicFile.write("x", to: out)
+    #expect(!FileManager.default.fileExists(atPath: dead))
+    #expect(FileManager.default.fileExists(atPath: live) && FileManager.default.fileExists(atPath: other))
+  }
+
   @Test func fileKindsAreToldByTheirBytes() throws {
     let dir = makeTemporaryFolder("output-kind")
     try Data([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A, 0]).write(to: URL(fileURLWithPath: "\(dir)/a"))
