@@ -148,16 +148,5 @@ extension EvaluationReport {
 
 /// Creates `url` and its parents as folders if needed.
 private func makeDirectory(_ url: URL) throws {
-  var isDirectory: ObjCBool = false
-  if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
-    if !isDirectory.boolValue {
-      throw EvaluationError.writeFailed(path: url.path, reason: "exists and is not a folder")
-    }
-    return
-  }
-  do {
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  } catch {
-    throw EvaluationError.writeFailed(path: url.path, reason: "\(error.localizedDescription)")
-  }
+  do { try Folder.create(url.path) } catch { throw EvaluationError.writeFailed(path: url.path, reason: error.reason) }
 }

@@ -45,6 +45,8 @@ public enum FileKind: String, Sendable, CaseIterable {
 /// A refused output path: it is one of the command's inputs, or an existing file of another kind.
 public struct OutputRefused: Error, CustomStringConvertible, Equatable, Sendable {
   public let description: String
+
+  public init(description: String) { self.description = description }
 }
 
 /// Checks made before a command writes its output, so that a mistyped path never destroys data.

@@ -58,7 +58,7 @@ extension ScreenSimulator {
   /// - Throws: `PNGError.io` when a file cannot be written.
   @discardableResult
   public func renderExampleGrids(outDir: URL) throws -> [URL] {
-    try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
+    try Folder.create(outDir.path)
     let s = config.size
     let c = channelCount
     let scale = max(1, Int((96.0 / Double(s)).rounded()))

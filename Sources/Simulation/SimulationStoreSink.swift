@@ -1,3 +1,4 @@
+import GrapeSupport
 import Foundation
 import OPSData
 
@@ -73,7 +74,7 @@ public final class SimulationTIFFSink: SimulationSink {
   public init(dir: String, truth: SimulationTruth) throws {
     self.dir = dir
     self.truth = truth
-    try FileManager.default.createDirectory(atPath: "\(dir)/cells", withIntermediateDirectories: true)
+    try Folder.create("\(dir)/cells")
   }
 
   public func write(chunk: SimulatedChunk) throws {

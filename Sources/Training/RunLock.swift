@@ -4,6 +4,7 @@
   import Darwin
 #endif
 import Foundation
+import GrapeSupport
 
 /// One writer per run folder: an advisory lock (`flock`) on `RUN/.lock`, which records the
 /// holder's process id. A second `grape train` (or `classify train`) on the same folder gets a
@@ -17,11 +18,7 @@ public final class RunLock {
   ///   ``TrainingError/invalidRun(path:reason:)`` when the folder or lock file cannot be made.
   public init(run: RunFolder) throws {
     let path = "\(run.path)/.lock"
-    do {
-      try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
-    } catch {
-      throw TrainingError.invalidRun(path: run.path, reason: "cannot create the run folder (\(RunLock.reason(error)))")
-    }
+    do { try Folder.create(run.path) } catch { throw TrainingError.invalidRun(path: run.path, reason: error.reason) }
     let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw TrainingError.invalidRun(path: path, reason: "cannot create the lock file (\(String(cString: strerror(errno))))") }
     guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
@@ -47,9 +44,5 @@ public final class RunLock {
     for name in names where name.hasPrefix(".step-") && name.contains(".tmp") {
       try? FileManager.default.removeItem(atPath: "\(run.checkpointsPath)/\(name)")
     }
-  }
-
-  private static func reason(_ error: Error) -> String {
-    (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? error.localizedDescription
   }
 }

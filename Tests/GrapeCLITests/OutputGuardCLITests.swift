@@ -87,6 +87,26 @@ import TestSupport
     #expect(FileManager.default.fileExists(atPath: live) && FileManager.default.fileExists(atPath: other))
   }
 
+  /// A file where an output folder should be is named in words, by every command that makes one.
+  @Test func aFileInThePlaceOfAFolderIsNamed() throws {
+    let dir = makeTemporaryFolder("folder-errors")
+    let file = "\(dir)/afile"
+    FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+    #expect(throws: FolderError(path: file, reason: "is a file, not a folder")) { try Folder.create(file) }
+    #expect(throws: FolderError(path: "\(file)/a/b", reason: "cannot create the folder: \(file) is a file")) { try Folder.create("\(file)/a/b") }
+    try Folder.create("\(dir)/new/deeper")
+    try Folder.create("\(dir)/new/deeper")
+    let store = try TrainExportCLITests.makeStore(dir)
+    for (arguments, expected) in [
+      (["train", "--data", store, "--run", file, "--preset", "tiny", "--steps", "1"], "error: \(file): is a file, not a folder"),
+      (["train", "--data", store, "--run", "\(file)/run", "--preset", "tiny", "--steps", "1"], "error: \(file)/run: cannot create the folder: \(file) is a file"),
+      (["classify", "train", "--data", store, "--run", file, "--steps", "1"], "error: \(file): is a file, not a folder"),
+    ] {
+      let r = try GrapeCommand.run(arguments)
+      #expect(r.status == 1 && r.stderr == expected + "\n", "\(arguments): \(r.stderr)")
+    }
+  }
+
   @Test func fileKindsAreToldByTheirBytes() throws {
     let dir = makeTemporaryFolder("output-kind")
     try Data([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A, 0]).write(to: URL(fileURLWithPath: "\(dir)/a"))

@@ -106,7 +106,7 @@ public struct ClassifierMetrics: Codable, Equatable, Sendable {
   /// - Returns: the file's path.
   @discardableResult
   public func write(toDirectory directory: String) throws -> String {
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    try Folder.create(directory)
     let path = "\(directory)/metrics.json"
     try AtomicFile.write(try jsonData(), to: path)
     return path

@@ -56,7 +56,7 @@ public final class ClassifierTrainer {
       try loop.resume()
     } else {
       if resume { throw ABRAError.invalidRun(path: run.path, reason: "resume requested but no checkpoint exists") }
-      try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
+      try Folder.create(run.path)
       try AtomicFile.write(try config.jsonData(), to: run.configPath)
       try loop.start()
     }

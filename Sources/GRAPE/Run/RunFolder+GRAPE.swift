@@ -19,7 +19,7 @@ extension RunFolder {
 
   /// Writes `config.json` atomically.
   public func writeConfig(_ c: GRAPEConfig) throws {
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    try Folder.create(path)
     try AtomicFile.write(try c.jsonData(), to: configPath)
   }
 }

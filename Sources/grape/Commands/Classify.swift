@@ -138,7 +138,7 @@ struct ClassifyEvaluate: ParsableCommand {
       let options = ClassifierEvaluationOptions(
         tta: tta, ttaBatch: ttaBatch, seed: seed, curveSizes: (tta && !noCurve) ? ClassifierEvaluationOptions.figure7Sizes : [])
       let metrics = try evaluator.evaluate(source: source, options: options)
-      try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+      try Folder.create(out)
       let path = try metrics.write(toDirectory: out)
       print("accuracy \(String(format: "%.4f", metrics.accuracy)) (\(tta ? "AdaBN, batch \(ttaBatch)" : "no TTA")); wrote \(path)")
       if let featuresOut {
