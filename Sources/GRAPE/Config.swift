@@ -81,6 +81,13 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   public var lambdaStyleAlign: Float
   /// Scale (inverse temperature) of the cosines of the style–gene alignment.
   public var styleAlignScale: Float
+  /// Scale of the alignment's softmax as seen by M and F, an addition (nil: `style_align_scale`
+  /// for all three). When set, the encoder learns by the alignment at `style_align_scale` against
+  /// fixed styles, and M and F learn at this scale against fixed codes. A prototype learnt by a
+  /// sharp softmax is pushed away from the genes its cells are confused with, so complex-mates
+  /// repel; a soft one (a small scale) moves each gene's style toward the mean direction of its
+  /// own cells' codes, away from all cells' mean, which keeps similar genes similar.
+  public var styleAlignPrototypeScale: Float?
   /// Real cells per step that the style–gene alignment classifies: the G step's own mini-batch
   /// plus further cells drawn by the sampler up to this number (nil: the mini-batch alone). The
   /// encoder costs a fraction of the generator and discriminator per image, so a larger
@@ -207,6 +214,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     lambdaStyleAlign = 0
     styleAlignSteps = nil
     embeddingBetas = nil
+    styleAlignPrototypeScale = nil
   }
 
   /// GRAPE's hyperparameters (paper §3 and DESIGN.md) before a preset sets the sizes.
@@ -258,7 +266,9 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
       guard k >= 0, k <= 1000 else { throw fail("style_align_steps must lie in [0, 1000], got \(k)") }
     }
     if let m = maxMinutes { guard m > 0, m <= 525_600 else { throw fail("max_minutes must lie in (0, 525600], got \(m)") } }
-    guard styleAlignScale > 0, styleAlignScale <= 1000 else { throw fail("style_align_scale must lie in (0, 1000], got \(styleAlignScale)") }
+    for (name, value) in [("style_align_scale", styleAlignScale), ("style_align_prototype_scale", styleAlignPrototypeScale ?? styleAlignScale)] {
+      guard value > 0, value <= 1000 else { throw fail("\(name) must lie in (0, 1000], got \(value)") }
+    }
     guard embeddingInitStd > 0 else { throw fail("embedding_init_std must be positive") }
     guard !channels.isEmpty || genes.isEmpty || channels.count == inChannels else { throw fail("channels has \(channels.count) names for in_channels \(inChannels)") }
     if let s = memoryFloor.shortfall(
@@ -339,7 +349,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   ///   by other code) instead of rejecting them (a user's `--config`, where they are typos).
   public func overridden(with json: Data, source: String, ignoringUnknownKeys: Bool = false) throws -> GRAPEConfig {
     let merged = try mergeJSONObject(
-      try jsonData(), patch: json, source: source, alsoKnown: ["input_transform", "lr_discriminator_heads", "discriminator_heads_init_std", "sampler", "max_minutes", "style_align_batch", "style_align_steps", "embedding_betas"],
+      try jsonData(), patch: json, source: source, alsoKnown: ["input_transform", "lr_discriminator_heads", "discriminator_heads_init_std", "sampler", "max_minutes", "style_align_batch", "style_align_steps", "embedding_betas", "style_align_prototype_scale"],
       ignoringUnknownKeys: ignoringUnknownKeys)
     return try GRAPEConfig.from(json: merged, source: source)
   }

@@ -123,7 +123,7 @@ import TestSupport
     let (without, plain) = gradientsOfGStep(lambda: 0)
     let (with, aligned) = gradientsOfGStep(lambda: 0.5)
     #expect(plain.extra["style_align"] == nil)
-    let term = GRAPEStep.styleAlignment(codes: n.styleEncoder(x), networks: n, genes: batch.genes, scale: c.styleAlignScale)
+    let term = GRAPEStep.styleAlignment(codes: n.styleEncoder(x), networks: n, genes: batch.genes, scale: c.styleAlignScale).loss
     #expect(abs(try #require(aligned.extra["style_align"]) - term.item) < 1e-5)
     #expect(abs(aligned.gTotal - plain.gTotal - 0.5 * term.item) < 1e-4)
     let own = gradients(of: term, wrt: params.map(\.value))
@@ -147,9 +147,36 @@ import TestSupport
     var timings = StepTimings()
     GRAPEStep.generator(n, opt, batch: wider, config: c, losses: &losses, timings: &timings, applyUpdates: false)
     let both = GRAPEStep.styleAlignment(
-      codes: concat([n.styleEncoder(x), n.styleEncoder(extra)], axis: 0), networks: n, genes: batch.genes + [4, 3], scale: c.styleAlignScale)
+      codes: concat([n.styleEncoder(x), n.styleEncoder(extra)], axis: 0), networks: n, genes: batch.genes + [4, 3], scale: c.styleAlignScale
+    ).loss
     #expect(abs(try #require(losses.extra["style_align"]) - both.item) < 1e-5)
     #expect(abs(losses.gAdv - aligned.gAdv) < 1e-6 && abs(losses.gCyc - aligned.gCyc) < 1e-6)
+  }
+
+  /// `style_align_prototype_scale`: E's gradient is that of the alignment at `style_align_scale`,
+  /// M's and F's that of the alignment at the prototype scale, and the logged value is E's term.
+  @Test func prototypeScaleSplitsTheAlignment() throws {
+    let src = tinySource()
+    let c = try tinyConfig(steps: 1)
+    var rng = RandomGenerator(seed: 21)
+    let n = GRAPENetworks(config: c, withDiscriminator: false, rng: &rng)
+    let x = Tensor(try src.pixels([0, 1, 2, 3]), shape: [4] + src.imageShape)
+    let genes = [0, 1, 2, 1]
+    let encoderParams = n.styleEncoder.parameters().map(\.value)
+    let prototypeParams = (n.mappingNetwork.parameters() + n.geneEmbedding.parameters()).map(\.value)
+    func align(_ scale: Float, _ prototypeScale: Float?) -> (loss: Tensor, logged: Float) {
+      GRAPEStep.styleAlignment(codes: n.styleEncoder(x), networks: n, genes: genes, scale: scale, prototypeScale: prototypeScale)
+    }
+    let split = align(16, 4)
+    let sharp = align(16, nil), soft = align(4, nil)
+    #expect(abs(split.logged - sharp.loss.item) < 1e-5)
+    #expect(abs(split.loss.item - sharp.loss.item - soft.loss.item) < 1e-4)
+    let splitE = gradients(of: split.loss, wrt: encoderParams), sharpE = gradients(of: sharp.loss, wrt: encoderParams)
+    for i in splitE.indices { assertClose(splitE[i], sharpE[i], rtol: 1e-4, atol: 1e-6, "encoder \(i)") }
+    let splitM = gradients(of: split.loss, wrt: prototypeParams), softM = gradients(of: soft.loss, wrt: prototypeParams)
+    for i in splitM.indices { assertClose(splitM[i], softM[i], rtol: 1e-4, atol: 1e-6, "M and F \(i)") }
+    // Equal scales are the single alignment.
+    #expect(abs(align(16, 16).loss.item - sharp.loss.item) < 1e-6)
   }
 
   /// `style_align_batch` draws further cells for the alignment at every step; it cannot be

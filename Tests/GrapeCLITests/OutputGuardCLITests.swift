@@ -81,7 +81,7 @@ import TestSupport
     let dead = "\(dir)/.emb.h5.tmp-99999999-1234"
     let live = "\(dir)/.emb.h5.tmp-1-99"  // process 1 always runs
     let other = "\(dir)/.other.h5.tmp-99999999-1"
-    for f in [dead, live, other] { FileManager.default.createFile(atPath: f, contents: Data([1, 2, 3])) }
+    for f in [dead, live, other] { #expect(FileManager.default.createFile(atPath: f, contents: Data([1, 2, 3]))) }
     try AtomicFile.write("x", to: out)
     #expect(!FileManager.default.fileExists(atPath: dead))
     #expect(FileManager.default.fileExists(atPath: live) && FileManager.default.fileExists(atPath: other))
@@ -91,7 +91,7 @@ import TestSupport
   @Test func aFileInThePlaceOfAFolderIsNamed() throws {
     let dir = makeTemporaryFolder("folder-errors")
     let file = "\(dir)/afile"
-    FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+    #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
     #expect(throws: FolderError(path: file, reason: "is a file, not a folder")) { try Folder.create(file) }
     #expect(throws: FolderError(path: "\(file)/a/b", reason: "cannot create the folder: \(file) is a file")) { try Folder.create("\(file)/a/b") }
     try Folder.create("\(dir)/new/deeper")

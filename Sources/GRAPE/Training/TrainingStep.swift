@@ -116,10 +116,27 @@ public enum GRAPEStep {
   /// The style–gene alignment of real cells (`lambda_style_align`): cross-entropy of each cell's
   /// gene under a softmax over `scale` · cos(E(x), F(M[g])) for every gene g. Its gradients reach
   /// E through `codes` and M and F through the styles of all genes.
-  public static func styleAlignment(codes: Tensor, networks n: GRAPENetworks, genes: [Int], scale: Float) -> Tensor {
-    let styles = n.mappingNetwork(n.geneEmbedding.weight.value)
-    let cosines = matmul(codes.l2Normalized(axis: 1), styles.l2Normalized(axis: 1), transposeB: true)
-    return crossEntropy(logits: cosines * scale, targets: genes)
+  ///
+  /// With a `prototypeScale` of its own (`style_align_prototype_scale`), E learns from the
+  /// cross-entropy at `scale` against fixed styles and M and F from the one at `prototypeScale`
+  /// against fixed codes; the loss is their sum and `logged` the encoder's term.
+  public static func styleAlignment(
+    codes: Tensor, networks n: GRAPENetworks, genes: [Int], scale: Float, prototypeScale: Float? = nil
+  ) -> (loss: Tensor, logged: Float) {
+    let styles = n.mappingNetwork(n.geneEmbedding.weight.value).l2Normalized(axis: 1)
+    let normalized = codes.l2Normalized(axis: 1)
+    guard let prototypeScale, prototypeScale != scale else {
+      let loss = crossEntropy(logits: matmul(normalized, styles, transposeB: true) * scale, targets: genes)
+      return (loss, loss.item)
+    }
+    let encoder = crossEntropy(logits: matmul(normalized, styles.detached(), transposeB: true) * scale, targets: genes)
+    let prototypes = crossEntropy(logits: matmul(normalized.detached(), styles, transposeB: true) * prototypeScale, targets: genes)
+    return (encoder + prototypes, encoder.item)
+  }
+
+  /// ``styleAlignment(codes:networks:genes:scale:prototypeScale:)`` with the configuration's scales.
+  static func styleAlignment(codes: Tensor, networks n: GRAPENetworks, genes: [Int], config c: GRAPEConfig) -> (loss: Tensor, logged: Float) {
+    styleAlignment(codes: codes, networks: n, genes: genes, scale: c.styleAlignScale, prototypeScale: c.styleAlignPrototypeScale)
   }
 
   /// The log name of D's auxiliary gene classification loss (`lambda_d_cls`).
@@ -170,7 +187,7 @@ public enum GRAPEStep {
   /// ‖x − G(G(x, s), E(x))‖₁ and the style loss ‖s̄ − E(Ḡ(x, s))‖₁ on detached inputs (which
   /// trains E alone). M, F and G take the adversarial and cycle gradients; E the cycle and style
   /// gradients. D is frozen for the step. With `lambda_style_align` > 0 the style–gene alignment
-  /// of the real cells is added (``styleAlignment(codes:networks:genes:scale:)``).
+  /// of the real cells is added (``styleAlignment(codes:networks:genes:scale:prototypeScale:)``).
   @discardableResult
   public static func generator(
     _ n: GRAPENetworks, _ opt: GRAPEOptimizers, batch b: GRAPEBatch, config c: GRAPEConfig, regularizer: StyleEncoderRegularizer? = nil,
@@ -197,9 +214,9 @@ public enum GRAPEStep {
         codes = concat([sOrig, n.styleEncoder(extra)], axis: 0)
         genes += b.alignmentGenes
       }
-      let align = styleAlignment(codes: codes, networks: n, genes: genes, scale: c.styleAlignScale)
-      total = total + align * c.styleAlignWeight
-      losses.extra[styleAlignmentName] = align.item
+      let align = styleAlignment(codes: codes, networks: n, genes: genes, config: c)
+      total = total + align.loss * c.styleAlignWeight
+      losses.extra[styleAlignmentName] = align.logged
     }
     if let regularizer {
       let (extraLoss, logged) = regularizer.loss(images: b.images, features: realFeatures, genes: b.genes, encoder: n.styleEncoder)
@@ -227,8 +244,8 @@ public enum GRAPEStep {
     timings: inout StepTimings, applyUpdates: Bool = true
   ) -> Tensor {
     let t0 = monotonicSeconds()
-    let align = styleAlignment(codes: n.styleEncoder(b.images), networks: n, genes: b.genes, scale: c.styleAlignScale)
-    let total = align * c.styleAlignWeight
+    let align = styleAlignment(codes: n.styleEncoder(b.images), networks: n, genes: b.genes, config: c)
+    let total = align.loss * c.styleAlignWeight
     let params = [opt.styleEncoder, opt.mapping, opt.embedding].flatMap { $0.groups.flatMap { $0.parameters.map(\.1) } }
     accumulateGradients(of: total, into: params)
     if applyUpdates {
@@ -236,7 +253,7 @@ public enum GRAPEStep {
       opt.mapping.step()
       opt.embedding.step()
     }
-    losses.extra[styleAlignmentName] = align.item
+    losses.extra[styleAlignmentName] = align.logged
     losses.gTotal = total.item
     timings.gStep += monotonicSeconds() - t0
     return total
