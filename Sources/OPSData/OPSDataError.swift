@@ -23,6 +23,8 @@ public enum OPSDataError: Error, CustomStringConvertible, Equatable, Sendable {
   case io(path: String, message: String)
   /// A run folder is missing files or holds malformed ones.
   case invalidRun(path: String, reason: String)
+  /// A stored pixel is NaN or infinite (`cell` is the cell's index in the store).
+  case nonFinitePixel(path: String, cell: Int, channel: String, value: Float)
 
   /// A one-line human-readable description naming what is at fault.
   public var description: String {
@@ -50,6 +52,8 @@ public enum OPSDataError: Error, CustomStringConvertible, Equatable, Sendable {
       return "\(path): \(message)"
     case .invalidRun(let path, let reason):
       return "\(path): \(reason)"
+    case .nonFinitePixel(let path, let cell, let channel, let value):
+      return "\(path): cell \(cell) has a non-finite pixel (\(value)) in channel '\(channel)'; repair or drop the cell"
     }
   }
 }

@@ -105,6 +105,20 @@ func makeSmallStore(
     #expect(try store.provenanceFields() == [])
   }
 
+  /// A NaN written into a float store by another tool is named by cell and channel when read.
+  @Test(.enabled(if: Python.available(["h5py"]), "needs python3 with h5py (make test installs it)"))
+  func nonFinitePixelsAreNamed() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = dir.path("float.h5")
+    _ = try makeSmallStore(at: path, cells: 5, pixelType: .float32, provenance: false)
+    _ = try Python.run("import h5py, sys\nwith h5py.File(sys.argv[1], 'r+') as f: f['images'][3, 1, 2, 4] = float('nan')", arguments: [path])
+    let store = try CellStore(path: path)
+    #expect(try store.images(at: [0, 1, 2]).count == 180)
+    let e = #expect(throws: OPSDataError.self) { try store.images(at: [3]) }
+    #expect(e?.description == "\(path): cell 3 has a non-finite pixel (nan) in channel 'tubulin'; repair or drop the cell")
+  }
+
   @Test func writerRejectsInconsistentInput() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

@@ -168,7 +168,21 @@ public final class CellStore: @unchecked Sendable {
   }
 
   /// Reads the images of `indices` into `buffer` (at least `indices.count × C × H × W` floats).
+  /// - Throws: ``OPSDataError/nonFinitePixel(path:cell:channel:value:)`` for a float32 store
+  ///   holding NaN or infinity, naming the cell and channel (every consumer would fail later
+  ///   with a less useful message: training as "diverged", features as NaN).
   public func images(at indices: [Int], into buffer: UnsafeMutableBufferPointer<Float>) throws {
+    try readImages(at: indices, into: buffer)
+    guard pixelType == .float32 else { return }
+    let values = UnsafeBufferPointer(start: buffer.baseAddress, count: indices.count * valuesPerCell)
+    if let bad = values.firstIndex(where: { !$0.isFinite }) {
+      let plane = height * width
+      throw OPSDataError.nonFinitePixel(
+        path: path, cell: indices[bad / valuesPerCell], channel: channels[(bad % valuesPerCell) / plane], value: values[bad])
+    }
+  }
+
+  private func readImages(at indices: [Int], into buffer: UnsafeMutableBufferPointer<Float>) throws {
     if let bad = indices.first(where: { $0 < 0 || $0 >= count }) {
       throw OPSDataError.invalidArgument(
         name: "\(path) /images", message: "cell \(bad) is outside 0..<\(count)")
