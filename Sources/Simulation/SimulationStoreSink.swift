@@ -9,7 +9,9 @@ public final class SimulationStoreSink: SimulationSink {
   /// The writer of the store.
   public let writer: CellStoreWriter
   let truth: SimulationTruth
-  private var cellDatasets: [String: HDF5Dataset] = [:]
+  /// In creation order: HDF5 places a dataset's chunks when it is closed, so the datasets are
+  /// closed in a fixed order to give the same bytes for the same seed.
+  private var cellDatasets: [(path: String, dataset: HDF5Dataset)] = []
 
   /// A store at `path` (written under a temporary name until ``finish()``).
   public init(path: String, truth: SimulationTruth, size: Int, compression: CellStoreCompression = .standard) throws {
@@ -35,7 +37,7 @@ public final class SimulationStoreSink: SimulationSink {
   }
 
   private func cellDataset(_ d: TruthDataset) throws -> HDF5Dataset {
-    if let existing = cellDatasets[d.path] { return existing }
+    if let existing = cellDatasets.first(where: { $0.path == d.path }) { return existing.dataset }
     let type: HDF5ElementType
     switch d.values {
     case .int32: type = .int32
@@ -45,7 +47,7 @@ public final class SimulationStoreSink: SimulationSink {
     var shape = d.values.shape
     shape[0] = 0
     let created = try writer.file.root.createDataset(d.path, type: type, shape: shape, options: .extendable(chunkRows: 16384))
-    cellDatasets[d.path] = created
+    cellDatasets.append((d.path, created))
     return created
   }
 
@@ -58,7 +60,7 @@ public final class SimulationStoreSink: SimulationSink {
       case .strings(let v): try writer.writeStrings(d.path, v)
       }
     }
-    cellDatasets = [:]
+    while cellDatasets.popLast() != nil {}
     try writer.finish()
   }
 }

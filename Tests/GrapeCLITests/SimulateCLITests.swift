@@ -27,6 +27,9 @@ import TestSupport
     let all = Array(0..<s.count)
     #expect(try s.images(at: all) == s2.images(at: all))
     #expect(s.geneOfCell == s2.geneOfCell && s.batchOfCell == s2.batchOfCell)
+    // And the same bytes, as `grape simulate --help` promises (the HDF5 layout included).
+    let bytesA = try #require(FileManager.default.contents(atPath: "\(a)/s.h5"))
+    #expect(bytesA == FileManager.default.contents(atPath: "\(b)/s.h5"), "the same seed gave different bytes")
     // TIFFs and cells.csv import back to the same pixels.
     let imp = try GrapeCommand.run([
       "import", "--table", "\(a)/tiffs/cells.csv", "--images", "\(a)/tiffs", "--out", "\(a)/back.h5", "--control", "nontargeting",
