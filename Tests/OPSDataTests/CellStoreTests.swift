@@ -119,6 +119,27 @@ func makeSmallStore(
     #expect(e?.description == "\(path): cell 3 has a non-finite pixel (nan) in channel 'tubulin'; repair or drop the cell")
   }
 
+  /// Gene and batch names that downstream commands cannot tell apart, and a control that names
+  /// no gene, are refused when the store is opened (they trained, and failed at export).
+  @Test(.enabled(if: Python.available(["h5py"]), "needs python3 with h5py (make test installs it)"))
+  func ambiguousNamesAreRefusedAtOpen() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let cases: [(script: String, message: String)] = [
+      ("names = ['g0', 'g1', 'g1', 'g3']", "/genes names 'g1' twice (entries 1 and 2)"),
+      ("names = ['g0', 'g1', ' ', 'g3']", "/genes entry 2 is an empty name"),
+      ("names = ['g0', 'g1', 'g2', 'g3']; f.attrs['control'] = 'NTC'", "the control 'NTC' (attribute 'control') is not among the 4 genes of /genes"),
+    ]
+    for (k, c) in cases.enumerated() {
+      let path = dir.path("names-\(k).h5")
+      _ = try makeSmallStore(at: path, cells: 5)
+      _ = try Python.run(
+        "import h5py, sys\nwith h5py.File(sys.argv[1], 'r+') as f:\n    \(c.script)\n    del f['genes']\n    f['genes'] = names",
+        arguments: [path])
+      #expect(throws: OPSDataError.notACellStore(path: path, reason: c.message)) { try CellStore(path: path) }
+    }
+  }
+
   @Test func writerRejectsInconsistentInput() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

@@ -151,6 +151,19 @@ public final class CellStore: @unchecked Sendable {
       throw notAStore(
         "/obs/batch holds \(batchOfCell[k]) at cell \(k) but /batches has \(batches.count) entries")
     }
+    for (names, dataset) in [(genes, CellStoreFormat.genes), (batches, CellStoreFormat.batches)] {
+      if let k = names.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+        throw notAStore("\(dataset) entry \(k) is an empty name")
+      }
+      var first: [String: Int] = [:]
+      for (k, name) in names.enumerated() {
+        if let earlier = first[name] { throw notAStore("\(dataset) names '\(name)' twice (entries \(earlier) and \(k))") }
+        first[name] = k
+      }
+    }
+    if !control.isEmpty, !genes.contains(control) {
+      throw notAStore("the control '\(control)' (attribute 'control') is not among the \(genes.count) genes of /genes")
+    }
     self.genes = genes
     self.batches = batches
     self.geneOfCell = geneOfCell
