@@ -49,6 +49,24 @@ import TestSupport
     #expect(r.status == 0, "\(r.stderr)")
   }
 
+  /// Weights holding NaN (a run that diverged, a file damaged outside the toolkit) are not
+  /// exported as an embedding: the run and checkpoint are named and nothing is written.
+  @Test(.enabled(if: Python.available(["safetensors.numpy", "numpy"]), "needs python3 with safetensors and numpy (make test installs them)"))
+  func nonFiniteWeightsAreNotExported() throws {
+    let dir = makeTemporaryFolder("cli-nan-export")
+    let store = try Self.makeStore(dir)
+    let run = "\(dir)/run"
+    let t = try GrapeCommand.run(["train", "--data", store, "--run", run, "--preset", "tiny", "--steps", "2"])
+    #expect(t.status == 0, "\(t.stderr)")
+    let weights = "\(run)/checkpoints/step-00000002/weights_ema.safetensors"
+    _ = try Python.run(
+      "import sys, numpy as np\nfrom safetensors.numpy import load_file, save_file\nw = load_file(sys.argv[1])\n"
+        + "w['gene_embedding.weight'][1, 3] = np.nan\nsave_file(w, sys.argv[1])", arguments: [weights])
+    let e = try GrapeCommand.run(["export", "--run", run, "--out", "\(dir)/emb.h5"])
+    #expect(e.status == 1 && e.stderr.contains("\(run): the gene embedding of checkpoint latest holds NaN"), "\(e.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: "\(dir)/emb.h5"))
+  }
+
   @Test func trainExportEncodeTransfer() throws {
     let dir = makeTemporaryFolder("cli-train")
     let store = try Self.makeStore(dir)

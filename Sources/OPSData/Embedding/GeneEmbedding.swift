@@ -40,8 +40,8 @@ public struct GeneEmbedding: Sendable, Equatable {
 
   /// An embedding from its parts.
   ///
-  /// - Throws: ``OPSDataError/invalidArgument(name:message:)`` when the sizes disagree or a gene
-  ///   name repeats.
+  /// - Throws: ``OPSDataError/invalidArgument(name:message:)`` when the sizes disagree, a gene
+  ///   name repeats or a value is NaN or infinite.
   public init(genes: [String], values: [Float], dimension: Int, source: String = "") throws {
     guard dimension > 0 else {
       throw OPSDataError.invalidArgument(
@@ -55,6 +55,10 @@ public struct GeneEmbedding: Sendable, Equatable {
     var seen = Set<String>()
     for gene in genes where !seen.insert(gene).inserted {
       throw OPSDataError.invalidArgument(name: "embedding", message: "gene '\(gene)' appears twice")
+    }
+    if let bad = values.firstIndex(where: { !$0.isFinite }) {
+      throw OPSDataError.invalidArgument(
+        name: "embedding", message: "gene '\(genes[bad / dimension])' has a non-finite value (\(values[bad])) in column \(bad % dimension)")
     }
     self.genes = genes
     self.values = values

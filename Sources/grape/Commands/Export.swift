@@ -59,6 +59,10 @@ struct Export: ParsableCommand {
         embedding = try GeneEmbedding(genes: keep.map { cells.geneNames[$0] }, values: rows.scalars, dimension: rows.shape[1], source: "grape style-mean \(runPath)\(normalize == .controls ? " (standardised per batch by the controls)" : "")")
       default:
         let m = GRAPEInference.embedding(nets)
+        if m.scalars.contains(where: { !$0.isFinite }) {
+          throw GRAPEError.invalidRun(
+            path: runPath, reason: "the gene embedding of checkpoint \(checkpoint.map { "step \($0)" } ?? "latest") holds NaN or infinite values; export an earlier checkpoint (--checkpoint)")
+        }
         embedding = try GeneEmbedding(genes: config.genes, values: m.scalars, dimension: m.shape[1], source: "grape embedding \(runPath)\(noEma ? " (no EMA)" : "")")
       }
       try embedding.write(to: out)
