@@ -67,6 +67,19 @@ import TestSupport
     #expect(!FileManager.default.fileExists(atPath: "\(dir)/emb.h5"))
   }
 
+  /// A `genes` key in --config that is not the store's gene list is an error, not overwritten.
+  @Test func configGenesMustBeTheStores() throws {
+    let dir = makeTemporaryFolder("cli-config-genes")
+    let store = try Self.makeStore(dir)
+    try #"{"genes": ["GENE_B", "GENE_A", "nontargeting"]}"#.write(toFile: "\(dir)/genes.json", atomically: true, encoding: .utf8)
+    let r = try GrapeCommand.run(["train", "--data", store, "--run", "\(dir)/run", "--preset", "tiny", "--steps", "1", "--config", "\(dir)/genes.json"])
+    #expect(r.status == 1 && r.stderr.contains("'genes' lists 3 genes that are not the 3 genes of --data"), "\(r.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: "\(dir)/run"))
+    try #"{"genes": ["GENE_A", "GENE_B", "nontargeting"]}"#.write(toFile: "\(dir)/same.json", atomically: true, encoding: .utf8)
+    let same = try GrapeCommand.run(["train", "--data", store, "--run", "\(dir)/run2", "--preset", "tiny", "--steps", "1", "--config", "\(dir)/same.json"])
+    #expect(same.status == 0, "\(same.stderr)")
+  }
+
   @Test func trainExportEncodeTransfer() throws {
     let dir = makeTemporaryFolder("cli-train")
     let store = try Self.makeStore(dir)

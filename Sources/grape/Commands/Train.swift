@@ -84,6 +84,11 @@ struct Train: ParsableCommand {
         if let maxMinutes { cfg.maxMinutes = maxMinutes }
         cfg.seed = seed
         cfg.abra = abra
+        // The genes (and their order, M's rows) come from the store; a config may only repeat them.
+        guard cfg.genes.isEmpty || cfg.genes == source.geneNames else {
+          throw GRAPEError.invalidConfig(
+            "--config \(config ?? ""): 'genes' lists \(cfg.genes.count) genes that are not the \(source.geneNames.count) genes of --data \(data) in its order; remove the key (the genes come from the store)")
+        }
         cfg.genes = source.geneNames
         cfg.channels = source.channelNames
         cfg.inChannels = source.imageShape[0]
