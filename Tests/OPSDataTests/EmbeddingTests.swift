@@ -39,11 +39,17 @@ private func sampleEmbedding() throws -> GeneEmbedding {
       toFile: path, atomically: true, encoding: .utf8)
     let read = try GeneEmbedding.read(from: path)
     #expect(read.values == [1, 2, 3, 0.4] && read.genes == ["A", "B"])
+    // A pycytominer-style profile: the gene column by its metadata name, other metadata skipped.
+    try "Metadata_Plate\tMetadata_gene\tCells_Area\tNuclei_Area\nP1\tA\t1\t2\nP1\tB\t3\t4\n".write(
+      toFile: path, atomically: true, encoding: .utf8)
+    let profile = try GeneEmbedding.read(from: path)
+    #expect(profile.genes == ["A", "B"] && profile.values == [1, 2, 3, 4] && profile.dimension == 2)
     for (text, message) in [
       ("gene\td0\nA\t1\nB\n", "row 3: 1 fields, the header has 2"),
       ("gene\td0\nA\tx\n", "row 2: column 'd0': 'x' is not a finite number"),
       ("gene\td0\nA\tnan\n", "row 2: column 'd0': 'nan' is not a finite number"),
-      ("name\td0\nA\t1\n", "row 1: header must be"),
+      ("name\td0\nA\t1\n", "row 1: no gene column among 'name', 'd0'; name it 'gene'"),
+      ("Metadata_gene\tMetadata_plate\nA\tP1\n", "row 1: no value columns beside the gene column 'Metadata_gene'"),
       ("gene\td0\nA\t1\nA\t2\n", "gene 'A' appears twice"),
     ] {
       try text.write(toFile: path, atomically: true, encoding: .utf8)

@@ -2,7 +2,13 @@ import Foundation
 import GrapeSupport
 
 extension GeneEmbedding {
-  /// Reads a header `gene<TAB>dim_0…` and one row per gene.
+  /// Names of the gene column that the reader recognises (compared without case): the
+  /// toolkit's `gene`, and the metadata columns of pycytominer-style profiles.
+  static let geneColumnNames: Set<String> = ["gene", "metadata_gene", "metadata_gene_symbol", "gene_symbol", "metadata_symbol", "symbol"]
+
+  /// Reads a header `gene<TAB>dim_0…` and one row per gene. The gene column may also be named as
+  /// in pycytominer profiles (`Metadata_gene`, …) and stand anywhere; other `Metadata_*` columns
+  /// are skipped, every remaining column is a dimension.
   static func readTSV(_ path: String) throws -> GeneEmbedding {
     let text: String
     do {
@@ -16,12 +22,20 @@ extension GeneEmbedding {
     guard let header = lines.first else {
       throw OPSDataError.invalidEmbedding(path: path, reason: "file is empty")
     }
-    let columns = header.split(separator: "\t", omittingEmptySubsequences: false)
-    guard columns.count >= 2, columns[0].trimmingCharacters(in: .whitespaces).lowercased() == "gene"
-    else {
-      throw OPSDataError.table(path: path, row: 1, message: "header must be 'gene<TAB>dim_0<TAB>…'")
+    let columns = header.split(separator: "\t", omittingEmptySubsequences: false).map {
+      $0.trimmingCharacters(in: .whitespaces)
     }
-    let dimension = columns.count - 1
+    guard let geneColumn = columns.firstIndex(where: { geneColumnNames.contains($0.lowercased()) }) else {
+      let shown = columns.prefix(4).map { "'\($0)'" }.joined(separator: ", ") + (columns.count > 4 ? ", …" : "")
+      throw OPSDataError.table(
+        path: path, row: 1,
+        message: "no gene column among \(shown); name it 'gene' (or Metadata_gene), the other columns are the dimensions")
+    }
+    let valueColumns = columns.indices.filter { $0 != geneColumn && !columns[$0].lowercased().hasPrefix("metadata_") }
+    guard !valueColumns.isEmpty else {
+      throw OPSDataError.table(path: path, row: 1, message: "no value columns beside the gene column '\(columns[geneColumn])'")
+    }
+    let dimension = valueColumns.count
     var genes: [String] = []
     var values: [Float] = []
     genes.reserveCapacity(lines.count)
@@ -34,16 +48,16 @@ extension GeneEmbedding {
         throw OPSDataError.table(
           path: path, row: row, message: "\(fields.count) fields, the header has \(columns.count)")
       }
-      let gene = String(fields[0])
+      let gene = String(fields[geneColumn])
       guard !gene.isEmpty else {
         throw OPSDataError.table(path: path, row: row, message: "empty gene name")
       }
       genes.append(gene)
-      for (j, field) in fields.dropFirst().enumerated() {
-        guard let value = Float(field.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+      for j in valueColumns {
+        guard let value = Float(fields[j].trimmingCharacters(in: .whitespaces)), value.isFinite else {
           throw OPSDataError.table(
             path: path, row: row,
-            message: "column '\(columns[j + 1])': '\(field)' is not a finite number")
+            message: "column '\(columns[j])': '\(fields[j])' is not a finite number")
         }
         values.append(value)
       }
