@@ -37,5 +37,11 @@ import Testing
     #expect(message("a,a\n1,2\n") == "t.csv row 1: column 'a' appears twice in the header")
     #expect(message("a,,b\n1,2,3\n") == "t.csv row 1: the header has an empty column name")
     #expect(message("\n\n") == "t.csv: the table is empty")
+    // A Latin-1 byte (a table saved by a spreadsheet in another encoding) names its row.
+    var latin1 = Data("image,gene\na.tif,TP53\nb.tif,caf".utf8)
+    latin1.append(contentsOf: [0xE9, 0x0A])
+    #expect(throws: OPSDataError.table(path: "t.csv", row: 3, message: "bytes that are not UTF-8 text; save the table as UTF-8")) {
+      try CSVTable(data: latin1, path: "t.csv")
+    }
   }
 }

@@ -19,7 +19,8 @@ public struct CSVTable: Sendable {
   /// Reads and parses the table at `path`; `.tsv` and `.tab` files are tab-separated.
   ///
   /// - Throws: ``OPSDataError/fileNotFound(path:)``, or ``OPSDataError/table(path:row:message:)`` for
-  ///   an unterminated quote, a row with the wrong number of fields or a duplicate column.
+  ///   an unterminated quote, bytes that are not UTF-8 text, a row with the wrong number of fields
+  ///   or a duplicate column.
   public init(path: String, delimiter: UInt8? = nil) throws {
     guard FileManager.default.fileExists(atPath: path) else {
       throw OPSDataError.fileNotFound(path: path)
@@ -45,9 +46,15 @@ public struct CSVTable: Sendable {
     var recordStart = 1
     var fieldWasQuoted = false
     var recordIsEmpty = true
+    var firstInvalidText: Int?
 
     func endField() {
-      fields.append(String(decoding: field, as: UTF8.self))
+      if let text = String(validating: field, as: UTF8.self) {
+        fields.append(text)
+      } else {
+        firstInvalidText = firstInvalidText ?? recordStart
+        fields.append(String(decoding: field, as: UTF8.self))
+      }
       field.removeAll(keepingCapacity: true)
       fieldWasQuoted = false
     }
@@ -120,6 +127,9 @@ public struct CSVTable: Sendable {
       }
     }
     if !field.isEmpty || !fields.isEmpty || fieldWasQuoted { endRecord() }
+    if let row = firstInvalidText {
+      throw OPSDataError.table(path: path, row: row, message: "bytes that are not UTF-8 text; save the table as UTF-8")
+    }
 
     guard let first = records.first else {
       throw OPSDataError.table(path: path, row: nil, message: "the table is empty")
