@@ -75,6 +75,24 @@ struct ImportCLITests {
     #expect(timed.stdout.contains("random reads, batch 4:"))
   }
 
+  /// A row repeated in the table (the same image and centroid) is imported, with one warning.
+  @Test func repeatedRowsAreWarnedAbout() throws {
+    let dir = try TemporaryDirectory(prefix: "grape-cli")
+    defer { dir.remove() }
+    try FileManager.default.copyItem(atPath: fixture("tiles"), toPath: dir.path("tiles"))
+    let table = dir.path("tiles/tiles.csv")
+    var lines = try String(contentsOfFile: table, encoding: .utf8).split(separator: "\n").map(String.init)
+    lines.append(lines[1])
+    try (lines.joined(separator: "\n") + "\n").write(toFile: table, atomically: true, encoding: .utf8)
+    let run = try GrapeRun(
+      ["import", "--table", "tiles/tiles.csv", "--images", "tiles", "--out", "cells.h5", "--crop", "16", "--gene-column", "gene_symbol_0", "--quiet"],
+      in: dir.url)
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(
+      run.stderr == "warning: tiles/tiles.csv: 1 row names a cell that an earlier row names (row \(lines.count) repeats row 2); each was imported as a separate cell\n",
+      "\(run.stderr)")
+  }
+
   @Test func badInputGivesOneErrorLineAndNoOutput() throws {
     let dir = try TemporaryDirectory(prefix: "grape-cli")
     defer { dir.remove() }

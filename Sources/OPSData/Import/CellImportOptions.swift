@@ -115,4 +115,13 @@ public struct CellImportSummary: Sendable, Equatable {
   public let seconds: Double
   /// The `preprocessing` JSON text written into the store.
   public let preprocessing: String
+  /// Table rows that repeat an earlier row's cell (same image and centroid), with that row's
+  /// number; imported as separate cells, but almost always a mistake worth a warning.
+  public var repeatedRows: [RepeatedRow] = []
+
+  /// A table row that names the same cell as an earlier one.
+  public struct RepeatedRow: Sendable, Equatable {
+    public let row: Int
+    public let earlier: Int
+  }
 }

@@ -185,12 +185,14 @@ public enum CellImporter {
       writer.cancel()
       throw error
     }
-    return CellImportSummary(
+    var summary = CellImportSummary(
       cells: plan.cellCount, skippedAtBorder: plan.skippedAtBorder, genes: plan.genes.count,
       batches: plan.batches.count,
       channels: plan.channelNames, height: plan.cropHeight, width: plan.cropWidth,
       pixelType: pixelType,
       seconds: Date().timeIntervalSince(started), preprocessing: preprocessing)
+    summary.repeatedRows = plan.repeatedRows.map { CellImportSummary.RepeatedRow(row: $0.row, earlier: $0.earlier) }
+    return summary
   }
 
   // MARK: - Passes

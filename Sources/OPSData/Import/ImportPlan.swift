@@ -25,6 +25,9 @@ struct ImportPlan: Sendable {
   let batches: [String]
   let controlIndex: Int
   let skippedAtBorder: Int
+  /// Rows that name the same cell as an earlier row (the same image, and centroid when given),
+  /// as (row, earlier row) table row numbers; they are imported as separate cells.
+  let repeatedRows: [(row: Int, earlier: Int)]
 
   // Per kept cell, in storage order.
   let cellImage: [Int32]
@@ -158,6 +161,19 @@ struct ImportPlan: Sendable {
         }
       }
     }
+
+    // The same image (and centroid) twice is almost always a table joined twice.
+    var firstRowOfCell: [String: Int] = [:]
+    var repeats: [(row: Int, earlier: Int)] = []
+    for r in 0..<rowCount {
+      let key = "\(rowImage[r])" + (mode == .centroids ? " \(rowY[r]) \(rowX[r])" : "")
+      if let earlier = firstRowOfCell[key] {
+        repeats.append((table.rowNumbers[r], table.rowNumbers[earlier]))
+      } else {
+        firstRowOfCell[key] = r
+      }
+    }
+    repeatedRows = repeats
 
     // Images: existence and layout, read from the TIFF headers only.
     let directory = options.imagesDirectory

@@ -117,6 +117,12 @@ struct Import: ParsableCommand {
     let report: @Sendable (String) -> Void = { line in CLISupport.printError("import: " + line) }
     let progress = quiet ? nil : report
     let summary = try CellImporter.run(options, progress: progress)
+    if let first = summary.repeatedRows.first {
+      let count = summary.repeatedRows.count
+      CLISupport.printError(
+        "warning: \(table): \(count) row\(count == 1 ? "" : "s") name\(count == 1 ? "s" : "") a cell that an earlier row names (row \(first.row) repeats row \(first.earlier)); "
+          + "each was imported as a separate cell")
+    }
     let rate = summary.seconds > 0 ? Double(summary.cells) / summary.seconds : 0
     var message =
       "wrote \(out): \(summary.cells) cells, \(summary.genes) genes, \(summary.batches) batches, "
