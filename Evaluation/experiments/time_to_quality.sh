@@ -13,6 +13,8 @@
 # the G step alone (`{"lambda_style_align": 1, "style_align_steps": 0}`); `align-steps` (the
 # alignment plus STYLE_ALIGN_STEPS, default 4, alignment-only updates per iteration); `ceiling`
 # (`{"objective": "encoder_classifier"}`), `untrained`.
+# VARIANT_CONFIG="NAME={json} ..." adds variants of the preset with those config fields (no spaces
+# inside the JSON), e.g. VARIANTS="scale32" VARIANT_CONFIG='scale32={"style_align_scale":32}'.
 # CHECKPOINT_EVERY defaults to 200 steps (1,000 for the ceiling, which runs ~6 times faster).
 # Runs are resumable: a variant whose run folder holds a checkpoint is continued with --resume,
 # so the experiment can stop at any point and be continued. Run on an idle machine: minutes are
@@ -49,6 +51,9 @@ for seed in $seeds; do
       align-steps) config="{\"checkpoint_every\": $every, \"lambda_style_align\": 1, \"style_align_steps\": ${STYLE_ALIGN_STEPS:-4}}" ;;
       ceiling) config="{\"checkpoint_every\": ${CHECKPOINT_EVERY:-1000}, \"objective\": \"encoder_classifier\"}" ;;
     esac
+    for entry in ${VARIANT_CONFIG:-}; do
+      [ "${entry%%=*}" = "$variant" ] && config="{\"checkpoint_every\": $every, ${entry#*=\{}"
+    done
     printf '%s\n' "$config" > "$dir/$variant.json"
     fixed=""
     for entry in ${FIXED_STEPS:-}; do [ "${entry%%=*}" = "$variant" ] && fixed=${entry#*=}; done
