@@ -61,16 +61,18 @@ public enum FileInspector {
     )
   }
 
-  /// A readable summary of `path`.
+  /// A readable summary of the file at `path` (a run folder is summarised by the Training
+  /// module's `RunFolder.summary()`, which knows its layout).
   ///
   /// - Parameter sampleSize: cells sampled for a cell store's channel statistics.
+  /// - Throws: ``OPSDataError/invalidArgument(name:message:)`` for a run folder.
   public static func describe(_ path: String, sampleSize: Int = 1000) throws -> String {
     switch try kind(of: path) {
     case .cellStore:
       return try CellStoreSummary(store: CellStore(path: path), sampleSize: sampleSize).render()
     case .embedding: return try describeEmbedding(path)
     case .cellCodes: return try describeCodes(path)
-    case .run: return try describeRun(path)
+    case .run: throw OPSDataError.invalidArgument(name: path, message: "a run folder: see RunFolder.summary()")
     }
   }
 
@@ -108,70 +110,4 @@ public enum FileInspector {
     return lines.joined(separator: "\n")
   }
 
-  static func describeRun(_ path: String) throws -> String {
-    let configPath = (path as NSString).appendingPathComponent("config.json")
-    guard let data = FileManager.default.contents(atPath: configPath) else {
-      throw OPSDataError.invalidRun(path: configPath, reason: "cannot read")
-    }
-    guard let config = try? JSONValue.parse(data), case .object(let fields) = config else {
-      throw OPSDataError.invalidRun(path: configPath, reason: "is not a JSON object")
-    }
-    var lines = ["run \(path)"]
-    let essentials = [
-      "preset", "img_size", "in_channels", "channels", "dim_in", "max_conv_dim", "style_dim",
-      "latent_dim",
-      "mapping_hidden", "genes", "abra", "batch_size", "steps", "seed", "data", "input_transform",
-    ]
-    for key in essentials {
-      if let value = config[key] {
-        lines.append("  " + key.padding(toLength: 15, withPad: " ", startingAt: 0) + value.text)
-      }
-    }
-    let others = fields.map(\.0).filter { !essentials.contains($0) }.sorted()
-    if !others.isEmpty { lines.append("  other keys     \(others.joined(separator: ", "))") }
-    let checkpoints = (path as NSString).appendingPathComponent("checkpoints")
-    let latestPath = (checkpoints as NSString).appendingPathComponent("latest")
-    if let latest = try? String(contentsOfFile: latestPath, encoding: .utf8) {
-      let name = latest.trimmingCharacters(in: .whitespacesAndNewlines)
-      let folder = (checkpoints as NSString).appendingPathComponent(name)
-      var status: [String] = []
-      for file in [
-        "weights.safetensors", "weights_ema.safetensors", "optimizer.safetensors", "state.json",
-      ] {
-        if FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(file))
-        {
-          status.append(file)
-        }
-      }
-      lines.append(
-        "  latest         \(name)"
-          + (status.isEmpty ? " (folder missing or empty)" : " (\(status.joined(separator: ", ")))")
-      )
-      if let stateData = FileManager.default.contents(
-        atPath: (folder as NSString).appendingPathComponent("state.json")),
-        let state = try? JSONValue.parse(stateData), let step = state["step"]
-      {
-        lines.append("  step           \(step.text)")
-      }
-    } else {
-      lines.append("  latest         (no checkpoint)")
-    }
-    if let count = try? FileManager.default.contentsOfDirectory(atPath: checkpoints).filter({
-      $0.hasPrefix("step-")
-    }).count {
-      lines.append("  checkpoints    \(count)")
-    }
-    let logPath = (path as NSString).appendingPathComponent("log.tsv")
-    if let log = try? String(contentsOfFile: logPath, encoding: .utf8) {
-      let rows = log.split(separator: "\n")
-      if rows.count >= 2, let header = rows.first, let last = rows.last {
-        lines.append("  log            \(rows.count - 1) rows; last:")
-        for (key, value) in zip(header.split(separator: "\t"), last.split(separator: "\t")) {
-          lines.append(
-            "    " + String(key).padding(toLength: 13, withPad: " ", startingAt: 0) + String(value))
-        }
-      }
-    }
-    return lines.joined(separator: "\n")
-  }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OPSData
+import Training
 
 /// `grape inspect`: prints a summary of a cell store, an embedding file, per-cell codes or a run.
 struct Inspect: ParsableCommand {
@@ -42,7 +43,11 @@ struct Inspect: ParsableCommand {
 
   func run() throws {
     try CLISupport.run {
-      print(try FileInspector.describe(file, sampleSize: sample))
+      if try FileInspector.kind(of: file) == .run {
+        print(try RunFolder(path: file).summary())
+      } else {
+        print(try FileInspector.describe(file, sampleSize: sample))
+      }
       if let timeReads {
         let store = try CellStore(path: file)
         for size in CLISupport.list(timeReads).compactMap({ Int($0) }) {
