@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN := .build/release/grape
 DEMO_DIR ?= demo-output
 
-.PHONY: all deps build release test demo bench bench-compare clean
+.PHONY: all deps build release test demo bench bench-compare fuzz clean
 
 all: build
 
@@ -34,6 +34,10 @@ bench: release
 # Grape against PyTorch CPU on the same networks and step (needs `pip install torch`).
 bench-compare: release
 	BIN=$(BIN) bash scripts/bench_compare.sh
+
+# The file readers under libFuzzer, FUZZ_SECONDS each (default 60; Evaluation/robustness.md).
+fuzz: deps
+	bash scripts/fuzz.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)

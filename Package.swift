@@ -40,6 +40,8 @@ let libraries: [Target] = [
       "GrapeSupport", "TensorCore", "NeuralNet", "OPSData", "Simulation", "Training", "ABRA", "GRAPE", "Evaluation",
       .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
+  // The file readers under libFuzzer (`make fuzz`); a plain build replays inputs.
+  .executableTarget(name: "grape-fuzz", dependencies: ["NeuralNet", "OPSData"]),
 ]
 
 // MARK: - Test support and unit test bundles

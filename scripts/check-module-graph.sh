@@ -14,6 +14,7 @@ declare -A allowed=(
   [GRAPE]="GrapeSupport TensorCore NeuralNet OPSData Training ABRA"
   [Evaluation]="GrapeSupport OPSData CBLAS"
   [grape]="GrapeSupport TensorCore NeuralNet OPSData Simulation Training ABRA GRAPE Evaluation"
+  [grape-fuzz]="NeuralNet OPSData"
 )
 project=" ${!allowed[*]} CBLAS CHDF5 CTIFF CZlib "
 status=0

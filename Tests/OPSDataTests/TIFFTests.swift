@@ -186,6 +186,33 @@ private func sampleImage(_ type: PixelType, channels: Int = 3, height: Int = 37,
     #expect(v == expected)
   }
 
+  /// A header that claims more pixels than memory holds (found by `make fuzz`) is an error naming
+  /// the file, not an allocation failure.
+  @Test func hugeClaimedSizesAreRefused() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    // A little-endian TIFF: 200,000 × 200,000 16-bit pixels (80 GB) in one strip of 2 bytes.
+    var bytes: [UInt8] = [0x49, 0x49, 42, 0, 8, 0, 0, 0]
+    let entries: [(tag: UInt16, type: UInt16, value: UInt32)] = [
+      (256, 4, 200_000), (257, 4, 200_000), (258, 3, 16), (259, 3, 1), (262, 3, 1), (273, 4, 128), (277, 3, 1),
+      (278, 4, 200_000), (279, 4, 2), (284, 3, 1),
+    ]
+    func put(_ value: UInt32, _ width: Int) { for k in 0..<width { bytes.append(UInt8((value >> (8 * UInt32(k))) & 0xFF)) } }
+    put(UInt32(entries.count), 2)
+    for e in entries {
+      put(UInt32(e.tag), 2)
+      put(UInt32(e.type), 2)
+      put(1, 4)
+      put(e.value, 4)
+    }
+    put(0, 4)
+    while bytes.count < 130 { bytes.append(0) }
+    let path = dir.path("huge.tif")
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    let e = #expect(throws: OPSDataError.self) { try TIFFReader.read(path) }
+    #expect(e?.description.contains("the header claims 200000×200000 pixels") == true, "\(String(describing: e))")
+  }
+
   @Test func errorsNameTheFile() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

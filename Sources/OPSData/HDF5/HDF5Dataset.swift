@@ -105,7 +105,14 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     try HDF5Library.sync {
       let id = try liveID()
       try requireNumeric()
-      let count = try shape.reduce(1, *)
+      let shape = try self.shape
+      let claimed = AllocationLimit.elements(shape)
+      guard AllocationLimit.fits(count: claimed, size: MemoryLayout<T>.stride) else {
+        throw OPSDataError.hdf5(
+          path: file.path, object: name, operation: "read",
+          detail: "its shape \(shape) needs \(AllocationLimit.gibibytes(claimed, size: MemoryLayout<T>.stride)), more than this machine can hold")
+      }
+      let count = shape.reduce(1, *)
       var values = [T](repeating: T.hdf5Zero, count: count)
       if count == 0 { return values }
       try values.withUnsafeMutableBytes { raw in
@@ -130,6 +137,12 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
       guard !shape.isEmpty else {
         throw OPSDataError.hdf5(
           path: file.path, object: name, operation: "read rows", detail: "dataset is scalar")
+      }
+      let claimed = AllocationLimit.elements(Array(shape.dropFirst())) * Double(indices.count)
+      guard AllocationLimit.fits(count: claimed, size: MemoryLayout<T>.stride) else {
+        throw OPSDataError.hdf5(
+          path: file.path, object: name, operation: "read rows",
+          detail: "\(indices.count) rows of shape \(Array(shape.dropFirst())) need \(AllocationLimit.gibibytes(claimed, size: MemoryLayout<T>.stride)), more than this machine can hold")
       }
       let rowSize = shape.dropFirst().reduce(1, *)
       var values = [T](repeating: T.hdf5Zero, count: indices.count * rowSize)
@@ -179,6 +192,10 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
       _ = try check(space.id, "get dataspace")
       let count = Int(H5Sget_simple_extent_npoints(space.id))
       if count == 0 { return [] }
+      guard count > 0, AllocationLimit.fits(count: Double(count), size: 64) else {
+        throw OPSDataError.hdf5(
+          path: file.path, object: name, operation: "read strings", detail: "it claims \(count) strings, more than this machine can hold")
+      }
       guard H5Tget_class(fileType.id) == H5T_STRING else {
         throw OPSDataError.hdf5(
           path: file.path, object: name, operation: "read strings",

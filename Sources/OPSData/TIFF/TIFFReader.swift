@@ -57,6 +57,15 @@ public enum TIFFReader {
       for s in 0..<page.samples { location.append((p, s)) }
     }
     let plane = info.width * info.height
+    // A damaged or hostile header can claim any size: refuse what memory cannot hold before
+    // allocating it.
+    let sampleBytes = info.pixelType == .uint8 ? 1 : info.pixelType == .uint16 ? 2 : 4
+    let claimed = Double(wanted.count) * Double(info.width) * Double(info.height)
+    guard AllocationLimit.fits(count: claimed, size: sampleBytes) else {
+      throw OPSDataError.tiff(
+        path: path,
+        reason: "the header claims \(info.width)×\(info.height) pixels × \(wanted.count) channels (\(AllocationLimit.gibibytes(claimed, size: sampleBytes)) decoded), more than this machine can hold")
+    }
     switch info.pixelType {
     case .uint8:
       var out = [UInt8](repeating: 0, count: wanted.count * plane)
@@ -259,6 +268,9 @@ public enum TIFFReader {
     guard stripBytes > 0 else {
       throw OPSDataError.tiff(path: path, reason: "page \(page.directory) has no strip data")
     }
+    guard AllocationLimit.fits(count: Double(stripBytes), size: 1) else {
+      throw OPSDataError.tiff(path: path, reason: "page \(page.directory) claims strips of \(stripBytes) bytes, more than this machine can hold")
+    }
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: stripBytes, alignment: 16)
     defer { buffer.deallocate() }
     // Planar pages keep each sample in its own strips; contiguous pages interleave them.
@@ -300,8 +312,8 @@ public enum TIFFReader {
     let tileWidth = Int(TIFFLibrary.uint32(tif, TIFFTAG_TILEWIDTH) ?? 0)
     let tileHeight = Int(TIFFLibrary.uint32(tif, TIFFTAG_TILELENGTH) ?? 0)
     let tileBytes = Int(TIFFTileSize(tif))
-    guard tileWidth > 0, tileHeight > 0, tileBytes > 0 else {
-      throw OPSDataError.tiff(path: path, reason: "page \(page.directory) has an invalid tile size")
+    guard tileWidth > 0, tileHeight > 0, tileBytes > 0, AllocationLimit.fits(count: Double(tileBytes), size: 1) else {
+      throw OPSDataError.tiff(path: path, reason: "page \(page.directory) has an invalid tile size (\(tileWidth)×\(tileHeight), \(tileBytes) bytes)")
     }
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: tileBytes, alignment: 16)
     defer { buffer.deallocate() }
