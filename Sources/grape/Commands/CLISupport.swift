@@ -25,6 +25,21 @@ enum CLISupport {
     }
   }
 
+  /// Runs `body`, which trains into the run folder `path`; when it fails before the run has a
+  /// checkpoint and the folder did not exist before, the folder is removed, so a failed fresh run
+  /// leaves nothing behind (a rerun would start over anyway).
+  static func removingFailedRun(_ path: String, _ body: () throws -> Void) throws {
+    let existed = FileManager.default.fileExists(atPath: path)
+    do {
+      try body()
+    } catch {
+      if !existed, !FileManager.default.fileExists(atPath: RunFolder(path: path).latestPath) {
+        try? FileManager.default.removeItem(atPath: path)
+      }
+      throw error
+    }
+  }
+
   /// The exit status of a run stopped by Ctrl-C after its checkpoint was written (128 + SIGINT,
   /// as shells report an interrupted command), so scripts can tell it from a finished run.
   static let interrupted = ExitCode(130)

@@ -58,37 +58,39 @@ struct ClassifyTrain: ParsableCommand {
   }
 
   func run() throws {
-    try CLISupport.run {
-      let m = method
-      let source = try StoreCellSource(path: data)
-      let folder = RunFolder(path: runPath)
-      var cfg: ClassifierConfig
-      if resume {
-        cfg = try ClassifierConfig.read(run: folder)
-      } else {
-        let held = holdoutBatches.map(CLISupport.list) ?? [source.batchNames.last ?? ""]
-        cfg = try ClassifierConfig(method: m, source: source, holdoutBatches: held)
-        if let config {
-          guard let patch = FileManager.default.contents(atPath: config) else { throw ValidationError("--config \(config): cannot read") }
-          cfg = try cfg.overridden(with: patch, source: config)
-        }
-        if let steps { cfg.steps = steps }
-        if let batchSize { cfg.batchSize = batchSize }
-        if let lr { cfg.lr = lr }
-        cfg.seed = seed
+    try CLISupport.run { try CLISupport.removingFailedRun(runPath, train) }
+  }
+
+  private func train() throws {
+    let m = method
+    let source = try StoreCellSource(path: data)
+    let folder = RunFolder(path: runPath)
+    var cfg: ClassifierConfig
+    if resume {
+      cfg = try ClassifierConfig.read(run: folder)
+    } else {
+      let held = holdoutBatches.map(CLISupport.list) ?? [source.batchNames.last ?? ""]
+      cfg = try ClassifierConfig(method: m, source: source, holdoutBatches: held)
+      if let config {
+        guard let patch = FileManager.default.contents(atPath: config) else { throw ValidationError("--config \(config): cannot read") }
+        cfg = try cfg.overridden(with: patch, source: config)
       }
-      let excluded = Set(cfg.holdoutBatches.compactMap { source.batchNames.firstIndex(of: $0) })
-      let sampler = try SamplerBox.plateConsistent(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1, excluded: excluded)
-      let trainer = try ClassifierTrainer(config: cfg, source: source, sampler: sampler, run: folder, resume: resume)
-      let interrupt = CLISupport.stopOnInterrupt(trainer.loop.stopFlag)
-      note("training \(cfg.method.rawValue) on \(source.cellCount) cells (held out: \(cfg.holdoutBatches.joined(separator: ", "))), \(cfg.steps) steps → \(runPath)")
-      let display = TrainingProgress<ClassifierLosses>(unit: "cells/s", rateDigits: 0) { _ in "" }
-      let reached = try trainer.train { display.show($0) }
-      display.finish()
-      interrupt.cancel()
-      print("trained to step \(reached); run folder: \(runPath)")
-      if trainer.loop.stopRequested { throw CLISupport.interrupted }
+      if let steps { cfg.steps = steps }
+      if let batchSize { cfg.batchSize = batchSize }
+      if let lr { cfg.lr = lr }
+      cfg.seed = seed
     }
+    let excluded = Set(cfg.holdoutBatches.compactMap { source.batchNames.firstIndex(of: $0) })
+    let sampler = try SamplerBox.plateConsistent(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1, excluded: excluded)
+    let trainer = try ClassifierTrainer(config: cfg, source: source, sampler: sampler, run: folder, resume: resume)
+    let interrupt = CLISupport.stopOnInterrupt(trainer.loop.stopFlag)
+    note("training \(cfg.method.rawValue) on \(source.cellCount) cells (held out: \(cfg.holdoutBatches.joined(separator: ", "))), \(cfg.steps) steps → \(runPath)")
+    let display = TrainingProgress<ClassifierLosses>(unit: "cells/s", rateDigits: 0) { _ in "" }
+    let reached = try trainer.train { display.show($0) }
+    display.finish()
+    interrupt.cancel()
+    print("trained to step \(reached); run folder: \(runPath)")
+    if trainer.loop.stopRequested { throw CLISupport.interrupted }
   }
 }
 
