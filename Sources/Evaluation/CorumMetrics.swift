@@ -147,7 +147,7 @@ enum CorumEvaluation {
     _ range: ClosedRange<Int>?, genes n: Int, name: String, warnings: inout [String]
   ) -> [Int] {
     guard let range else { return [] }
-    let ks = range.filter { $0 <= n }
+    let ks = range.lowerBound <= n ? Array(range.lowerBound...min(range.upperBound, n)) : []
     if ks.count < range.count {
       warnings.append(
         "\(name): k sweep limited to k ≤ \(n) (the number of evaluated genes); \(range.count - ks.count) value(s) skipped"

@@ -37,6 +37,13 @@ import TestSupport
     #expect((json["k_sweep"] as? [Any])?.count == 3)
     #expect(json["batch"] == nil)
     #expect(FileManager.default.fileExists(atPath: "\(dir)/ev/report.md"))
+    // Numbers beyond any use are refused before any work; a k range past the genes is cut to them.
+    let restarts = try GrapeCommand.run(["evaluate", "--embedding", "\(dir)/feat.tsv", "--out", "\(dir)/ev2", "--restarts", "1000000000"])
+    #expect(restarts.status != 0 && restarts.stderr.contains("--restarts must lie in 1...100000"), "\(restarts.stderr)")
+    let wide = try GrapeCommand.run([
+      "evaluate", "--embedding", "\(dir)/feat.tsv", "--out", "\(dir)/ev3", "--restarts", "1", "--k-range", "104-100000000", "--no-figures",
+    ])
+    #expect(wide.status == 0, "\(wide.stderr)")
     // Exactly one of --embedding and --cells.
     let bad = try GrapeCommand.run(["evaluate", "--out", "\(dir)/x"])
     #expect(bad.status != 0 && bad.stderr.contains("--embedding"), "\(bad.stderr)")

@@ -45,7 +45,7 @@ struct Evaluate: ParsableCommand {
 
   func validate() throws {
     guard (embedding == nil) != (cells == nil) else { throw ValidationError("give exactly one of --embedding FILE and --cells FILE") }
-    guard restarts >= 1 else { throw ValidationError("--restarts must be at least 1, got \(restarts)") }
+    guard restarts >= 1, restarts <= 100_000 else { throw ValidationError("--restarts must lie in 1...100000, got \(restarts)") }
     if let k { guard k >= 1 else { throw ValidationError("--k must be at least 1, got \(k)") } }
     _ = try parsedRange()
   }
