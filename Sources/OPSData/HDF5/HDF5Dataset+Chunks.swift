@@ -34,7 +34,9 @@ extension HDF5Dataset {
       if size == 0 { return ([], 0) }
       // H5Dread_chunk may write the chunk's full unfiltered size whatever the index says (a
       // damaged file can claim less), so the buffer holds the larger of the two.
-      let capacity = max(Double(size), try nominalChunkBytes(id))
+      let nominal = try unfilteredChunkBytes ?? nominalChunkBytes(id)
+      unfilteredChunkBytes = nominal
+      let capacity = max(Double(size), nominal)
       guard AllocationLimit.fits(count: capacity, size: 1) else {
         throw OPSDataError.hdf5(
           path: file.path, object: name, operation: "read chunk at \(offset)", detail: "it claims \(Int(capacity)) bytes, more than this machine can hold")
@@ -45,7 +47,8 @@ extension HDF5Dataset {
         _ = try check(
           H5Dread_chunk(id, 0, start, &mask, raw.baseAddress), "read chunk at \(offset)")
       }
-      return (Array(bytes.prefix(Int(size))), mask)
+      bytes.removeLast(bytes.count - Int(size))
+      return (bytes, mask)
     }
   }
 

@@ -11,6 +11,10 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     super.init(file: file, name: name, id: id, kind: .dataset)
   }
 
+  /// The bytes of one chunk before filters, read once by the first direct chunk read (guarded by
+  /// `HDF5Library.sync`, as every access to the dataset).
+  var unfilteredChunkBytes: Double?
+
   // MARK: - Shape and type
 
   /// The current shape (empty for a scalar dataset).
