@@ -1,4 +1,6 @@
+import ABRA
 import Foundation
+import GrapeSupport
 import NeuralNet
 import Training
 
@@ -32,7 +34,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
 
   // MARK: Training recipe
   /// The preset this configuration started from.
-  public var preset: String
+  public var preset: GRAPEPreset
   /// Cells per mini-batch.
   public var batchSize: Int
   /// Training iterations.
@@ -40,7 +42,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   /// How mini-batches are drawn: `class_balanced` (every gene equally often, cells from any
   /// batch; GRAPE's sampler) or `plate` (every cell of a mini-batch from one experimental batch,
   /// genes balanced within it; what ABRA needs). nil: `plate` with ABRA, `class_balanced` without.
-  public var sampler: String?
+  public var sampler: SamplerKind?
   /// Adam learning rate of G, D and E.
   public var lr: Float
   /// Learning rate of the mapping network F (GRAPE: same as `lr`).
@@ -105,12 +107,12 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   /// the style–gene alignment (weight 1 unless `lambda_style_align` says otherwise) and skips the
   /// discriminator and the generator. It measures how far the same encoder gets on the genes in
   /// the same time when it is told them directly: the ceiling of the per-gene means of its codes.
-  public var objective: String
+  public var objective: TrainingObjective
   /// Stops training (with a checkpoint) once this many minutes of training have run, counted
   /// over resumes; nil: no limit. Lets runs be compared at equal wall-clock.
   public var maxMinutes: Double?
   /// EMA update: `every_step` with `ema_beta`, or `periodic` every `ema_interval` steps with `ema_beta`.
-  public var emaMode: String
+  public var emaMode: EMAMode
   /// EMA blend factor.
   public var emaBeta: Float
   /// Steps between periodic EMA blends.
@@ -125,17 +127,31 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   /// `controls` (GRAPE's preprocessing: percentile mapping, then per-batch z-scores by the
   /// control cells) or `percentile` (the percentile mapping alone). Float stores are always fed
   /// as stored.
-  public var inputNormalization: String
+  public var inputNormalization: InputNormalization
   /// How stored pixels are mapped to network inputs (recorded at training time).
   public var inputTransform: InputTransform?
 
-  /// Per-batch statistics layer settings for ABRA (used when `abra` is set).
+  // MARK: ABRA (used when `abra` is set; ``abraSettings``)
+  /// λ of ABRA's hybrid loss.
   public var abraLambda: Float
+  /// ArcFace margin m (radians).
   public var abraMargin: Float
+  /// ArcFace scale s.
   public var abraScale: Float
+  /// Weight of L_rob in the G step.
   public var abraWeight: Float
+  /// Step size α of the gradient ascent on K.
   public var abraStepSize: Float
+  /// Weight of the JS term (0 drops it).
   public var abraJsWeight: Float
+
+  /// The `abra_*` fields as ABRA's settings: the JS term takes part when its weight is positive,
+  /// K is ascended by plain gradient steps from 0.1, without a bound.
+  public var abraSettings: ABRASettings {
+    ABRASettings(
+      lambda: abraLambda, margin: abraMargin, scale: abraScale, terms: abraJsWeight > 0 ? .ceArcJS : .ceArc, jsWeight: abraJsWeight,
+      stepSize: abraStepSize, weight: abraWeight)
+  }
 
   /// The named preset `name` (``GRAPEPreset``).
   public static func preset(_ name: String) throws -> GRAPEConfig {
@@ -148,7 +164,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   /// The named presets of DESIGN.md.
   public static func preset(_ p: GRAPEPreset) -> GRAPEConfig {
     var c = GRAPEConfig.base
-    c.preset = p.rawValue
+    c.preset = p
     switch p {
     case .tiny:
       (c.imgSize, c.dimIn, c.maxConvDim, c.styleDim, c.latentDim, c.mappingHidden, c.batchSize) = (16, 8, 32, 16, 32, 32, 4)
@@ -162,7 +178,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     case .paper:
       (c.imgSize, c.dimIn, c.maxConvDim, c.styleDim, c.latentDim, c.mappingHidden, c.batchSize) = (96, 64, 512, 64, 500, 512, 256)
       c.steps = 100_000
-      c.emaMode = "periodic"
+      c.emaMode = .periodic
       c.emaBeta = 0.5
       c.emaInterval = 2500
       c.checkpointEvery = 5000
@@ -220,10 +236,10 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   /// GRAPE's hyperparameters (paper §3 and DESIGN.md) before a preset sets the sizes.
   static let base = GRAPEConfig(
     imgSize: 32, inChannels: 4, dimIn: 32, maxConvDim: 256, styleDim: 64, latentDim: 500, mappingHidden: 512,
-    genes: [], channels: [], abra: false, preset: "cpu", batchSize: 16, steps: 2000, sampler: nil, lr: 1e-4, lrMapping: 1e-4,
+    genes: [], channels: [], abra: false, preset: .cpu, batchSize: 16, steps: 2000, sampler: nil, lr: 1e-4, lrMapping: 1e-4,
     lrEmbedding: 1e-4, lrDiscriminatorHeads: nil, discriminatorHeadsInitStd: nil, betas: [0, 0.99], weightDecay: 1e-4, embeddingInitStd: 1, lambdaCyc: 1, lambdaSty: 1, r1Gamma: 1, lambdaDCls: 0,
-    lambdaStyleAlign: 0, styleAlignScale: 16, objective: "grape", maxMinutes: nil, emaMode: "every_step", emaBeta: 0.999, emaInterval: 2500, checkpointEvery: 500, logEvery: 10, seed: 0,
-    inputNormalization: "controls", inputTransform: nil, abraLambda: 0.5, abraMargin: 0.2, abraScale: 16, abraWeight: 1, abraStepSize: 0.01, abraJsWeight: 1)
+    lambdaStyleAlign: 0, styleAlignScale: 16, objective: .grape, maxMinutes: nil, emaMode: .everyStep, emaBeta: 0.999, emaInterval: 2500, checkpointEvery: 500, logEvery: 10, seed: 0,
+    inputNormalization: .controls, inputTransform: nil, abraLambda: 0.5, abraMargin: 0.2, abraScale: 16, abraWeight: 1, abraStepSize: 0.01, abraJsWeight: 1)
 
   /// Checks ranges and consistency; the message names the field.
   public func validate() throws {
@@ -241,23 +257,13 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     for (name, value) in [("betas", betas), ("embedding_betas", embeddingBetas ?? betas)] {
       guard value.count == 2, value.allSatisfy({ $0 >= 0 && $0 < 1 }) else { throw fail("\(name) must be two numbers in [0, 1), got \(value)") }
     }
-    guard emaMode == "every_step" || emaMode == "periodic" else { throw fail("ema_mode must be every_step or periodic, got '\(emaMode)'") }
     guard emaBeta >= 0, emaBeta <= 1 else { throw fail("ema_beta must lie in [0, 1], got \(emaBeta)") }
     guard emaInterval >= 1, checkpointEvery >= 1, logEvery >= 1 else { throw fail("ema_interval, checkpoint_every and log_every must be ≥ 1") }
-    guard inputNormalization == "controls" || inputNormalization == "percentile" else {
-      throw fail("input_normalization must be controls or percentile, got '\(inputNormalization)'")
-    }
-    guard sampler == nil || sampler == "class_balanced" || sampler == "plate" else {
-      throw fail("sampler must be class_balanced or plate, got '\(sampler ?? "")'")
-    }
-    guard !(abra && sampler == "class_balanced") else {
+    guard !(abra && sampler == .classBalanced) else {
       throw fail("sampler class_balanced cannot be used with --abra: ABRA's batch statistics need plate-consistent mini-batches")
     }
     guard lambdaDCls >= 0, lambdaCyc >= 0, lambdaSty >= 0, r1Gamma >= 0, lambdaStyleAlign >= 0 else {
       throw fail("loss weights (lambda_cyc, lambda_sty, r1_gamma, lambda_d_cls, lambda_style_align) must be ≥ 0")
-    }
-    guard objective == "grape" || objective == "encoder_classifier" else {
-      throw fail("objective must be grape or encoder_classifier, got '\(objective)'")
     }
     if let n = styleAlignBatch {
       guard n >= batchSize, n <= 65_536 else { throw fail("style_align_batch must lie in [batch_size (\(batchSize)), 65536], got \(n)") }
@@ -305,17 +311,20 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   }
 
   /// Whether the run trains the supervised encoder control instead of GRAPE (`objective`).
-  public var trainsEncoderClassifier: Bool { objective == "encoder_classifier" }
+  public var trainsEncoderClassifier: Bool { objective == .encoderClassifier }
 
   /// The weight of the style–gene alignment in this run's steps.
   public var styleAlignWeight: Float { trainsEncoderClassifier && lambdaStyleAlign == 0 ? 1 : lambdaStyleAlign }
 
   /// Whether mini-batches are plate-consistent (the `sampler` field, resolved).
-  public var platesConsistentBatches: Bool { sampler.map { $0 == "plate" } ?? abra }
+  public var platesConsistentBatches: Bool { sampler.map { $0 == .plate } ?? abra }
 
   /// The EMA schedule this configuration asks for.
   public var emaSchedule: EMASchedule {
-    emaMode == "periodic" ? .periodic(interval: emaInterval, factor: emaBeta) : .everyStep(beta: emaBeta)
+    switch emaMode {
+    case .everyStep: return .everyStep(beta: emaBeta)
+    case .periodic: return .periodic(interval: emaInterval, factor: emaBeta)
+    }
   }
 
   // MARK: JSON
@@ -338,6 +347,8 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
       throw GRAPEError.invalidConfig("\(source): missing field '\(snakeCase(key.stringValue))'")
     } catch let DecodingError.typeMismatch(_, ctx) {
       throw GRAPEError.invalidConfig("\(source): field '\(ctx.codingPath.map { snakeCase($0.stringValue) }.joined(separator: "."))' has the wrong type")
+    } catch let DecodingError.dataCorrupted(ctx) where !ctx.codingPath.isEmpty {
+      throw GRAPEError.invalidConfig("\(source): \(ctx.codingPath.map { snakeCase($0.stringValue) }.joined(separator: ".")) \(ctx.debugDescription)")
     } catch {
       throw GRAPEError.invalidConfig("\(source): not a valid configuration (\(error))")
     }
@@ -349,8 +360,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   ///   by other code) instead of rejecting them (a user's `--config`, where they are typos).
   public func overridden(with json: Data, source: String, ignoringUnknownKeys: Bool = false) throws -> GRAPEConfig {
     let merged = try mergeJSONObject(
-      try jsonData(), patch: json, source: source, alsoKnown: ["input_transform", "lr_discriminator_heads", "discriminator_heads_init_std", "sampler", "max_minutes", "style_align_batch", "style_align_steps", "embedding_betas", "style_align_prototype_scale"],
-      ignoringUnknownKeys: ignoringUnknownKeys)
+      try jsonData(), patch: json, source: source, knownKeys: configurationKeys(of: self), ignoringUnknownKeys: ignoringUnknownKeys)
     return try GRAPEConfig.from(json: merged, source: source)
   }
 
@@ -358,8 +368,25 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
 
 /// The named network and training presets (DESIGN.md "Presets"): `tiny` for tests, `cpu` and
 /// `cpu64` for CPU training with the CPU recipe, `paper` as GRAPE was published.
-public enum GRAPEPreset: String, CaseIterable, Codable, Sendable {
+public enum GRAPEPreset: String, ConfigChoice {
   case tiny, cpu, cpu64, paper
+}
+
+/// What a training step optimises (`objective`).
+public enum TrainingObjective: String, ConfigChoice {
+  /// GRAPE's D step and G step.
+  case grape
+  /// The supervised control: the style encoder, M and F trained by the style–gene alignment
+  /// alone, without D and G.
+  case encoderClassifier = "encoder_classifier"
+}
+
+/// When the weight average is updated (`ema_mode`; ``GRAPEConfig/emaSchedule``).
+public enum EMAMode: String, ConfigChoice {
+  /// After every step with `ema_beta` (StarGAN v2).
+  case everyStep = "every_step"
+  /// Every `ema_interval` steps with `ema_beta` (GRAPE).
+  case periodic
 }
 
 /// Errors of the GRAPE module: those of training (``TrainingError``).

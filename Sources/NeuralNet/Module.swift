@@ -1,3 +1,4 @@
+import GrapeSupport
 import TensorCore
 
 /// A trainable tensor owned by a layer.
@@ -222,24 +223,6 @@ public enum StateDictError: Error, CustomStringConvertible {
     case .mismatch(let r): return "weights do not fit the model: \(r)"
     }
   }
-}
-
-/// `fromRGB` → `from_rgb`, `conv1x1` → `conv1x1`, `kMu` → `k_mu`.
-public func snakeCase(_ name: String) -> String {
-  let chars = Array(name)
-  var out = ""
-  for (i, c) in chars.enumerated() {
-    if c.isUppercase {
-      let prevLower = i > 0 && (chars[i - 1].isLowercase || chars[i - 1].isNumber)
-      let nextLower = i + 1 < chars.count && chars[i + 1].isLowercase
-      let prevUpper = i > 0 && chars[i - 1].isUppercase
-      if i > 0 && (prevLower || (prevUpper && nextLower)) { out.append("_") }
-      out += c.lowercased()
-    } else {
-      out.append(c)
-    }
-  }
-  return out
 }
 
 /// Computes gradients of `loss` for `parameters` and adds them to each one's `grad`.

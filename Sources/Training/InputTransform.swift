@@ -11,8 +11,18 @@ import TensorCore
 ///   to 0/1 and clipped (`offset`, `scale`), then z-scored with the mean and standard deviation of
 ///   the control cells of the cell's own batch (`batches`).
 public struct InputTransform: Codable, Equatable, Sendable {
+  /// What the transform does to a pixel.
+  public enum Kind: String, ConfigChoice {
+    /// Pixels fed as stored.
+    case identity
+    /// Per channel `(x − offset) · scale`.
+    case affine
+    /// The percentile mapping, then per-batch z-scores by the control cells.
+    case controls
+  }
+
   /// `identity`, `affine` or `controls`.
-  public var kind: String
+  public var kind: Kind
   /// Per-channel offsets (`affine`, `controls`).
   public var offset: [Float]
   /// Per-channel scales (`affine`, `controls`).
@@ -44,7 +54,7 @@ public struct InputTransform: Codable, Equatable, Sendable {
     }
   }
 
-  public init(kind: String, offset: [Float], scale: [Float], batches: [BatchStatistics]? = nil, note: String) {
+  public init(kind: Kind, offset: [Float], scale: [Float], batches: [BatchStatistics]? = nil, note: String) {
     self.kind = kind
     self.offset = offset
     self.scale = scale
@@ -53,7 +63,7 @@ public struct InputTransform: Codable, Equatable, Sendable {
   }
 
   /// Feeds pixels unchanged.
-  public static let identity = InputTransform(kind: "identity", offset: [], scale: [], note: "float32 store fed as stored")
+  public static let identity = InputTransform(kind: .identity, offset: [], scale: [], note: "float32 store fed as stored")
 
   /// Applies the transform to pixels laid out [N, C, H, W]; `batchNames` holds each cell's batch
   /// (needed by `controls`, which must have been ``bound(to:)`` to the cells' source).
@@ -61,10 +71,10 @@ public struct InputTransform: Codable, Equatable, Sendable {
   /// - Throws: when a cell's batch has no statistics in a `controls` transform.
   public func apply(_ pixels: [Float], shape: [Int], batchNames: [String]) throws -> Tensor {
     switch kind {
-    case "affine":
+    case .affine:
       let c = shape[1]
       return (Tensor(pixels, shape: shape) - Tensor(offset, shape: [1, c, 1, 1])) * Tensor(scale, shape: [1, c, 1, 1])
-    case "controls":
+    case .controls:
       let (n, c) = (shape[0], shape[1])
       let plane = shape.dropFirst(2).reduce(1, *)
       let byName = Dictionary((batches ?? []).enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -81,7 +91,7 @@ public struct InputTransform: Codable, Equatable, Sendable {
         }
       }
       return Tensor(out, shape: shape)
-    default:
+    case .identity:
       return Tensor(pixels, shape: shape)
     }
   }
@@ -91,7 +101,7 @@ public struct InputTransform: Codable, Equatable, Sendable {
   /// source's own control cells (as GRAPE normalises each experiment batch; the cells are drawn
   /// with a fixed seed, so the result is reproducible). Other kinds are returned unchanged.
   public func bound(to source: CellSource) throws -> InputTransform {
-    guard kind == "controls" else { return self }
+    guard kind == .controls else { return self }
     let known = Set((batches ?? []).map(\.name))
     let missing = source.batchNames.indices.filter { !known.contains(source.batchNames[$0]) }
     if missing.isEmpty { return self }
@@ -110,7 +120,7 @@ public struct InputTransform: Codable, Equatable, Sendable {
   ) throws -> InputTransform {
     let (offsets, scales, n) = try percentileMapping(of: source, sampleCells: sampleCells, low: low, high: high, rng: &rng)
     return InputTransform(
-      kind: "affine", offset: offsets, scale: scales,
+      kind: .affine, offset: offsets, scale: scales,
       note: "per-channel percentiles \(low)/\(high) of \(n) sampled cells mapped to 0/1: x' = (x - offset) * scale")
   }
 
@@ -125,7 +135,7 @@ public struct InputTransform: Codable, Equatable, Sendable {
     let stats = try controlStatistics(
       of: source, batches: Array(source.batchNames.indices), offset: offsets, scale: scales, cells: controlCells, rng: &rng)
     return InputTransform(
-      kind: "controls", offset: offsets, scale: scales, batches: stats,
+      kind: .controls, offset: offsets, scale: scales, batches: stats,
       note: "per-channel percentiles 0.1/99.9 of \(n) sampled cells mapped to 0/1 and clipped, "
         + "then z-scored per batch with the mean and std of its control cells: x' = (clip((x - offset) * scale, 0, 1) - mean[batch]) / std[batch]")
   }
@@ -207,5 +217,23 @@ extension CellSource {
   /// be ``InputTransform/bound(to:)`` to this source when it is a `controls` transform).
   public func inputs(_ indices: [Int], transform: InputTransform) throws -> Tensor {
     try transform.apply(try pixels(indices), shape: [indices.count] + imageShape, batchNames: indices.map { batchNames[batchOfCell[$0]] })
+  }
+}
+
+/// How the input transform of an integer (uint16) store is chosen at training time
+/// (`input_normalization`); float stores are always fed as stored.
+public enum InputNormalization: String, ConfigChoice {
+  /// GRAPE's preprocessing: the percentile mapping, then per-batch z-scores by the control cells
+  /// (``InputTransform/controls(of:rng:)``).
+  case controls
+  /// The percentile mapping alone (``InputTransform/percentile(of:rng:)``).
+  case percentile
+
+  /// The transform this choice makes for `source`, with statistics drawn by `rng`.
+  public func transform(of source: CellSource, rng: inout RandomGenerator) throws -> InputTransform {
+    switch self {
+    case .controls: return try InputTransform.controls(of: source, rng: &rng)
+    case .percentile: return try InputTransform.percentile(of: source, rng: &rng)
+    }
   }
 }

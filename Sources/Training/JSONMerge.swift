@@ -3,11 +3,12 @@ import Foundation
 /// The keys of the JSON object `patch` written over those of `base` (both objects).
 ///
 /// - Parameters:
-///   - alsoKnown: keys accepted although `base` lacks them (optional fields that are unset).
+///   - knownKeys: every key the patch may set (``configurationKeys(of:)`` of the configuration,
+///     which counts optional fields that are unset and so absent from `base`).
 ///   - ignoringUnknownKeys: skip other keys instead of rejecting them.
 /// - Throws: `TrainingError.invalidConfig` naming `source` and the key.
 public func mergeJSONObject(
-  _ base: Data, patch: Data, source: String, alsoKnown: Set<String> = [], ignoringUnknownKeys: Bool = false
+  _ base: Data, patch: Data, source: String, knownKeys: Set<String>, ignoringUnknownKeys: Bool = false
 ) throws -> Data {
   guard let patch = try? JSONSerialization.jsonObject(with: patch) as? [String: Any] else {
     throw TrainingError.invalidConfig("\(source): not a JSON object")
@@ -15,7 +16,7 @@ public func mergeJSONObject(
   guard var merged = try JSONSerialization.jsonObject(with: base) as? [String: Any] else {
     throw TrainingError.invalidConfig("internal: configuration does not serialise to an object")
   }
-  let known = Set(merged.keys).union(alsoKnown)
+  let known = Set(merged.keys).union(knownKeys)
   for (k, v) in patch {
     if ignoringUnknownKeys && !known.contains(k) { continue }
     guard known.contains(k) else {

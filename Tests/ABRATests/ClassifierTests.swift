@@ -86,7 +86,13 @@ func trainer(_ c: ClassifierConfig, _ src: CellSource, dir: String, samplerSeed:
       $0.stages = 6  // 8-pixel crops cannot be halved five times
       $0.perturbStage = 6
     }
-    try rejects("abra_ascent") { $0.abraAscent = "sgd" }
+    let base = try smallConfig(.abra, source: src, holdout: [])
+    do {
+      _ = try base.overridden(with: Data(#"{"abra_ascent": "sgd"}"#.utf8), source: "c.json")
+      Issue.record("no error for abra_ascent sgd")
+    } catch let ABRAError.invalidRun(path, reason) {
+      #expect(path == "c.json" && reason.contains("abra_ascent") && reason.contains("gradient or adam"), "\(reason)")
+    }
     try rejects("batch_size") { $0.batchSize = 1 }
     try rejects("abra_lambda") { $0.abraLambda = 1.5 }
     try rejects("holdout_batches") { $0.holdoutBatches = ["plate0", "plate0"] }
@@ -192,7 +198,7 @@ func trainer(_ c: ClassifierConfig, _ src: CellSource, dir: String, samplerSeed:
       batchNames: src.batchNames, floatPixels: false)
     let c = try ClassifierConfig(method: .erm, source: ints)
     let t = try #require(c.inputTransform)
-    #expect(t.kind == "affine" && t.scale.count == 2)
+    #expect(t.kind == .affine && t.scale.count == 2)
     var rng = RandomGenerator(seed: 0)
     let x = try ClassifierInput(config: c).images(ints, cells: Array(0..<ints.cellCount), augment: false, rng: &rng)
     let values = x.scalars
@@ -200,8 +206,8 @@ func trainer(_ c: ClassifierConfig, _ src: CellSource, dir: String, samplerSeed:
     #expect(try ClassifierConfig(method: .erm, source: src).inputTransform == nil)
   }
 
-  @Test(arguments: ["gradient", "adam"])
-  func resumeIsExact(ascent: String) throws {
+  @Test(arguments: [ABRAAscentRule.gradient, .adam])
+  func resumeIsExact(ascent: ABRAAscentRule) throws {
     var c = try smallConfig(.abra, source: src, steps: 4)
     c.abraAscent = ascent
     let full = temporaryDirectory("cfull")

@@ -55,7 +55,7 @@ import TestSupport
       batchNames: base.batchNames, floatPixels: false, controlGene: 0)
     var rng = RandomGenerator(seed: 4)
     let t = try InputTransform.controls(of: src, sampleCells: 30, rng: &rng)
-    #expect(t.kind == "controls" && t.batches?.map(\.name) == ["b0", "b1"] && t.batches?.allSatisfy(\.controls) == true)
+    #expect(t.kind == .controls && t.batches?.map(\.name) == ["b0", "b1"] && t.batches?.allSatisfy(\.controls) == true)
     let x = try src.inputs(Array(0..<30), transform: t).scalars
     for b in 0..<2 {
       let controls = (0..<30).filter { src.batchOfCell[$0] == b && src.geneOfCell[$0] == 0 }

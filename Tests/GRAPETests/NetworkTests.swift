@@ -100,10 +100,11 @@ import TestSupport
     c.abra = false
     try c.validate()
     #expect(!c.platesConsistentBatches)
-    c.sampler = "plate"
+    c.sampler = .plate
     #expect(c.platesConsistentBatches)
-    c.sampler = "plates"
-    #expect(throws: GRAPEError.invalidConfig("sampler must be class_balanced or plate, got 'plates'")) { try c.validate() }
+    #expect(throws: GRAPEError.invalidConfig("x.json: sampler must be class_balanced or plate, got 'plates'")) {
+      try c.overridden(with: Data(#"{"sampler": "plates"}"#.utf8), source: "x.json")
+    }
   }
 
   @Test func configRoundTripsWithContractKeys() throws {
@@ -125,7 +126,7 @@ import TestSupport
     let paper = try GRAPEConfig.preset("paper")
     #expect(paper.lr == 1e-4 && paper.lrMapping == 1e-4 && paper.lrEmbedding == 1e-4 && paper.embeddingInitStd == 1)
     #expect(paper.lrDiscriminatorHeads == nil && paper.discriminatorHeadsInitStd == nil && paper.batchSize == 256 && paper.lambdaDCls == 0)
-    #expect(paper.emaMode == "periodic" && paper.emaBeta == 0.5 && paper.emaInterval == 2500)
+    #expect(paper.emaMode == .periodic && paper.emaBeta == 0.5 && paper.emaInterval == 2500)
   }
 
   /// `discriminator_heads_init_std` re-draws only D's head weights (after everything else, so the

@@ -239,7 +239,7 @@ import TestSupport
   /// G keep their initial weights, the others move, and the log records the alignment loss.
   @Test func encoderClassifierTrainsOnlyTheEncoderAndTheEmbedding() throws {
     var c = try tinyConfig(steps: 2)
-    c.objective = "encoder_classifier"
+    c.objective = .encoderClassifier
     let src = tinySource()
     let dir = temporaryDirectory("encoder-classifier")
     let trainer = try GRAPETrainer(config: c, source: src, sampler: CyclingSampler(count: src.cellCount, batch: c.batchSize, seed: 1), run: RunFolder(path: dir))
@@ -259,8 +259,9 @@ import TestSupport
     let column = try #require(rows[0].firstIndex(of: "style_align"))
     #expect(!rows[0].contains("d_cls"))
     #expect(rows[1...].allSatisfy { (Float(String($0[column])) ?? -1) > 0 })
-    c.objective = "gan"
-    #expect(throws: GRAPEError.self) { try c.validate() }
+    #expect(throws: GRAPEError.invalidConfig("c.json: objective must be grape or encoder_classifier, got 'gan'")) {
+      try c.overridden(with: Data(#"{"objective": "gan"}"#.utf8), source: "c.json")
+    }
   }
 
   /// `max_minutes` stops training with a checkpoint once the time is spent, counted over resumes.

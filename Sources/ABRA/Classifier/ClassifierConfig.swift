@@ -93,7 +93,7 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
   /// (`abra_max_k` bounds it).
   public var abraStepSize: Float
   /// `gradient` (Eq. 12) or `adam` (maximising Adam).
-  public var abraAscent: String
+  public var abraAscent: ABRAAscentRule
   /// Initial value of K.
   public var abraInitialK: Float
   /// Optional bound on |K|.
@@ -145,7 +145,7 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     abraTerms = .ceArcJS
     abraJsWeight = 1
     abraStepSize = 0.01
-    abraAscent = "gradient"
+    abraAscent = .gradient
     abraInitialK = 0.1
     abraMaxK = nil
     dsuProbability = 0.5
@@ -174,10 +174,15 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     CellResNetShape(inChannels: imageShape.first ?? 1, width: width, stages: stages, blocksPerStage: blocksPerStage)
   }
 
-  /// The ABRA objective of this configuration.
-  public var abraObjective: ABRAObjective {
-    ABRAObjective(lambda: abraLambda, margin: ArcFaceMargin(margin: abraMargin, scale: abraScale), terms: abraTerms, jsWeight: abraJsWeight)
+  /// The `abra_*` fields as ABRA's settings.
+  public var abraSettings: ABRASettings {
+    ABRASettings(
+      lambda: abraLambda, margin: abraMargin, scale: abraScale, terms: abraTerms, jsWeight: abraJsWeight, stepSize: abraStepSize,
+      ascent: abraAscent, initialK: abraInitialK, maxK: abraMaxK)
   }
+
+  /// The ABRA objective of this configuration.
+  public var abraObjective: ABRAObjective { abraSettings.objective }
 
   /// Checks ranges and consistency; the message names the field.
   public func validate() throws {
@@ -196,12 +201,7 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     guard lr >= 0, weightDecay >= 0 else { throw fail("lr and weight_decay must be ≥ 0") }
     guard betas.count == 2, betas.allSatisfy({ $0 >= 0 && $0 < 1 }) else { throw fail("betas must be two numbers in [0, 1), got \(betas)") }
     guard checkpointEvery >= 1, logEvery >= 1 else { throw fail("checkpoint_every and log_every must be ≥ 1") }
-    guard abraLambda >= 0, abraLambda <= 1 else { throw fail("abra_lambda must lie in [0, 1], got \(abraLambda)") }
-    guard abraMargin >= 0, abraMargin < Float.pi / 2 else { throw fail("abra_margin must lie in [0, π/2), got \(abraMargin)") }
-    guard abraScale > 0 else { throw fail("abra_scale must be positive, got \(abraScale)") }
-    guard abraJsWeight >= 0, abraStepSize >= 0 else { throw fail("abra_js_weight and abra_step_size must be ≥ 0") }
-    guard abraAscent == "gradient" || abraAscent == "adam" else { throw fail("abra_ascent must be gradient or adam, got '\(abraAscent)'") }
-    guard abraMaxK.map({ $0 > 0 }) ?? true else { throw fail("abra_max_k must be positive when given") }
+    try abraSettings.validate()
     guard dsuProbability >= 0, dsuProbability <= 1 else { throw fail("dsu_probability must lie in [0, 1], got \(dsuProbability)") }
     guard advstyleStepSize >= 0 else { throw fail("advstyle_step_size must be ≥ 0") }
     guard Set(holdoutBatches).count == holdoutBatches.count else { throw fail("holdout_batches names a batch twice") }
@@ -211,7 +211,7 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
       parameters: 2 * 9 * widest * widest * Double(blocksPerStage),
       featureMapFloats: Double(width) * Double(imageShape[1]) * Double(imageShape[2]), batch: Double(batchSize))
     if let s = floor.shortfall(fields: "batch_size \(batchSize), width \(width), stages \(stages) and image_shape \(imageShape)") { throw fail(s) }
-    if let t = inputTransform, t.kind == "affine", t.offset.count != imageShape[0] || t.scale.count != imageShape[0] {
+    if let t = inputTransform, t.kind == .affine, t.offset.count != imageShape[0] || t.scale.count != imageShape[0] {
       throw fail("input_transform has \(t.offset.count) offsets and \(t.scale.count) scales for \(imageShape[0]) channels")
     }
   }
@@ -249,7 +249,7 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
   /// This configuration with the fields of a JSON object (a user's `--config` file) written over
   /// it; unknown keys are errors naming `source`.
   public func overridden(with json: Data, source: String) throws -> ClassifierConfig {
-    let merged = try mergeJSONObject(try jsonData(), patch: json, source: source, alsoKnown: ["input_transform", "abra_max_k"])
+    let merged = try mergeJSONObject(try jsonData(), patch: json, source: source, knownKeys: configurationKeys(of: self))
     return try ClassifierConfig.from(json: merged, source: source)
   }
 

@@ -173,7 +173,7 @@ public final class ClassifierIteration: TrainingTask {
     model = CellClassifier(config: config, rng: &rng)
     optimizer = Adam(
       parameters: model.descendedParameters(), learningRate: config.lr, betas: (config.betas[0], config.betas[1]), weightDecay: config.weightDecay)
-    if config.method == .abra, config.abraAscent == "adam", let layer = model.abra {
+    if config.method == .abra, config.abraAscent == .adam, let layer = model.abra {
       ascentOptimizer = Adam(parameters: layer.namedParameters(prefix: "abra"), learningRate: config.abraStepSize, maximize: true)
     } else {
       ascentOptimizer = nil

@@ -1,3 +1,4 @@
+import GrapeSupport
 import TensorCore
 
 /// Which terms ABRA's objectives use: the paper's ablation (Fig. 6).
@@ -5,7 +6,7 @@ import TensorCore
 /// - `ce`: L_adv = CE(X_t); L_rob = CE over {X, X_t}.
 /// - `ceArc`: L_adv = λ·CE + (1 − λ)·Arc of X_t (Eq. 10); L_rob the same over {X, X_t}.
 /// - `ceArcJS`: as `ceArc`, plus the Jensen–Shannon alignment in L_rob (Eq. 13); the method.
-public enum ABRALossTerms: String, Codable, CaseIterable, Sendable {
+public enum ABRALossTerms: String, ConfigChoice {
   case ce = "ce"
   case ceArc = "ce_arc"
   case ceArcJS = "ce_arc_js"

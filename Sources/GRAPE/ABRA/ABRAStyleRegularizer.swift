@@ -71,18 +71,12 @@ public final class ABRAStyleRegularizer: Module, StyleEncoderRegularizer {
   /// the JS term), L_rob weight `abra_weight`), seeded by `seed`.
   public convenience init(config c: GRAPEConfig) throws {
     guard c.genes.count > 1 else { throw ABRAError.invalidConfig("ABRA needs at least two genes, the configuration has \(c.genes.count)") }
-    guard c.abraLambda >= 0, c.abraLambda <= 1 else { throw ABRAError.invalidConfig("abra_lambda must lie in [0, 1], got \(c.abraLambda)") }
-    guard c.abraMargin >= 0, c.abraMargin < Float.pi / 2 else { throw ABRAError.invalidConfig("abra_margin must lie in [0, π/2), got \(c.abraMargin)") }
-    guard c.abraScale > 0 else { throw ABRAError.invalidConfig("abra_scale must be positive, got \(c.abraScale)") }
-    guard c.abraStepSize >= 0, c.abraWeight >= 0, c.abraJsWeight >= 0 else {
-      throw ABRAError.invalidConfig("abra_step_size, abra_weight and abra_js_weight must be ≥ 0")
-    }
-    let objective = ABRAObjective(
-      lambda: c.abraLambda, margin: ArcFaceMargin(margin: c.abraMargin, scale: c.abraScale), terms: c.abraJsWeight > 0 ? .ceArcJS : .ceArc,
-      jsWeight: c.abraJsWeight)
+    let settings = c.abraSettings
+    try settings.validate()
     self.init(
       featureChannels: styleEncoderFeatureChannels(imageSize: c.imgSize, dimIn: c.dimIn, maxConvDim: c.maxConvDim), styleDim: c.styleDim,
-      genes: c.genes.count, objective: objective, stepSize: c.abraStepSize, weight: c.abraWeight, seed: c.seed)
+      genes: c.genes.count, objective: settings.objective, stepSize: settings.stepSize, weight: settings.weight, seed: c.seed,
+      initialK: settings.initialK)
   }
 
   /// The auxiliary heads, descended with the style encoder.

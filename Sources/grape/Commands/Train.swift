@@ -97,14 +97,13 @@ struct Train: ParsableCommand {
       cfg.inChannels = source.imageShape[0]
       guard source.imageShape[1] == source.imageShape[2], source.imageShape[1] == cfg.imgSize else {
         throw GRAPEError.dataMismatch(
-          "\(data): crops are \(source.imageShape[1])×\(source.imageShape[2]) px but preset '\(cfg.preset)' expects \(cfg.imgSize)×\(cfg.imgSize); choose a matching preset or set img_size with --config")
+          "\(data): crops are \(source.imageShape[1])×\(source.imageShape[2]) px but preset '\(cfg.preset.rawValue)' expects \(cfg.imgSize)×\(cfg.imgSize); choose a matching preset or set img_size with --config")
       }
       if source.storesFloatPixels {
         cfg.inputTransform = .identity
       } else {
         var rng = RandomGenerator(seed: seed ^ 0x5EED)
-        cfg.inputTransform = cfg.inputNormalization == "controls"
-          ? try InputTransform.controls(of: source, rng: &rng) : try InputTransform.percentile(of: source, rng: &rng)
+        cfg.inputTransform = try cfg.inputNormalization.transform(of: source, rng: &rng)
       }
     }
     // ABRA needs plate-consistent mini-batches (every cell of a batch from one plate);
@@ -121,7 +120,7 @@ struct Train: ParsableCommand {
       losses.fields.filter { ["d_total", "r1", GRAPEStep.discriminatorClassificationName, GRAPEStep.styleAlignmentName, "g_adv", "g_cyc", "g_sty"].contains($0.0) || $0.0.hasPrefix("abra") }
         .map { "\($0.0) \(String(format: "%.3f", $0.1))" }.joined(separator: "  ")
     }
-    note("training \(cfg.preset) on \(source.cellCount) cells, \(cfg.genes.count) genes, \(cfg.steps) steps, batch \(cfg.batchSize) → \(runPath)")
+    note("training \(cfg.preset.rawValue) on \(source.cellCount) cells, \(cfg.genes.count) genes, \(cfg.steps) steps, batch \(cfg.batchSize) → \(runPath)")
     let reached = try trainer.train { display.show($0) }
     display.finish()
     interrupt.cancel()
