@@ -18,7 +18,7 @@ struct Export: ParsableCommand {
   var out: String
 
   @Option(help: "embedding: rows of the learned gene embedding M; style-mean: per-gene means of style codes over --data.")
-  var source: String = "embedding"
+  var source: EmbeddingSource = .embedding
 
   @Option(help: "The cell store to encode (needed with --source style-mean).")
   var data: String?
@@ -36,35 +36,16 @@ struct Export: ParsableCommand {
 
   func validate() throws {
     if let checkpoint { guard checkpoint >= 0 else { throw ValidationError("--checkpoint must be ≥ 0, got \(checkpoint)") } }
-    if normalize != .none { guard source == "style-mean" else { throw ValidationError("--normalize applies to --source style-mean only") } }
-    guard ["embedding", "style-mean"].contains(source) else { throw ValidationError("--source must be embedding or style-mean, got '\(source)'") }
+    if normalize != .none { guard source == .styleMean else { throw ValidationError("--normalize applies to --source style-mean only") } }
     guard GeneEmbedding.FileFormat(path: out) != nil else { throw ValidationError("--out \(out): the extension must be .h5, .tsv or .h5ad") }
-    if source == "style-mean" { guard data != nil else { throw ValidationError("--source style-mean needs --data FILE.h5") } }
+    if source == .styleMean { guard data != nil else { throw ValidationError("--source style-mean needs --data FILE.h5") } }
   }
 
   func run() throws {
     try CLISupport.run {
       try OutputGuard.check(output: out, flag: "--out", inputs: data.map { [("--data", $0)] } ?? [], force: overwrite.force)
-      let (config, nets) = try loadTrainedNetworks(run: RunFolder(path: runPath), useEMA: !noEma, step: checkpoint)
-      let embedding: GeneEmbedding
-      switch source {
-      case "style-mean":
-        guard let data else { return }
-        let cells = try StoreCellSource(path: data)
-        try checkShape(config: config, cells: cells, data: data)
-        let (means, counts) = try GRAPEInference.styleMeans(
-          nets, source: cells, transform: config.inputTransform ?? .identity, normalization: normalize)
-        let keep = counts.indices.filter { counts[$0] > 0 }
-        let rows = means.indexSelect(keep)
-        embedding = try GeneEmbedding(genes: keep.map { cells.geneNames[$0] }, values: rows.scalars, dimension: rows.shape[1], source: "grape style-mean \(runPath)\(normalize == .controls ? " (standardised per batch by the controls)" : "")")
-      default:
-        let m = GRAPEInference.embedding(nets)
-        if m.scalars.contains(where: { !$0.isFinite }) {
-          throw GRAPEError.invalidRun(
-            path: runPath, reason: "the gene embedding of checkpoint \(checkpoint.map { "step \($0)" } ?? "latest") holds NaN or infinite values; export an earlier checkpoint (--checkpoint)")
-        }
-        embedding = try GeneEmbedding(genes: config.genes, values: m.scalars, dimension: m.shape[1], source: "grape embedding \(runPath)\(noEma ? " (no EMA)" : "")")
-      }
+      let embedding = try GRAPEInference.geneEmbedding(
+        run: runPath, source: source, data: data, normalization: normalize, step: checkpoint, useEMA: !noEma)
       try embedding.write(to: out)
       print("wrote \(embedding.count) genes × \(embedding.dimension) to \(out)")
     }
@@ -95,30 +76,18 @@ struct Encode: ParsableCommand {
   func run() throws {
     try CLISupport.run {
       try OutputGuard.check(output: out, flag: "--out", writes: .hdf5, inputs: [("--data", data)], force: overwrite.force)
-      let (config, nets) = try loadTrainedNetworks(run: RunFolder(path: runPath), useEMA: !noEma, step: checkpoint)
-      let cells = try StoreCellSource(path: data)
-      try checkShape(config: config, cells: cells, data: data)
       var last = 0.0
-      let codes = try GRAPEInference.encode(nets, source: cells, transform: config.inputTransform ?? .identity) { done in
+      let out = try GRAPEInference.cellCodes(run: runPath, data: data, step: checkpoint, useEMA: !noEma) { done, total in
         let now = monotonicSeconds()
-        if now - last > 5 || done == cells.cellCount {
-          note("encoded \(done)/\(cells.cellCount) cells")
+        if now - last > 5 || done == total {
+          note("encoded \(done)/\(total) cells")
           last = now
         }
       }
-      let out = try CellCodes(
-        name: "styles", values: codes.scalars, dimension: codes.shape[1], geneOfCell: cells.store.geneOfCell,
-        batchOfCell: cells.store.batchOfCell, genes: cells.geneNames, batches: cells.batchNames)
       try out.write(to: self.out)
-      print("wrote \(cells.cellCount) codes × \(codes.shape[1]) to \(self.out)")
+      print("wrote \(out.count) codes × \(out.dimension) to \(self.out)")
     }
   }
 }
 
-/// Checks that a store's crops fit a trained model.
-func checkShape(config: GRAPEConfig, cells: StoreCellSource, data: String) throws {
-  let expected = [config.inChannels, config.imgSize, config.imgSize]
-  guard cells.imageShape == expected else {
-    throw GRAPEError.dataMismatch("\(data): crops are \(cells.imageShape) (channels, height, width) but the model was trained on \(expected)")
-  }
-}
+extension EmbeddingSource: ExpressibleByArgument {}

@@ -47,7 +47,7 @@ struct Transfer: ParsableCommand {
         throw GRAPEError.dataMismatch("--gene \(gene): not among the model's \(config.genes.count) genes (e.g. \(config.genes.prefix(5).joined(separator: ", ")))")
       }
       let cells = try StoreCellSource(path: data)
-      try checkShape(config: config, cells: cells, data: data)
+      try GRAPEInference.checkShape(config: config, cells: cells, data: data)
       let indices = Array(0..<min(limit, cells.cellCount))
       let transform = try (config.inputTransform ?? .identity).bound(to: cells)
       let moved = try GRAPEInference.transfer(nets, source: cells, transform: transform, indices: indices, gene: target)
