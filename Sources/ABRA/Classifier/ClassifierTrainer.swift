@@ -64,6 +64,8 @@ public final class ClassifierTrainer {
 
   /// The configuration (saved as `config.json`).
   public var config: ClassifierConfig { loop.task.config }
+  /// Cells of the data, held-out batches included.
+  public var cellCount: Int { loop.task.source.cellCount }
   /// The model being trained.
   public var model: CellClassifier { loop.task.model }
   /// The run folder.

@@ -51,6 +51,8 @@ public final class GRAPETrainer {
   }
 
   public var config: GRAPEConfig { loop.task.config }
+  /// Cells of the training data.
+  public var cellCount: Int { loop.task.source.cellCount }
   public var networks: GRAPENetworks { loop.task.networks }
   public var average: GRAPENetworks { loop.task.average }
   public var optimizers: GRAPEOptimizers { loop.task.optimizers }

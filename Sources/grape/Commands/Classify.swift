@@ -62,29 +62,13 @@ struct ClassifyTrain: ParsableCommand {
   }
 
   private func train() throws {
-    let m = method
-    let source = try StoreCellSource(path: data)
-    let folder = RunFolder(path: runPath)
-    var cfg: ClassifierConfig
-    if resume {
-      cfg = try ClassifierConfig.read(run: folder)
-    } else {
-      let held = holdoutBatches.map(CLISupport.list) ?? [source.batchNames.last ?? ""]
-      cfg = try ClassifierConfig(method: m, source: source, holdoutBatches: held)
-      if let config {
-        guard let patch = FileManager.default.contents(atPath: config) else { throw ValidationError("--config \(config): cannot read") }
-        cfg = try cfg.overridden(with: patch, source: config)
-      }
-      if let steps { cfg.steps = steps }
-      if let batchSize { cfg.batchSize = batchSize }
-      if let lr { cfg.lr = lr }
-      cfg.seed = seed
-    }
-    let excluded = Set(cfg.holdoutBatches.compactMap { source.batchNames.firstIndex(of: $0) })
-    let sampler = try SamplerBox.plateConsistent(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1, excluded: excluded)
-    let trainer = try ClassifierTrainer(config: cfg, source: source, sampler: sampler, run: folder, resume: resume)
+    let trainer = try ClassifierTrainer.prepare(
+      ClassifierTrainingRequest(
+        data: data, run: runPath, method: method, holdoutBatches: holdoutBatches.map(CLISupport.list), configFile: config, steps: steps,
+        batchSize: batchSize, lr: lr, seed: seed, resume: resume))
+    let cfg = trainer.config
     let interrupt = CLISupport.stopOnInterrupt(trainer.loop.stopFlag)
-    note("training \(cfg.method.rawValue) on \(source.cellCount) cells (held out: \(cfg.holdoutBatches.joined(separator: ", "))), \(cfg.steps) steps → \(runPath)")
+    note("training \(cfg.method.rawValue) on \(trainer.cellCount) cells (held out: \(cfg.holdoutBatches.joined(separator: ", "))), \(cfg.steps) steps → \(runPath)")
     let display = TrainingProgress<ClassifierLosses>(unit: "cells/s", rateDigits: 0) { _ in "" }
     let reached = try trainer.train { display.show($0) }
     display.finish()

@@ -70,57 +70,18 @@ struct Train: ParsableCommand {
   }
 
   private func train() throws {
-    let source = try StoreCellSource(path: data)
-    let folder = RunFolder(path: runPath)
-    var cfg: GRAPEConfig
-    if resume {
-      cfg = try folder.readConfig()
-      if let steps { cfg.steps = steps }
-      if let maxMinutes { cfg.maxMinutes = maxMinutes }
-    } else {
-      cfg = GRAPEConfig.preset(preset ?? .cpu)
-      if let config {
-        guard let patch = FileManager.default.contents(atPath: config) else { throw ValidationError("--config \(config): cannot be read") }
-        cfg = try cfg.overridden(with: patch, source: config)
-      }
-      if let steps { cfg.steps = steps }
-      if let maxMinutes { cfg.maxMinutes = maxMinutes }
-      cfg.seed = seed
-      cfg.abra = abra
-      // The genes (and their order, M's rows) come from the store; a config may only repeat them.
-      guard cfg.genes.isEmpty || cfg.genes == source.geneNames else {
-        throw GRAPEError.invalidConfig(
-          "--config \(config ?? ""): 'genes' lists \(cfg.genes.count) genes that are not the \(source.geneNames.count) genes of --data \(data) in its order; remove the key (the genes come from the store)")
-      }
-      cfg.genes = source.geneNames
-      cfg.channels = source.channelNames
-      cfg.inChannels = source.imageShape[0]
-      guard source.imageShape[1] == source.imageShape[2], source.imageShape[1] == cfg.imgSize else {
-        throw GRAPEError.dataMismatch(
-          "\(data): crops are \(source.imageShape[1])×\(source.imageShape[2]) px but preset '\(cfg.preset.rawValue)' expects \(cfg.imgSize)×\(cfg.imgSize); choose a matching preset or set img_size with --config")
-      }
-      if source.storesFloatPixels {
-        cfg.inputTransform = .identity
-      } else {
-        var rng = RandomGenerator(seed: seed ^ 0x5EED)
-        cfg.inputTransform = try cfg.inputNormalization.transform(of: source, rng: &rng)
-      }
-    }
-    // ABRA needs plate-consistent mini-batches (every cell of a batch from one plate);
-    // `sampler` in the configuration can ask for them without ABRA too (the trainer validates
-    // the combination before it writes anything).
-    let regularizer = cfg.abra ? try ABRAStyleRegularizer(config: cfg) : nil
-    let sampler: TrainingSampler = cfg.platesConsistentBatches
-      ? try SamplerBox.plateConsistent(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1)
-      : try SamplerBox.classBalanced(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1)
-    let trainer = try GRAPETrainer(config: cfg, source: source, sampler: sampler, run: folder, regularizer: regularizer, resume: resume)
+    let trainer = try GRAPETrainer.prepare(
+      GRAPETrainingRequest(
+        data: data, run: runPath, preset: preset, configFile: config, steps: steps, maxMinutes: maxMinutes, abra: abra, seed: seed,
+        resume: resume))
+    let cfg = trainer.config
     // Ctrl-C: finish the current step, write a checkpoint, exit.
     let interrupt = CLISupport.stopOnInterrupt(trainer.loop.stopFlag)
     let display = TrainingProgress<StepLosses>(unit: "img/s", rateDigits: 1) { losses in
       losses.fields.filter { ["d_total", "r1", GRAPEStep.discriminatorClassificationName, GRAPEStep.styleAlignmentName, "g_adv", "g_cyc", "g_sty"].contains($0.0) || $0.0.hasPrefix("abra") }
         .map { "\($0.0) \(String(format: "%.3f", $0.1))" }.joined(separator: "  ")
     }
-    note("training \(cfg.preset.rawValue) on \(source.cellCount) cells, \(cfg.genes.count) genes, \(cfg.steps) steps, batch \(cfg.batchSize) → \(runPath)")
+    note("training \(cfg.preset.rawValue) on \(trainer.cellCount) cells, \(cfg.genes.count) genes, \(cfg.steps) steps, batch \(cfg.batchSize) → \(runPath)")
     let reached = try trainer.train { display.show($0) }
     display.finish()
     interrupt.cancel()

@@ -1,0 +1,72 @@
+import Foundation
+import Training
+
+/// What `grape classify train` asks for: a store, a run folder, and either a fresh
+/// configuration (method, held-out batches, overrides, seed) or the run's own to continue.
+public struct ClassifierTrainingRequest: Sendable {
+  /// The cell store to train on.
+  public var data: String
+  /// The run folder to create, or to continue with `resume`.
+  public var run: String
+  /// The training method of a fresh run.
+  public var method: ClassifierMethod
+  /// Batches kept out of training (nil: the store's last batch).
+  public var holdoutBatches: [String]?
+  /// A JSON file whose fields override the defaults (a fresh run only).
+  public var configFile: String?
+  /// Training iterations, mini-batch size and learning rate (nil: the configuration's).
+  public var steps: Int?
+  public var batchSize: Int?
+  public var lr: Float?
+  /// The seed of a fresh run.
+  public var seed: UInt64
+  /// Continue the newest checkpoint of `run` with its own `config.json`.
+  public var resume: Bool
+
+  /// A request with every field given.
+  public init(
+    data: String, run: String, method: ClassifierMethod, holdoutBatches: [String]? = nil, configFile: String? = nil, steps: Int? = nil,
+    batchSize: Int? = nil, lr: Float? = nil, seed: UInt64 = 0, resume: Bool = false
+  ) {
+    self.data = data
+    self.run = run
+    self.method = method
+    self.holdoutBatches = holdoutBatches
+    self.configFile = configFile
+    self.steps = steps
+    self.batchSize = batchSize
+    self.lr = lr
+    self.seed = seed
+    self.resume = resume
+  }
+}
+
+extension ClassifierTrainer {
+  /// The trainer a request describes: the configuration (the run's own with `resume`, else the
+  /// defaults for the store with the overrides) and a plate-consistent sampler over the training
+  /// batches. Nothing is trained yet; a fresh run's `config.json` is written.
+  ///
+  /// - Throws: when the store, the override file or the run cannot be read, or the
+  ///   configuration does not fit the store (the message names the file and field).
+  public static func prepare(_ r: ClassifierTrainingRequest) throws -> ClassifierTrainer {
+    let source = try StoreCellSource(path: r.data)
+    let folder = RunFolder(path: r.run)
+    var cfg: ClassifierConfig
+    if r.resume {
+      cfg = try ClassifierConfig.read(run: folder)
+    } else {
+      cfg = try ClassifierConfig(method: r.method, source: source, holdoutBatches: r.holdoutBatches ?? [source.batchNames.last ?? ""])
+      if let file = r.configFile {
+        guard let patch = FileManager.default.contents(atPath: file) else { throw ABRAError.invalidConfig("--config \(file): cannot read") }
+        cfg = try cfg.overridden(with: patch, source: file)
+      }
+      if let steps = r.steps { cfg.steps = steps }
+      if let batchSize = r.batchSize { cfg.batchSize = batchSize }
+      if let lr = r.lr { cfg.lr = lr }
+      cfg.seed = r.seed
+    }
+    let excluded = Set(cfg.holdoutBatches.compactMap { source.batchNames.firstIndex(of: $0) })
+    let sampler = try SamplerBox.plateConsistent(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1, excluded: excluded)
+    return try ClassifierTrainer(config: cfg, source: source, sampler: sampler, run: folder, resume: r.resume)
+  }
+}
