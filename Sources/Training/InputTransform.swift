@@ -1,5 +1,6 @@
 import GrapeSupport
 import Foundation
+import OPSData
 import TensorCore
 
 /// How stored pixel values become network inputs.
@@ -157,9 +158,9 @@ public struct InputTransform: Codable, Equatable, Sendable {
       values.reserveCapacity(n * plane)
       for k in 0..<n { values += px[(k * c + ch) * plane..<((k * c + ch) + 1) * plane] }
       values.sort()
-      func q(_ p: Double) -> Float { values.isEmpty ? 0 : values[min(values.count - 1, Int((p / 100) * Double(values.count - 1)))] }
-      let lo = q(low)
-      let hi = q(high)
+      // numpy's linear interpolation, as import's percentile normalisation (``linearQuantile(sorted:_:)``).
+      let lo = values.isEmpty ? 0 : Float(linearQuantile(sorted: values, low / 100))
+      let hi = values.isEmpty ? 0 : Float(linearQuantile(sorted: values, high / 100))
       offsets.append(lo)
       scales.append(hi > lo ? 1 / (hi - lo) : 1)
     }

@@ -76,4 +76,16 @@ private func naivePercentile(_ values: [Double], _ q: Double) -> Double {
     #expect(abs(moments.standardDeviation - std) < 1e-9)
     #expect(moments.count == 5000)
   }
+
+  /// The one quantile rule (import, the training input transform, summaries, pictures) is
+  /// numpy's linear interpolation: `np.quantile([3, 1, 4, 1, 5, 9, 2, 6], [0, 0.001, 0.25,
+  /// 0.5, 0.999, 1])` gives 1, 1, 1.75, 3.5, 8.979, 9.
+  @Test func linearQuantileMatchesNumpy() {
+    let sorted: [Float] = [3, 1, 4, 1, 5, 9, 2, 6].sorted()
+    let expected = [1.0, 1.0, 1.75, 3.5, 8.979, 9.0]
+    for (q, want) in zip([0, 0.001, 0.25, 0.5, 0.999, 1], expected) {
+      #expect(abs(linearQuantile(sorted: sorted, q) - want) < 1e-9, "q \(q)")
+    }
+    #expect(linearQuantile(sorted: [], 0.5).isNaN)
+  }
 }

@@ -37,8 +37,8 @@ public enum GrapeCommand {
     // Output goes to files, so a chatty command can never block on a full pipe.
     let dir = makeTemporaryFolder("cmd")
     let outURL = URL(fileURLWithPath: "\(dir)/stdout"), errURL = URL(fileURLWithPath: "\(dir)/stderr")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     p.standardOutput = try FileHandle(forWritingTo: outURL)
     p.standardError = try FileHandle(forWritingTo: errURL)
     try p.run()

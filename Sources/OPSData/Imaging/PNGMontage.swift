@@ -78,12 +78,8 @@ public enum CropMontage {
         k += step
       }
       values.sort()
-      func at(_ q: Double) -> Float {
-        let i = Int((q / 100 * Double(values.count - 1)).rounded())
-        return values[min(values.count - 1, max(0, i))]
-      }
-      let lo = at(low)
-      var hi = at(high)
+      let lo = Float(linearQuantile(sorted: values, low / 100))
+      var hi = Float(linearQuantile(sorted: values, high / 100))
       if hi <= lo { hi = lo + 1 }
       return Stretch(low: lo, high: hi)
     }

@@ -102,11 +102,7 @@ public struct CellStoreSummary: Sendable {
     let mean = sum / Double(values.count)
     var squares = 0.0
     for v in values { squares += (Double(v) - mean) * (Double(v) - mean) }
-    func quantile(_ q: Double) -> Double {
-      let r = ChannelQuantiles.ranks(count: sorted.count, quantiles: [q])[0]
-      return Double(sorted[r.lower]) + (Double(sorted[r.upper]) - Double(sorted[r.lower]))
-        * r.fraction
-    }
+    func quantile(_ q: Double) -> Double { linearQuantile(sorted: sorted, q) }
     return ChannelStatistics(
       name: name, min: Double(sorted[0]), max: Double(sorted[sorted.count - 1]), mean: mean,
       std: (squares / Double(values.count)).squareRoot(), p001: quantile(0.001),
