@@ -16,6 +16,8 @@ let systemLibraries: [Target] = [
   .systemLibrary(
     name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
     providers: [.apt(["zlib1g-dev"])]),
+  // Open MPI, opened with dlopen when a command runs under mpirun or srun: builds need no MPI.
+  .target(name: "CMPI", path: "Sources/CMPI", linkerSettings: [.linkedLibrary("dl")]),
 ]
 
 // Release-like optimisation for the numeric kernels even in debug test builds would change
@@ -30,7 +32,7 @@ let libraries: [Target] = [
   .target(name: "NeuralNet", dependencies: ["TensorCore"]),
   .target(name: "OPSData", dependencies: ["GrapeSupport", "CHDF5", "CTIFF", "CZlib"]),
   .target(name: "Simulation", dependencies: ["GrapeSupport", "OPSData"]),
-  .target(name: "Training", dependencies: ["GrapeSupport", "TensorCore", "NeuralNet", "OPSData"]),
+  .target(name: "Training", dependencies: ["GrapeSupport", "TensorCore", "NeuralNet", "OPSData", "CMPI"]),
   .target(name: "ABRA", dependencies: ["GrapeSupport", "TensorCore", "NeuralNet", "OPSData", "Training"]),
   .target(name: "GRAPE", dependencies: ["GrapeSupport", "TensorCore", "NeuralNet", "OPSData", "Training", "ABRA"]),
   .target(name: "Evaluation", dependencies: ["GrapeSupport", "OPSData", "CBLAS"]),
@@ -57,7 +59,7 @@ let tests: [Target] = [
   .testTarget(name: "GRAPETests", dependencies: ["GRAPE", "Training", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "ABRATests", dependencies: ["ABRA", "GRAPE", "Training", "TestSupport"], resources: [.copy("Fixtures")]),
   .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "GrapeSupport", "TestSupport"], resources: [.copy("Fixtures")]),
-  .testTarget(name: "GrapeCLITests", dependencies: ["TestSupport", "OPSData", "GrapeSupport"]),
+  .testTarget(name: "GrapeCLITests", dependencies: ["TestSupport", "OPSData", "NeuralNet", "TensorCore", "GrapeSupport"]),
 ]
 
 let package = Package(

@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# Installs the Python modules that the cross-check tests read our files with (numpy, h5py,
-# safetensors, anndata) when python3 lacks them. Best effort: without network or pip the tests
-# that need a module are reported as skipped, with the module named.
+# Installs what the tests need beyond the build: Open MPI (mpirun and libmpi, for the
+# data-parallel tests; the build itself needs no MPI) and the Python modules that the
+# cross-check tests read our files with (numpy, h5py, safetensors, anndata). Best effort:
+# without network, apt-get or pip the tests that need them are reported as skipped, with what
+# is missing named.
 set -uo pipefail
+
+if ! command -v mpirun >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "install-test-deps: installing openmpi-bin libopenmpi-dev"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends openmpi-bin libopenmpi-dev >/dev/null; } \
+    || echo "install-test-deps: could not install Open MPI; the data-parallel tests will be skipped" >&2
+fi
 
 command -v python3 >/dev/null 2>&1 || { echo "install-test-deps: no python3; the Python cross-checks will be skipped" >&2; exit 0; }
 missing=()

@@ -39,6 +39,10 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   public var batchSize: Int
   /// Training iterations.
   public var steps: Int
+  /// Parts each process computes its share of a mini-batch in, averaging their gradients
+  /// before every update (gradient accumulation; nil: 1). Memory then holds one part at a time;
+  /// k parts in one process compute what k data-parallel ranks do.
+  public var microBatches: Int?
   /// How mini-batches are drawn: `class_balanced` (every gene equally often, cells from any
   /// batch; GRAPE's sampler) or `plate` (every cell of a mini-batch from one experimental batch,
   /// genes balanced within it; what ABRA needs). nil: `plate` with ABRA, `class_balanced` without.
@@ -249,6 +253,10 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     guard dimIn >= 1, maxConvDim >= dimIn else { throw fail("dim_in (\(dimIn)) must be ≥ 1 and ≤ max_conv_dim (\(maxConvDim))") }
     guard styleDim >= 1, latentDim >= 1, mappingHidden >= 1 else { throw fail("style_dim, latent_dim and mapping_hidden must be ≥ 1") }
     guard batchSize >= 1 else { throw fail("batch_size must be at least 1, got \(batchSize)") }
+    if let k = microBatches {
+      guard k >= 1, batchSize % k == 0 else { throw fail("micro_batches must be ≥ 1 and divide batch_size (\(batchSize)), got \(k)") }
+      guard k == 1 || !abra else { throw fail("micro_batches cannot be used with --abra: ABRA's batch statistics need the whole mini-batch") }
+    }
     guard steps >= 0 else { throw fail("steps must be ≥ 0, got \(steps)") }
     guard (lrDiscriminatorHeads ?? 0) >= 0, (discriminatorHeadsInitStd ?? 0) >= 0 else {
       throw fail("lr_discriminator_heads and discriminator_heads_init_std must be ≥ 0")

@@ -10,6 +10,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
   case dataMismatch(String)
   /// Another process holds the run folder's lock (its process id when known).
   case runInUse(path: String, pid: Int32?)
+  /// The ranks of a data-parallel run hold different weights.
+  case ranksDiverged(step: Int)
 
   public var description: String {
     switch self {
@@ -19,6 +21,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case .dataMismatch(let s): return s
     case .runInUse(let p, let pid):
       return "\(p): another process\(pid.map { " (pid \($0))" } ?? "") is training this run; wait for it to finish or choose another --run"
+    case .ranksDiverged(let step):
+      return "the ranks of this data-parallel run hold different weights at step \(step); the last good checkpoint is kept (check that every rank runs the same grape build on the same data)"
     }
   }
 }

@@ -66,6 +66,13 @@ public struct TrainingSchedule: Sendable, Equatable {
 /// time), and stops on request (Ctrl-C) or when the time budget is spent, always with a
 /// checkpoint. A resumed run continues exactly where the uninterrupted one would be.
 ///
+/// Data-parallel (``group`` of several ranks, each running this loop over the same task): rank
+/// 0 alone takes the lock and writes the log and checkpoints; the logged losses are the means
+/// over the ranks; a stop (Ctrl-C, the time budget) on any rank stops every rank at the same
+/// step; and every ``checksumEvery`` steps the ranks compare a checksum of their tensors and
+/// stop with an error if they have drifted apart. The run folder must be on a file system that
+/// every rank sees (a resumed run reads its checkpoint on every rank).
+///
 /// ```
 /// RUN/log.tsv                          step, time_s, the task's columns
 /// RUN/checkpoints/step-XXXXXXXX/       the task's safetensors files and state.json
@@ -87,20 +94,28 @@ public final class TrainingLoop<Task: TrainingTask> {
   private var lock: RunLock?
   /// Set (from a signal handler, say) to make the loop checkpoint and return after the current step.
   public let stopFlag = StopFlag()
+  /// The processes training this task together (one, unless launched by mpirun or srun).
+  public let group: ProcessGroup
+  /// Steps between comparisons of the ranks' tensors (data-parallel runs only).
+  public var checksumEvery = 50
 
   /// A loop at step 0; call ``start()`` for a new run or ``resume()`` to continue one.
-  public init(task: Task, run: RunFolder, sampler: TrainingSampler, rng: RandomGenerator, schedule: TrainingSchedule) {
+  public init(
+    task: Task, run: RunFolder, sampler: TrainingSampler, rng: RandomGenerator, schedule: TrainingSchedule, group: ProcessGroup = .single
+  ) {
     self.task = task
     self.run = run
     self.sampler = sampler
     self.rng = rng
     self.schedule = schedule
+    self.group = group
   }
 
   /// Takes the run folder's lock (``RunLock``) unless this loop holds it: trainers call it
-  /// before they write anything, ``train(progress:)`` makes sure it is held.
+  /// before they write anything, ``train(progress:)`` makes sure it is held. Only the primary
+  /// rank of a data-parallel run takes it (the others write nothing).
   public func acquireLock() throws {
-    if lock == nil { lock = try RunLock(run: run) }
+    if lock == nil, group.isPrimary { lock = try RunLock(run: run) }
   }
 
   /// Lets another process (or another loop of this one) write the run folder.
@@ -110,7 +125,7 @@ public final class TrainingLoop<Task: TrainingTask> {
   public var log: TrainingLog { TrainingLog(path: run.logPath, valueColumns: task.logColumns) }
 
   /// Begins a new run's log (the trainer has written its configuration).
-  public func start() throws { try log.start() }
+  public func start() throws { if group.isPrimary { try log.start() } }
 
   /// Restores the newest checkpoint, if there is one.
   /// - Returns: whether one was restored.
@@ -127,7 +142,7 @@ public final class TrainingLoop<Task: TrainingTask> {
     rng = state.rng
     elapsed = state.elapsedSeconds
     try sampler.restore(Data(state.sampler.utf8))
-    try log.truncate(after: step)
+    if group.isPrimary { try log.truncate(after: step) }
     return true
   }
 
@@ -147,7 +162,8 @@ public final class TrainingLoop<Task: TrainingTask> {
     try acquireLock()
     let total = schedule.steps
     var window = ThroughputWindow()
-    while step < total, !outOfTime {
+    if group.isDistributed { try checkRanksAgree() }
+    while step < total, !group.any(outOfTime) {
       let t0 = monotonicSeconds()
       let (items, losses) = try task.step(step + 1, sampler: sampler, rng: &rng)
       step += 1
@@ -155,11 +171,12 @@ public final class TrainingLoop<Task: TrainingTask> {
       window.add(items)
       if step % schedule.logEvery == 0 || step == total {
         let rate = window.rate()
-        try log.append(step: step, elapsedSeconds: elapsed, values: task.logValues(losses))
+        try appendLog(task.logValues(losses))
         let left = Double(total - step) * Double(items) / max(rate, 1e-9)
         progress(.step(step: step, total: total, itemsPerSecond: rate, secondsLeft: left, losses: losses))
       }
-      let stopping = stopFlag.isSet || outOfTime
+      if group.isDistributed, step % checksumEvery == 0 { try checkRanksAgree() }
+      let stopping = group.any(stopFlag.isSet || outOfTime)
       if step % schedule.checkpointEvery == 0 || step == total || stopping {
         progress(.checkpoint(step: step, path: try saveCheckpoint()))
       }
@@ -168,9 +185,39 @@ public final class TrainingLoop<Task: TrainingTask> {
     return step
   }
 
-  /// Writes the task's tensors and the loop's state for the current step.
+  /// Appends a `log.tsv` row (the primary rank), with each value the mean over the ranks.
+  private func appendLog(_ values: [Float]) throws {
+    var mean = values.map(Double.init)
+    group.allreduceSum(&mean)
+    guard group.isPrimary else { return }
+    try log.append(step: step, elapsedSeconds: elapsed, values: mean.map { Float($0 / Double(group.size)) })
+  }
+
+  /// Compares a checksum of every rank's tensors (weights, averages, optimiser state): ranks
+  /// that train one model hold the same values, bit for bit.
+  ///
+  /// - Throws: ``TrainingError/ranksDiverged(step:)`` on every rank when they differ.
+  public func checkRanksAgree() throws {
+    var sums: [Double] = []
+    for (_, tensors) in task.checkpointTensors() {
+      for name in tensors.keys.sorted() {
+        guard let t = tensors[name] else { continue }
+        var total = 0.0
+        for v in t.scalars { total += Double(v) }
+        sums.append(total)
+      }
+    }
+    let (high, low) = group.extremes(sums)
+    guard zip(high, low).allSatisfy({ ($0.isNaN && $1.isNaN) || $0 == $1 }) else {
+      throw TrainingError.ranksDiverged(step: step)
+    }
+  }
+
+  /// Writes the task's tensors and the loop's state for the current step (the primary rank of
+  /// a data-parallel run; the others return the same path and write nothing).
   @discardableResult
   public func saveCheckpoint() throws -> String {
+    guard group.isPrimary else { return "\(run.checkpointsPath)/\(RunFolder.checkpointName(step: step))" }
     let files = task.checkpointTensors()
     var meta = task.checkpointMetadata
     meta["step"] = String(step)

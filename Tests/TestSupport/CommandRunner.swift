@@ -28,8 +28,33 @@ public enum GrapeCommand {
 
   /// Runs `grape` with `arguments` and waits for it.
   public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    try runProgram(executable, arguments, environment: environment)
+  }
+
+  /// `mpirun` on the search path, if Open MPI's launcher is installed.
+  public static var mpirun: URL? {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    return path.split(separator: ":").map { URL(fileURLWithPath: String($0)).appendingPathComponent("mpirun") }
+      .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+  }
+
+  /// Runs `grape` with `arguments` as `ranks` MPI ranks (`mpirun -np ranks`, one thread each) and
+  /// waits for them.
+  public static func runRanks(_ ranks: Int, _ arguments: [String]) throws -> CommandResult {
+    guard let mpirun else { return CommandResult(status: 127, stdout: "", stderr: "mpirun not found") }
+    return try runProgram(
+      mpirun, mpirunArguments(ranks) + [executable.path] + arguments, environment: ["GRAPE_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"])
+  }
+
+  /// The launcher's arguments for `ranks` ranks on this machine, passing the thread settings on.
+  public static func mpirunArguments(_ ranks: Int) -> [String] {
+    ["--allow-run-as-root", "--oversubscribe", "-np", String(ranks), "-x", "GRAPE_THREADS", "-x", "OPENBLAS_NUM_THREADS"]
+  }
+
+  /// Runs a program with `arguments` and waits for it; output is collected through files.
+  public static func runProgram(_ program: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
     let p = Process()
-    p.executableURL = executable
+    p.executableURL = program
     p.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }

@@ -96,7 +96,8 @@ public struct ABRAMinMaxStep {
     let kSigma = layer.kSigma.value
     let xt = layer.perturbed(features.detached(), noise: noise, kMu: kMu, kSigma: kSigma)
     let adv = objective.classification(head(xt), arcWeight: arcWeight?.detached(), targets: targets).total
-    let g = gradients(of: adv, wrt: [kMu, kSigma])
+    // Data-parallel replicas ascend with the mean of their gradients (``GradientReduction``).
+    let g = GradientReduction.reduce(gradients(of: adv, wrt: [kMu, kSigma]))
     switch ascent {
     case .gradient:
       layer.ascend(gradientMu: g[0], gradientSigma: g[1], stepSize: stepSize)

@@ -28,6 +28,23 @@ public struct StepLosses: Sendable, Equatable {
     return names.map { byName[$0] ?? .nan }
   }
 
+  /// The mean of each value over `parts` (the micro-batches of one step).
+  public static func mean(of parts: [StepLosses]) -> StepLosses {
+    var m = StepLosses()
+    guard !parts.isEmpty else { return m }
+    let n = Float(parts.count)
+    m.dReal = parts.map(\.dReal).reduce(0, +) / n
+    m.dFake = parts.map(\.dFake).reduce(0, +) / n
+    m.r1 = parts.map(\.r1).reduce(0, +) / n
+    m.dTotal = parts.map(\.dTotal).reduce(0, +) / n
+    m.gAdv = parts.map(\.gAdv).reduce(0, +) / n
+    m.gCyc = parts.map(\.gCyc).reduce(0, +) / n
+    m.gSty = parts.map(\.gSty).reduce(0, +) / n
+    m.gTotal = parts.map(\.gTotal).reduce(0, +) / n
+    for name in Set(parts.flatMap(\.extra.keys)) { m.extra[name] = parts.compactMap { $0.extra[name] }.reduce(0, +) / n }
+    return m
+  }
+
   /// The first non-finite loss, if any.
   public var firstNonFinite: (String, Float)? { fields.first { !$0.1.isFinite } }
 }

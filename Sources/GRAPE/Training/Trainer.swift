@@ -23,9 +23,14 @@ public final class GRAPETrainer {
   /// `resume` restores the newest checkpoint of `run`.
   public init(
     config: GRAPEConfig, source: CellSource, sampler: TrainingSampler, run: RunFolder, regularizer: StyleEncoderRegularizer? = nil,
-    resume: Bool = false
+    resume: Bool = false, group: ProcessGroup = .single
   ) throws {
     try config.validate()
+    let parts = group.size * (config.microBatches ?? 1)
+    guard config.batchSize % parts == 0 else {
+      throw GRAPEError.invalidConfig(
+        "batch_size \(config.batchSize) cannot be shared evenly by \(group.size) ranks × \(config.microBatches ?? 1) micro-batches; choose a multiple of \(parts)")
+    }
     guard config.genes == source.geneNames else {
       throw GRAPEError.dataMismatch("the configuration's genes differ from the data's (\(config.genes.count) vs \(source.geneNames.count))")
     }
@@ -35,17 +40,17 @@ public final class GRAPETrainer {
     var root = RandomGenerator(seed: config.seed)
     var modelRng = root.split()
     let rng = root.split()
-    let iteration = try GRAPEIteration(config: config, source: source, regularizer: regularizer, rng: &modelRng)
+    let iteration = try GRAPEIteration(config: config, source: source, regularizer: regularizer, group: group, rng: &modelRng)
     let schedule = TrainingSchedule(
       steps: config.steps, maxMinutes: config.maxMinutes, logEvery: config.logEvery, checkpointEvery: config.checkpointEvery)
-    loop = TrainingLoop(task: iteration, run: run, sampler: sampler, rng: rng, schedule: schedule)
+    loop = TrainingLoop(task: iteration, run: run, sampler: sampler, rng: rng, schedule: schedule, group: group)
     try loop.acquireLock()
     if resume {
       guard try loop.resume() else { throw GRAPEError.invalidRun(path: run.path, reason: "--resume given but no checkpoint exists") }
       // The steps and time budget of a resumed run may have changed.
-      try run.writeConfig(config)
+      if group.isPrimary { try run.writeConfig(config) }
     } else {
-      try run.writeConfig(config)
+      if group.isPrimary { try run.writeConfig(config) }
       try loop.start()
     }
   }
@@ -80,10 +85,10 @@ public final class GRAPETrainer {
     let reached = try loop.train(progress: progress)
     // `--steps 0` on a new run keeps the initialised networks as a checkpoint: an untrained
     // baseline that `export`, `encode` and `transfer` read like any other.
-    if reached == 0, try run.latestCheckpoint() == nil {
+    if reached == 0, loop.group.isPrimary, try run.latestCheckpoint() == nil {
       progress(.checkpoint(step: 0, path: try loop.saveCheckpoint()))
     }
-    try LossCurve.write(run: run)
+    if loop.group.isPrimary { try LossCurve.write(run: run) }
     return reached
   }
 
@@ -100,14 +105,17 @@ public final class GRAPEIteration: TrainingTask {
   public let average: GRAPENetworks
   public let optimizers: GRAPEOptimizers
   public let regularizer: StyleEncoderRegularizer?
+  /// The ranks that share each mini-batch (one process unless data-parallel).
+  public let group: ProcessGroup
   let source: CellSource
   let transform: InputTransform
   /// Accumulated time split of the iterations run in this process.
   public private(set) var timings = StepTimings()
 
   /// Builds the networks from `rng` (the EMA copy starts as a copy of them).
-  init(config: GRAPEConfig, source: CellSource, regularizer: StyleEncoderRegularizer?, rng: inout RandomGenerator) throws {
+  init(config: GRAPEConfig, source: CellSource, regularizer: StyleEncoderRegularizer?, group: ProcessGroup = .single, rng: inout RandomGenerator) throws {
     self.config = config
+    self.group = group
     self.source = source
     self.regularizer = regularizer
     transform = try (config.inputTransform ?? .identity).bound(to: source)
@@ -124,34 +132,94 @@ public final class GRAPEIteration: TrainingTask {
 
   /// One GRAPE iteration: the D step, the G step, any alignment-only updates
   /// (`style_align_steps`) and the EMA update.
+  ///
+  /// Data-parallel, every rank draws the same mini-batch and target genes (the sampler and the
+  /// random generator are the global ones) and computes on its own share of the cells; the
+  /// optimisers average the gradients over the ranks. With `micro_batches` k, each share is
+  /// computed in k parts whose gradients are averaged before each update (gradient
+  /// accumulation), which gives a process the arithmetic of k ranks.
   public func step(_ number: Int, sampler: TrainingSampler, rng: inout RandomGenerator) throws -> (items: Int, losses: StepLosses) {
-    let indices = sampler.next()
-    let targets = (0..<indices.count).map { _ in rng.int(below: config.genes.count) }
-    var batch = try realCells(indices, targets: targets)
+    let drawn = sampler.next()
+    let targets = (0..<drawn.count).map { _ in rng.int(below: config.genes.count) }
+    let ranges = parts(of: drawn.count)
+    var batches = try ranges.map { try realCells(Array(drawn[$0]), targets: Array(targets[$0])) }
     if config.extraAlignmentCells > 0 {
       var extra: [Int] = []
       while extra.count < config.extraAlignmentCells { extra += sampler.next() }
       extra = Array(extra.prefix(config.extraAlignmentCells))
-      batch.alignmentImages = try source.inputs(extra, transform: transform)
-      batch.alignmentGenes = extra.map { source.geneOfCell[$0] }
+      for (i, range) in parts(of: extra.count).enumerated() {
+        let cells = Array(extra[range])
+        batches[i].alignmentImages = try source.inputs(cells, transform: transform)
+        batches[i].alignmentGenes = cells.map { source.geneOfCell[$0] }
+      }
     }
-    var losses = StepLosses()
+    let (n, opt, c) = (networks, optimizers, config)
+    let encoderOptimizers = [opt.styleEncoder, opt.mapping, opt.embedding]
+    var losses: StepLosses
     if config.trainsEncoderClassifier {
-      GRAPEStep.encoderClassifier(networks, optimizers, batch: batch, config: config, losses: &losses, timings: &timings)
+      losses = update(batches, encoderOptimizers) { b, l, apply in
+        GRAPEStep.encoderClassifier(n, opt, batch: b, config: c, losses: &l, timings: &timings, applyUpdates: apply)
+      }
     } else {
-      GRAPEStep.discriminator(networks, optimizers, batch: batch, config: config, losses: &losses, timings: &timings)
-      GRAPEStep.generator(networks, optimizers, batch: batch, config: config, regularizer: regularizer, losses: &losses, timings: &timings)
+      losses = update(batches, [opt.discriminator]) { b, l, apply in
+        GRAPEStep.discriminator(n, opt, batch: b, config: c, losses: &l, timings: &timings, applyUpdates: apply)
+      }
+      let g = update(batches, [opt.generator, opt.mapping, opt.embedding, opt.styleEncoder]) { b, l, apply in
+        GRAPEStep.generator(n, opt, batch: b, config: c, regularizer: regularizer, losses: &l, timings: &timings, applyUpdates: apply)
+      }
+      (losses.gAdv, losses.gCyc, losses.gSty, losses.gTotal) = (g.gAdv, g.gCyc, g.gSty, g.gTotal)
+      losses.extra.merge(g.extra) { _, new in new }
       for _ in 0..<config.alignmentOnlySteps {
         // `style_align_steps`: further real cells update E, F and M by the alignment alone.
-        let cells = try realCells(sampler.next())
-        var alignLosses = StepLosses()
-        GRAPEStep.encoderClassifier(networks, optimizers, batch: cells, config: config, losses: &alignLosses, timings: &timings)
+        let all = sampler.next()
+        let cells = try parts(of: all.count).map { try realCells(Array(all[$0])) }
+        let alignLosses = update(cells, encoderOptimizers) { b, l, apply in
+          GRAPEStep.encoderClassifier(n, opt, batch: b, config: c, losses: &l, timings: &timings, applyUpdates: apply)
+        }
         if let (name, value) = alignLosses.firstNonFinite { throw GRAPEError.diverged(step: number, loss: name, value: value) }
       }
     }
     if let (name, value) = losses.firstNonFinite { throw GRAPEError.diverged(step: number, loss: name, value: value) }
     GRAPEStep.updateAverage(ema: average, networks: networks, step: number, config: config, timings: &timings)
-    return (indices.count, losses)
+    return (drawn.count, losses)
+  }
+
+  /// This process's cells of `count` drawn ones, as ranges of its micro-batches: its share of
+  /// the ranks (``ProcessGroup/share(of:)``) cut into `micro_batches` contiguous parts.
+  private func parts(of count: Int) -> [Range<Int>] {
+    let mine = group.share(of: count)
+    let k = max(1, min(config.microBatches ?? 1, mine.count))
+    return (0..<k).map { p in
+      (mine.lowerBound + p * mine.count / k)..<(mine.lowerBound + (p + 1) * mine.count / k)
+    }
+  }
+
+  /// One update over micro-batches: `body` runs a step function on each part (updating itself
+  /// when there is one part, as without micro-batches); with several, it leaves its gradients,
+  /// which add up over the parts, and the mean is applied by `optimizers` in their order.
+  /// Returns the mean of the parts' losses.
+  private func update(
+    _ parts: [GRAPEBatch], _ optimizers: [Adam], _ body: (GRAPEBatch, inout StepLosses, Bool) -> Void
+  ) -> StepLosses {
+    guard parts.count > 1 else {
+      var losses = StepLosses()
+      if let only = parts.first { body(only, &losses, true) }
+      return losses
+    }
+    var each: [StepLosses] = []
+    for part in parts {
+      var l = StepLosses()
+      body(part, &l, false)
+      each.append(l)
+    }
+    let scale = 1 / Float(parts.count)
+    for o in optimizers {
+      for group in o.groups {
+        for (_, p) in group.parameters { if let g = p.grad { p.grad = g * scale } }
+      }
+      o.step()
+    }
+    return StepLosses.mean(of: each)
   }
 
   /// The network inputs, genes and batches of cells `indices` (and the translation targets).

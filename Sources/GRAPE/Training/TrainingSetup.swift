@@ -1,6 +1,7 @@
 import GrapeSupport
 import ABRA
 import Foundation
+import NeuralNet
 import Training
 
 /// What `grape train` asks for: a store, a run folder, and either a fresh configuration (a
@@ -68,7 +69,12 @@ extension GRAPETrainer {
     let sampler: TrainingSampler = cfg.platesConsistentBatches
       ? try SamplerBox.plateConsistent(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1)
       : try SamplerBox.classBalanced(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1)
-    return try GRAPETrainer(config: cfg, source: source, sampler: sampler, run: folder, regularizer: regularizer, resume: r.resume)
+    // Data-parallel under mpirun or srun: each rank trains on its share of every mini-batch and
+    // the optimisers average the gradients over the ranks.
+    let group = ProcessGroup.world
+    if group.isDistributed { GradientReduction.install(AllreduceGradients(group: group)) }
+    return try GRAPETrainer(
+      config: cfg, source: source, sampler: sampler, run: folder, regularizer: regularizer, resume: r.resume, group: group)
   }
 
   /// The configuration of a fresh run: the preset, the `--config` overrides, the seed and ABRA,

@@ -64,6 +64,8 @@ public final class Adam {
 
   /// Applies one update to every parameter that has a gradient, then clears the gradients.
   public func step() {
+    // Data-parallel replicas update with the mean of their gradients (``GradientReduction``).
+    if GradientReduction.isActive { GradientReduction.reduce(groups.flatMap { $0.parameters.map(\.1) }) }
     for group in groups {
       for (name, p) in group.parameters {
         guard let g = p.grad else { continue }

@@ -20,6 +20,9 @@ enum CLISupport {
     } catch let error as CleanExit {
       throw error
     } catch {
+      // A rank of a data-parallel run that fails alone would leave the others waiting in a
+      // collective call: MPI_Abort stops them all, after this rank's error line.
+      if ProcessGroup.world.isDistributed { ProcessGroup.world.abort("\(error)") }
       printError("error: \(error)")
       throw ExitCode.failure
     }

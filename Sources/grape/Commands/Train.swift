@@ -75,18 +75,24 @@ struct Train: ParsableCommand {
         data: data, run: runPath, preset: preset, configFile: config, steps: steps, maxMinutes: maxMinutes, abra: abra, seed: seed,
         resume: resume))
     let cfg = trainer.config
+    // Data-parallel (mpirun, srun): rank 0 alone prints.
+    let primary = trainer.loop.group.isPrimary
+    let ranks = trainer.loop.group.size
     // Ctrl-C: finish the current step, write a checkpoint, exit.
     let interrupt = CLISupport.stopOnInterrupt(trainer.loop.stopFlag)
     let display = TrainingProgress<StepLosses>(unit: "img/s", rateDigits: 1) { losses in
       losses.fields.filter { ["d_total", "r1", GRAPEStep.discriminatorClassificationName, GRAPEStep.styleAlignmentName, "g_adv", "g_cyc", "g_sty"].contains($0.0) || $0.0.hasPrefix("abra") }
         .map { "\($0.0) \(String(format: "%.3f", $0.1))" }.joined(separator: "  ")
     }
-    note("training \(cfg.preset.rawValue) on \(trainer.cellCount) cells, \(cfg.genes.count) genes, \(cfg.steps) steps, batch \(cfg.batchSize) → \(runPath)")
-    let reached = try trainer.train { display.show($0) }
-    display.finish()
+    if primary {
+      let shared = ranks > 1 ? " (\(cfg.batchSize / ranks) on each of \(ranks) ranks)" : ""
+      note("training \(cfg.preset.rawValue) on \(trainer.cellCount) cells, \(cfg.genes.count) genes, \(cfg.steps) steps, batch \(cfg.batchSize)\(shared) → \(runPath)")
+    }
+    let reached = try trainer.train { if primary { display.show($0) } }
+    if primary { display.finish() }
     interrupt.cancel()
     let limited = reached < cfg.steps && cfg.maxMinutes != nil && !trainer.stopRequested
-    print("trained to step \(reached)\(limited ? " (the \(cfg.maxMinutes ?? 0)-minute limit)" : ""); run folder: \(runPath)")
+    if primary { print("trained to step \(reached)\(limited ? " (the \(cfg.maxMinutes ?? 0)-minute limit)" : ""); run folder: \(runPath)") }
     if trainer.stopRequested { throw CLISupport.interrupted }
   }
 }
