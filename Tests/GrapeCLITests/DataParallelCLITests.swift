@@ -89,6 +89,15 @@ struct DataParallelCLITests {
     let alone = try GrapeCommand.run(["train", "--data", store, "--run", "\(dir)/parts", "--resume", "--steps", "5"])
     #expect(alone.status == 0, "\(alone.stderr)")
     #expect(FileManager.default.fileExists(atPath: "\(dir)/parts/checkpoints/step-00000005/weights.safetensors"))
+    // `grape encode` shares the cells out over the ranks and rank 0 writes all codes.
+    let one = try GrapeCommand.run(["encode", "--run", "\(dir)/whole", "--data", store, "--out", "\(dir)/one.h5"])
+    #expect(one.status == 0, "\(one.stderr)")
+    let two = try GrapeCommand.runRanks(2, ["encode", "--run", "\(dir)/whole", "--data", store, "--out", "\(dir)/two.h5"])
+    #expect(two.status == 0, "\(two.stderr)")
+    let a = try CellCodes.read(from: "\(dir)/one.h5")
+    let b = try CellCodes.read(from: "\(dir)/two.h5")
+    #expect(a.count == 48 && b.count == 48 && a.geneOfCell == b.geneOfCell)
+    #expect(zip(a.values, b.values).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($0)) })
   }
 
   /// A rank that dies makes mpirun stop the others; the newest checkpoint is still whole.

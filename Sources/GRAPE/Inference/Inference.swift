@@ -17,27 +17,38 @@ public enum GRAPEInference {
 
   /// Style codes E(x) of cells, computed `batchSize` at a time.
   ///
+  /// With a `group` of several ranks (mpirun, srun) each rank encodes its share of the cells
+  /// and every rank receives all codes.
+  ///
   /// - Parameters:
   ///   - indices: which cells of `source` (all by default).
-  ///   - progress: called with the number of cells done.
+  ///   - group: the ranks that share the work (one process by default).
+  ///   - progress: called with the number of cells this process has done.
   /// - Returns: [indices.count, style_dim].
   public static func encode(
     _ nets: GRAPENetworks, source: CellSource, transform: InputTransform, indices: [Int]? = nil, batchSize: Int = 64,
-    progress: (Int) -> Void = { _ in }
+    group: ProcessGroup = .single, progress: (Int) -> Void = { _ in }
   ) throws -> Tensor {
     let all = indices ?? Array(0..<source.cellCount)
+    let dim = nets.styleEncoder.fc.weight.shape[0]
+    let mine = group.share(of: all.count)
     let transform = try transform.bound(to: source)
     var chunks: [Tensor] = []
     var done = 0
-    while done < all.count {
-      let idx = Array(all[done..<min(done + batchSize, all.count)])
+    while done < mine.count {
+      let idx = Array(all[(mine.lowerBound + done)..<(mine.lowerBound + min(done + batchSize, mine.count))])
       let x = try source.inputs(idx, transform: transform)
       chunks.append(withoutGradient { nets.styleEncoder(x) }.detached())
       done += idx.count
       progress(done)
     }
-    if chunks.isEmpty { return Tensor.zeros([0, nets.styleEncoder.fc.weight.shape[0]]) }
-    return concat(chunks, axis: 0)
+    let local = chunks.isEmpty ? Tensor.zeros([0, dim]) : concat(chunks, axis: 0)
+    guard group.isDistributed else { return local }
+    // Every rank's rows in place, zeros elsewhere; the sum over the ranks gathers them.
+    var gathered = [Float](repeating: 0, count: all.count * dim)
+    gathered.replaceSubrange((mine.lowerBound * dim)..<(mine.upperBound * dim), with: local.scalars)
+    group.allreduceSum(&gathered)
+    return Tensor(gathered, shape: [all.count, dim])
   }
 
   /// Per-gene means of style codes: [G, style_dim] and the number of cells behind each row
@@ -47,9 +58,9 @@ public enum GRAPEInference {
   /// control cells (``ProfileNormalization``), as profiling pipelines treat any per-cell profile.
   public static func styleMeans(
     _ nets: GRAPENetworks, source: CellSource, transform: InputTransform, normalization: ProfileNormalization = .none,
-    batchSize: Int = 64, progress: (Int) -> Void = { _ in }
+    batchSize: Int = 64, group: ProcessGroup = .single, progress: (Int) -> Void = { _ in }
   ) throws -> (Tensor, [Int]) {
-    let codes = try encode(nets, source: source, transform: transform, batchSize: batchSize, progress: progress)
+    let codes = try encode(nets, source: source, transform: transform, batchSize: batchSize, group: group, progress: progress)
     let g = source.geneNames.count
     let d = codes.shape[1]
     var values = codes.scalars

@@ -14,7 +14,8 @@ public enum EmbeddingSource: String, ConfigChoice {
 /// The outputs of a trained run that the command line writes: each reads the run folder, checks
 /// the cells against the model and returns the value to write.
 extension GRAPEInference {
-  /// The gene × d embedding of a trained run (`grape export`).
+  /// The gene × d embedding of a trained run (`grape export`). Under mpirun or srun the codes
+  /// of `styleMean` are shared out over the ranks.
   ///
   /// - Parameters:
   ///   - run: the run folder.
@@ -36,7 +37,8 @@ extension GRAPEInference {
       guard let data else { throw GRAPEError.invalidConfig("--source style-mean needs a cell store (--data)") }
       let cells = try StoreCellSource(path: data)
       try checkShape(config: config, cells: cells, data: data)
-      let (means, counts) = try styleMeans(nets, source: cells, transform: config.inputTransform ?? .identity, normalization: normalization)
+      let (means, counts) = try styleMeans(
+        nets, source: cells, transform: config.inputTransform ?? .identity, normalization: normalization, group: .world)
       let keep = counts.indices.filter { counts[$0] > 0 }
       let rows = means.indexSelect(keep)
       let note = normalization == .controls ? " (standardised per batch by the controls)" : ""
@@ -54,15 +56,18 @@ extension GRAPEInference {
   }
 
   /// The style code of every cell of `data` (`grape encode`), with the cells' genes and batches.
+  /// Under mpirun or srun each rank encodes its share and every rank receives all codes.
   ///
-  /// - Parameter progress: called with the number of cells done.
+  /// - Parameter progress: called with the number of cells this process has done and its share.
   public static func cellCodes(
     run: String, data: String, step: Int? = nil, useEMA: Bool = true, progress: (Int, Int) -> Void = { _, _ in }
   ) throws -> CellCodes {
     let (config, nets) = try loadTrainedNetworks(run: RunFolder(path: run), useEMA: useEMA, step: step)
     let cells = try StoreCellSource(path: data)
     try checkShape(config: config, cells: cells, data: data)
-    let codes = try encode(nets, source: cells, transform: config.inputTransform ?? .identity) { progress($0, cells.cellCount) }
+    let group = ProcessGroup.world
+    let share = group.share(of: cells.cellCount).count
+    let codes = try encode(nets, source: cells, transform: config.inputTransform ?? .identity, group: group) { progress($0, share) }
     return try CellCodes(
       name: "styles", values: codes.scalars, dimension: codes.shape[1], geneOfCell: cells.store.geneOfCell,
       batchOfCell: cells.store.batchOfCell, genes: cells.geneNames, batches: cells.batchNames)

@@ -46,6 +46,8 @@ struct Export: ParsableCommand {
       try OutputGuard.check(output: out, flag: "--out", inputs: data.map { [("--data", $0)] } ?? [], force: overwrite.force)
       let embedding = try GRAPEInference.geneEmbedding(
         run: runPath, source: source, data: data, normalization: normalize, step: checkpoint, useEMA: !noEma)
+      // Under mpirun every rank holds the result; rank 0 writes it.
+      guard ProcessGroup.world.isPrimary else { return }
       try embedding.write(to: out)
       print("wrote \(embedding.count) genes × \(embedding.dimension) to \(out)")
     }
@@ -79,11 +81,12 @@ struct Encode: ParsableCommand {
       var last = 0.0
       let out = try GRAPEInference.cellCodes(run: runPath, data: data, step: checkpoint, useEMA: !noEma) { done, total in
         let now = monotonicSeconds()
-        if now - last > 5 || done == total {
-          note("encoded \(done)/\(total) cells")
+        if ProcessGroup.world.isPrimary, now - last > 5 || done == total {
+          note("encoded \(done)/\(total) cells\(ProcessGroup.world.isDistributed ? " on rank 0" : "")")
           last = now
         }
       }
+      guard ProcessGroup.world.isPrimary else { return }
       try out.write(to: self.out)
       print("wrote \(out.count) codes × \(out.dimension) to \(self.out)")
     }
