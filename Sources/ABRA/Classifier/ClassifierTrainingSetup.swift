@@ -46,9 +46,13 @@ extension ClassifierTrainer {
   /// defaults for the store with the overrides) and a plate-consistent sampler over the training
   /// batches. Nothing is trained yet; a fresh run's `config.json` is written.
   ///
-  /// - Throws: when the store, the override file or the run cannot be read, or the
-  ///   configuration does not fit the store (the message names the file and field).
+  /// - Throws: when the store, the override file or the run cannot be read, the configuration
+  ///   does not fit the store (the message names the file and field), or the command was
+  ///   started as several MPI ranks.
   public static func prepare(_ r: ClassifierTrainingRequest) throws -> ClassifierTrainer {
+    guard !ProcessGroup.world.isDistributed else {
+      throw ABRAError.invalidConfig("grape classify train runs in one process; start it without mpirun or srun (only grape train is data-parallel)")
+    }
     let source = try StoreCellSource(path: r.data)
     let folder = RunFolder(path: r.run)
     var cfg: ClassifierConfig

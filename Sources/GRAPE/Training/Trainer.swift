@@ -18,6 +18,9 @@ public typealias GRAPETrainingEvent = TrainingEvent<StepLosses>
 public final class GRAPETrainer {
   /// The checkpointed loop that drives the iteration.
   public let loop: TrainingLoop<GRAPEIteration>
+  /// The allreduce that averages gradients over the ranks of a data-parallel run (its time and
+  /// bytes are reported after training), nil in one process.
+  public var gradientReducer: AllreduceGradients?
 
   /// Prepares a run: builds networks from `config.seed`, writes `config.json`, or with
   /// `resume` restores the newest checkpoint of `run`.

@@ -72,9 +72,12 @@ extension GRAPETrainer {
     // Data-parallel under mpirun or srun: each rank trains on its share of every mini-batch and
     // the optimisers average the gradients over the ranks.
     let group = ProcessGroup.world
-    if group.isDistributed { GradientReduction.install(AllreduceGradients(group: group)) }
-    return try GRAPETrainer(
+    let reducer = group.isDistributed ? AllreduceGradients(group: group) : nil
+    if let reducer { GradientReduction.install(reducer) }
+    let trainer = try GRAPETrainer(
       config: cfg, source: source, sampler: sampler, run: folder, regularizer: regularizer, resume: r.resume, group: group)
+    trainer.gradientReducer = reducer
+    return trainer
   }
 
   /// The configuration of a fresh run: the preset, the `--config` overrides, the seed and ABRA,

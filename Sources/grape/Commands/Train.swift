@@ -93,6 +93,10 @@ struct Train: ParsableCommand {
     interrupt.cancel()
     let limited = reached < cfg.steps && cfg.maxMinutes != nil && !trainer.stopRequested
     if primary { print("trained to step \(reached)\(limited ? " (the \(cfg.maxMinutes ?? 0)-minute limit)" : ""); run folder: \(runPath)") }
+    if primary, let r = trainer.gradientReducer, r.calls > 0 {
+      let perCall = Double(r.bytes) / Double(r.calls) / 1e6
+      note(String(format: "allreduce on rank 0: %.2f s in %d calls (%.1f ms and %.2f MB each)", r.seconds, r.calls, r.seconds / Double(r.calls) * 1e3, perCall))
+    }
     if trainer.stopRequested { throw CLISupport.interrupted }
   }
 }
