@@ -23,32 +23,41 @@ public final class AllreduceGradients: GradientReducer {
   public func meanOverReplicas(_ gradients: [Tensor?], shapes: [[Int]]) -> [Tensor?] {
     let t0 = monotonicSeconds()
     let counts = shapes.map { $0.reduce(1, *) }
-    var buffer = [Float](repeating: 0, count: gradients.count + counts.reduce(0, +))
-    var at = gradients.count
-    for (i, g) in gradients.enumerated() {
-      if let g {
-        buffer[i] = 1
-        let values = g.scalars
-        buffer.replaceSubrange(at..<(at + counts[i]), with: values)
+    let flags = gradients.count
+    var buffer = [Float](repeating: 0, count: flags + counts.reduce(0, +))
+    buffer.withUnsafeMutableBufferPointer { out in
+      var at = flags
+      for (i, g) in gradients.enumerated() {
+        if let g {
+          out[i] = 1
+          g.withUnsafeScalars { src in
+            guard let from = src.baseAddress, let to = out.baseAddress else { return }
+            (to + at).update(from: from, count: counts[i])
+          }
+        }
+        at += counts[i]
       }
-      at += counts[i]
     }
     group.allreduceSum(&buffer)
     let scale = 1 / Float(group.size)
-    var out: [Tensor?] = []
-    at = gradients.count
-    for i in gradients.indices {
-      let range = at..<(at + counts[i])
-      at += counts[i]
-      guard buffer[i] > 0 else {
-        out.append(nil)
-        continue
+    var result: [Tensor?] = []
+    buffer.withUnsafeBufferPointer { summed in
+      var at = flags
+      for i in gradients.indices {
+        defer { at += counts[i] }
+        guard summed[i] > 0 else {
+          result.append(nil)
+          continue
+        }
+        let t = Tensor(uninitializedShape: shapes[i])
+        let to = t.storage.pointer
+        for j in 0..<counts[i] { to[j] = summed[at + j] * scale }
+        result.append(t)
       }
-      out.append(Tensor(buffer[range].map { $0 * scale }, shape: shapes[i]))
     }
     seconds += monotonicSeconds() - t0
     bytes += buffer.count * MemoryLayout<Float>.size
     calls += 1
-    return out
+    return result
   }
 }
