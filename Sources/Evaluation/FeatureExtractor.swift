@@ -113,31 +113,63 @@ public struct FeatureExtractor: Sendable {
       throw EvaluationError.shapeMismatch(
         input: "feature images", expected: n * size, got: images.count)
     }
+    try checkLabels(geneIndex: geneIndex, batchIndex: batchIndex)
+    let rows = try features(of: images, firstRow: cells)
+    fold(rows, geneIndex: geneIndex, batchIndex: batchIndex)
+  }
+
+  /// The features of each cell of `images` (`count × channels × height × width` values), computed
+  /// over the cores, without adding them: a process that shares the cells out with others
+  /// computes its part here and ``add(rows:geneIndex:batchIndex:)`` takes everyone's.
+  ///
+  /// - Parameter firstRow: the stream position of the first cell, for error messages.
+  /// - Throws: `EvaluationError.invalidImage` for a NaN or infinite pixel, naming the cell.
+  public func features(of images: [Float], firstRow: Int) throws -> [[Double]] {
+    let size = spec.channels * spec.height * spec.width
+    guard size > 0, images.count % size == 0 else {
+      throw EvaluationError.shapeMismatch(input: "feature images", expected: (images.count / max(size, 1)) * size, got: images.count)
+    }
+    if let bad = images.firstIndex(where: { !$0.isFinite }) {
+      throw EvaluationError.invalidImage(row: firstRow + bad / size, reason: "NaN or infinite pixel value")
+    }
+    let spec = self.spec
+    return images.withUnsafeBufferPointer { all in
+      ParallelMap.map(images.count / size, costPerItem: size * 20) { i in
+        spec.features(of: UnsafeBufferPointer(rebasing: all[(i * size)..<((i + 1) * size)]))
+      }
+    }
+  }
+
+  /// Adds cells by their feature rows (``features(of:firstRow:)``), in stream order.
+  ///
+  /// - Throws: `EvaluationError` for a row of the wrong length or a gene or batch index out of
+  ///   range; the extractor is unchanged then.
+  public mutating func add(rows: [[Double]], geneIndex: [Int], batchIndex: [Int]? = nil) throws {
+    guard rows.count == geneIndex.count else {
+      throw EvaluationError.shapeMismatch(input: "feature rows", expected: geneIndex.count, got: rows.count)
+    }
+    if let bad = rows.first(where: { $0.count != spec.count }) {
+      throw EvaluationError.shapeMismatch(input: "feature row", expected: spec.count, got: bad.count)
+    }
+    try checkLabels(geneIndex: geneIndex, batchIndex: batchIndex)
+    fold(rows, geneIndex: geneIndex, batchIndex: batchIndex)
+  }
+
+  private func checkLabels(geneIndex: [Int], batchIndex: [Int]?) throws {
     for (i, g) in geneIndex.enumerated() where g < 0 || g >= genes.count {
       throw EvaluationError.labelOutOfRange(
         input: "feature images", field: "gene", row: cells + i, value: g, count: genes.count)
     }
     if normalization == .controls {
-      guard let batchIndex, batchIndex.count == n else {
+      guard let batchIndex, batchIndex.count == geneIndex.count else {
         throw EvaluationError.shapeMismatch(
-          input: "feature batch labels", expected: n, got: batchIndex?.count ?? 0)
+          input: "feature batch labels", expected: geneIndex.count, got: batchIndex?.count ?? 0)
       }
       for (i, b) in batchIndex.enumerated() where b < 0 || b >= batches {
         throw EvaluationError.labelOutOfRange(
           input: "feature images", field: "batch", row: cells + i, value: b, count: batches)
       }
     }
-    if let bad = images.firstIndex(where: { !$0.isFinite }) {
-      throw EvaluationError.invalidImage(
-        row: cells + bad / size, reason: "NaN or infinite pixel value")
-    }
-    let spec = self.spec
-    let rows: [[Double]] = images.withUnsafeBufferPointer { all in
-      ParallelMap.map(n, costPerItem: size * 20) { i in
-        spec.features(of: UnsafeBufferPointer(rebasing: all[(i * size)..<((i + 1) * size)]))
-      }
-    }
-    fold(rows, geneIndex: geneIndex, batchIndex: batchIndex)
   }
 
   /// Adds precomputed per-cell feature rows (for tests and for features computed elsewhere).

@@ -100,6 +100,20 @@ struct DataParallelCLITests {
     #expect(zip(a.values, b.values).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($0)) })
   }
 
+  /// `grape features` shares each chunk's cells out over the ranks and folds the rows in store
+  /// order: the same embedding, bit for bit.
+  @Test func featuresOverRanksEqualOneProcess() throws {
+    let dir = makeTemporaryFolder("dp-features")
+    let store = try Self.makeStore(dir)
+    let one = try GrapeCommand.run(["features", "--data", store, "--out", "\(dir)/one.tsv", "--normalize", "controls", "--batch-size", "20"])
+    #expect(one.status == 0, "\(one.stderr)")
+    let two = try GrapeCommand.runRanks(2, ["features", "--data", store, "--out", "\(dir)/two.tsv", "--normalize", "controls", "--batch-size", "20"])
+    #expect(two.status == 0, "\(two.stderr)")
+    let a = try String(contentsOfFile: "\(dir)/one.tsv", encoding: .utf8)
+    let b = try String(contentsOfFile: "\(dir)/two.tsv", encoding: .utf8)
+    #expect(!a.isEmpty && a.split(separator: "\n").dropFirst().elementsEqual(b.split(separator: "\n").dropFirst()))
+  }
+
   /// A rank that dies makes mpirun stop the others; the newest checkpoint is still whole.
   @Test func aKilledRankStopsTheRunAndKeepsTheLastCheckpoint() throws {
     let dir = makeTemporaryFolder("dp-kill")

@@ -1,3 +1,4 @@
+import Training
 import GrapeSupport
 import ArgumentParser
 import Evaluation
@@ -134,15 +135,27 @@ struct Features: ParsableCommand {
       var extractor = try FeatureExtractor(
         channels: store.channels.count, height: store.height, width: store.width, genes: store.genes, components: components,
         normalization: normalize, controlGene: store.controlIndex, batches: max(1, store.batches.count))
+      // Under mpirun or srun each rank reads and measures its share of every chunk; the rows are
+      // gathered and folded in store order, so the result is the single process's.
+      let group = ProcessGroup.world
+      let width = extractor.spec.count
       var start = 0
       while start < store.count {
         let idx = Array(start..<min(start + batchSize, store.count))
-        try extractor.add(
-          images: try store.images(at: idx), geneIndex: idx.map { Int(store.geneOfCell[$0]) },
-          batchIndex: idx.map { Int(store.batchOfCell[$0]) })
+        let mine = group.share(of: idx.count)
+        let own = try extractor.features(of: try store.images(at: Array(idx[mine])), firstRow: start + mine.lowerBound)
+        var rows = own
+        if group.isDistributed {
+          var gathered = [Double](repeating: 0, count: idx.count * width)
+          for (r, row) in own.enumerated() { gathered.replaceSubrange(((mine.lowerBound + r) * width)..<((mine.lowerBound + r + 1) * width), with: row) }
+          group.allreduceSum(&gathered)
+          rows = (0..<idx.count).map { Array(gathered[($0 * width)..<(($0 + 1) * width)]) }
+        }
+        try extractor.add(rows: rows, geneIndex: idx.map { Int(store.geneOfCell[$0]) }, batchIndex: idx.map { Int(store.batchOfCell[$0]) })
         start += idx.count
       }
       let result = try extractor.finalize()
+      guard group.isPrimary else { return }
       let e = result.embedding
       let source = "grape features \(data)" + (normalize == .none ? "" : " --normalize \(normalize.rawValue)")
       try GeneEmbedding(unchecked: e.genes, values: e.values, dimension: e.dimension, source: source).write(to: out)
