@@ -17,22 +17,7 @@ import TestSupport
   .enabled(if: GrapeCommand.mpirun != nil, "needs Open MPI's mpirun (make test installs openmpi-bin and libopenmpi-dev)"))
 struct DataParallelCLITests {
   /// A 32×32 uint16 store: 3 genes × 16 cells over 2 batches, gene visible in one channel.
-  static func makeStore(_ dir: String) throws -> String {
-    let path = "\(dir)/cells.h5"
-    let w = try CellStoreWriter(
-      path: path, channels: ["DNA", "DNA damage", "microtubules", "F-actin"], height: 32, width: 32, pixelType: .uint16,
-      genes: ["GENE_A", "GENE_B", "nontargeting"], batches: ["plate1", "plate2"], control: "nontargeting")
-    var px: [UInt16] = []
-    var g: [Int32] = [], b: [Int32] = []
-    for i in 0..<48 {
-      g.append(Int32(i % 3))
-      b.append(Int32(i % 2))
-      for c in 0..<4 { for j in 0..<1024 { px.append(UInt16(200 + (c == i % 3 ? 800 : 0) + (j * 7 + i * 13) % 97)) } }
-    }
-    try w.append(images: px, genes: g, batches: b)
-    try w.finish()
-    return path
-  }
+  static func makeStore(_ dir: String) throws -> String { try TrainExportCLITests.makeStore(dir, size: 32, cells: 48) }
 
   /// The tiny networks at 32 px, batch 16, a checkpoint every `every` steps.
   static func config(_ dir: String, _ name: String, every: Int, micro: Int? = nil) throws -> String {

@@ -5,19 +5,20 @@ import TestSupport
 
 /// End-to-end runs of `grape train`, `export`, `encode` and `transfer` on a tiny store.
 @Suite(.serialized) struct TrainExportCLITests {
-  /// A 16×16 uint16 store: 3 genes × 8 cells over 2 batches, gene visible in one channel.
-  static func makeStore(_ dir: String) throws -> String {
+  /// A `size`×`size` uint16 store: 3 genes × `cells`/3 cells over 2 batches, gene visible in one
+  /// channel (16 px and 24 cells by default).
+  static func makeStore(_ dir: String, size: Int = 16, cells: Int = 24) throws -> String {
     let path = "\(dir)/cells.h5"
     let genes = ["GENE_A", "GENE_B", "nontargeting"]
     let w = try CellStoreWriter(
-      path: path, channels: ["DNA", "DNA damage", "microtubules", "F-actin"], height: 16, width: 16, pixelType: .uint16,
+      path: path, channels: ["DNA", "DNA damage", "microtubules", "F-actin"], height: size, width: size, pixelType: .uint16,
       genes: genes, batches: ["plate1", "plate2"], control: "nontargeting")
     var px: [UInt16] = []
     var g: [Int32] = [], b: [Int32] = []
-    for i in 0..<24 {
+    for i in 0..<cells {
       g.append(Int32(i % 3))
       b.append(Int32(i % 2))
-      for c in 0..<4 { for j in 0..<256 { px.append(UInt16(200 + (c == i % 3 ? 800 : 0) + (j * 7 + i * 13) % 97)) } }
+      for c in 0..<4 { for j in 0..<(size * size) { px.append(UInt16(200 + (c == i % 3 ? 800 : 0) + (j * 7 + i * 13) % 97)) } }
     }
     try w.append(images: px, genes: g, batches: b)
     try w.finish()
