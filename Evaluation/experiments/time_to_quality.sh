@@ -12,7 +12,8 @@
 # (`{"lambda_style_align": 0}`, the recipe before it); `align` and `abra-align`, the alignment in
 # the G step alone (`{"lambda_style_align": 1, "style_align_steps": 0}`); `align-steps` (the
 # alignment plus STYLE_ALIGN_STEPS, default 4, alignment-only updates per iteration);
-# `align-steps-N` and `abra-align-steps-N` (N alignment-only updates, without and with ABRA); `ceiling`
+# `align-steps-N` and `abra-align-steps-N` (N alignment-only updates, without and with ABRA);
+# `plate` (the preset with ABRA's plate-consistent mini-batches, `{"sampler": "plate"}`); `ceiling`
 # (`{"objective": "encoder_classifier"}`), `untrained`.
 # VARIANT_CONFIG="NAME={json} ..." adds variants of the preset with those config fields (no spaces
 # inside the JSON), e.g. VARIANTS="scale32" VARIANT_CONFIG='scale32={"style_align_scale":32}'.
@@ -52,6 +53,7 @@ for seed in $seeds; do
       align-steps) config="{\"checkpoint_every\": $every, \"lambda_style_align\": 1, \"style_align_steps\": ${STYLE_ALIGN_STEPS:-4}}" ;;
       align-steps-*) config="{\"checkpoint_every\": $every, \"lambda_style_align\": 1, \"style_align_steps\": ${variant#align-steps-}}" ;;
       abra-align-steps-*) config="{\"checkpoint_every\": $every, \"lambda_style_align\": 1, \"style_align_steps\": ${variant#abra-align-steps-}}" ;;
+      plate) config="{\"checkpoint_every\": $every, \"sampler\": \"plate\"}" ;;
       ceiling) config="{\"checkpoint_every\": ${CHECKPOINT_EVERY:-1000}, \"objective\": \"encoder_classifier\"}" ;;
     esac
     for entry in ${VARIANT_CONFIG:-}; do
