@@ -47,8 +47,12 @@ public enum GrapeCommand {
   }
 
   /// The launcher's arguments for `ranks` ranks on this machine, passing the thread settings on.
+  /// Shared memory between the ranks without cross-memory attach, which containers often forbid.
   public static func mpirunArguments(_ ranks: Int) -> [String] {
-    ["--allow-run-as-root", "--oversubscribe", "-np", String(ranks), "-x", "GRAPE_THREADS", "-x", "OPENBLAS_NUM_THREADS"]
+    [
+      "--allow-run-as-root", "--oversubscribe", "-np", String(ranks), "--mca", "btl_vader_single_copy_mechanism", "none",
+      "-x", "GRAPE_THREADS", "-x", "OPENBLAS_NUM_THREADS",
+    ]
   }
 
   /// Runs a program with `arguments` and waits for it; output is collected through files.
