@@ -74,6 +74,14 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   public var lambdaSty: Float
   /// Weight of R1.
   public var r1Gamma: Float
+  /// R1 on every k-th D step only, weighted γ·k (StyleGAN2's lazy regularisation; nil or 1:
+  /// every step, as GRAPE). R1's double backward is the costliest part of the D step, and the
+  /// penalty changes slowly, so a k-th of the evaluations at k times the weight keeps its
+  /// expected gradient.
+  public var r1Every: Int?
+  /// The cycle term on every k-th G step only, weighted λ_cyc·k (the same lazy schedule; nil or
+  /// 1: every step). The cycle's second pass through G is the costliest part of the G step.
+  public var cycleEvery: Int?
   /// Weight of a cross-entropy over D's per-gene heads on real cells, as an auxiliary-classifier
   /// GAN trains its discriminator: each real cell's own head is pushed above the other genes'
   /// heads, so the heads learn the genes' phenotypes rather than only how the fakes fall short.
@@ -276,6 +284,9 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     if let n = styleAlignBatch {
       guard n >= batchSize, n <= 65_536 else { throw fail("style_align_batch must lie in [batch_size (\(batchSize)), 65536], got \(n)") }
     }
+    for (name, value) in [("r1_every", r1Every), ("cycle_every", cycleEvery)] {
+      if let k = value { guard k >= 1, k <= 1000 else { throw fail("\(name) must lie in [1, 1000], got \(k)") } }
+    }
     if let k = styleAlignSteps {
       guard k >= 0, k <= 1000 else { throw fail("style_align_steps must lie in [0, 1000], got \(k)") }
     }
@@ -317,6 +328,12 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     guard styleAlignWeight > 0, !trainsEncoderClassifier else { return 0 }
     return styleAlignSteps ?? 0
   }
+
+  /// Whether the D step of iteration `step` (1-based; 0 in tests: always) computes R1 (`r1_every`).
+  public func computesR1(atStep step: Int) -> Bool { step % (r1Every ?? 1) == 0 }
+
+  /// Whether the G step of iteration `step` (1-based; 0 in tests: always) computes the cycle term (`cycle_every`).
+  public func computesCycle(atStep step: Int) -> Bool { step % (cycleEvery ?? 1) == 0 }
 
   /// Whether the run trains the supervised encoder control instead of GRAPE (`objective`).
   public var trainsEncoderClassifier: Bool { objective == .encoderClassifier }

@@ -99,6 +99,59 @@ import TestSupport
     #expect(rows[1...].allSatisfy { (Float(String($0[column])) ?? -1) > 0 })
   }
 
+  /// `r1_every` and `cycle_every` (lazy regularisation): on a step that k does not divide the
+  /// term is skipped (its gradient is that of a weight of 0, its logged value 0); on one that k
+  /// divides it is computed at k times its weight.
+  @Test func lazyR1AndCycleSkipAndScaleTheirTerms() throws {
+    var c = try tinyConfig()
+    var rng = RandomGenerator(seed: 9)
+    let n = GRAPENetworks(config: c, rng: &rng)
+    let opt = GRAPEOptimizers(networks: n, config: c)
+    let src = tinySource()
+    let x = Tensor(try src.pixels([0, 1, 2, 3]), shape: [4] + src.imageShape)
+    let batch = GRAPEBatch(images: x, genes: [0, 1, 2, 0], targets: [1, 2, 0, 2])
+    let all = n.namedParameters().map(\.1)
+    let dParams = try #require(n.discriminator).namedParameters(prefix: "discriminator").map(\.1)
+    let gParams = n.namedParameters().filter { !$0.0.hasPrefix("discriminator") }.map(\.1)
+    func grads(_ params: [Parameter]) -> [Tensor] { params.map { $0.grad ?? Tensor.zeros($0.value.shape) } }
+    func dStep(_ config: GRAPEConfig, step: Int) -> ([Tensor], StepLosses) {
+      zeroGradients(all)
+      var (losses, timings) = (StepLosses(), StepTimings())
+      GRAPEStep.discriminator(n, opt, batch: batch, config: config, step: step, losses: &losses, timings: &timings, applyUpdates: false)
+      return (grads(dParams), losses)
+    }
+    func gStep(_ config: GRAPEConfig, step: Int) -> ([Tensor], StepLosses) {
+      zeroGradients(all)
+      var (losses, timings) = (StepLosses(), StepTimings())
+      GRAPEStep.generator(n, opt, batch: batch, config: config, step: step, losses: &losses, timings: &timings, applyUpdates: false)
+      return (grads(gParams), losses)
+    }
+    var lazy = c
+    (lazy.r1Every, lazy.cycleEvery) = (3, 2)
+    var noR1 = c
+    noR1.r1Gamma = 0
+    var tripleR1 = c
+    tripleR1.r1Gamma = 3
+    var noCycle = c
+    noCycle.lambdaCyc = 0
+    var doubleCycle = c
+    doubleCycle.lambdaCyc = 2
+    for (step, reference, skipped) in [(4, noR1, true), (6, tripleR1, false)] {
+      let (got, losses) = dStep(lazy, step: step)
+      let (want, full) = dStep(reference, step: 0)
+      for i in got.indices { assertClose(got[i], want[i], rtol: 1e-4, atol: 1e-6, "D parameter \(i), step \(step)") }
+      #expect(skipped ? losses.r1 == 0 : abs(losses.r1 - full.r1) < 1e-6)
+    }
+    for (step, reference, skipped) in [(3, noCycle, true), (4, doubleCycle, false)] {
+      let (got, losses) = gStep(lazy, step: step)
+      let (want, full) = gStep(reference, step: 0)
+      for i in got.indices { assertClose(got[i], want[i], rtol: 1e-4, atol: 1e-6, "G-step parameter \(i), step \(step)") }
+      #expect(skipped ? losses.gCyc == 0 : abs(losses.gCyc - full.gCyc) < 1e-6)
+    }
+    c.r1Every = 0
+    #expect(throws: GRAPEError.self) { try c.validate() }
+  }
+
   /// `lambda_style_align` adds λ · CE(scale · cos(E(x), F(M[g])) over all genes g, the cells'
   /// genes) to the G step: the gradients of E, F and M with it minus those without equal λ times
   /// the term's own gradient, and every row of M receives one (each gene is a negative).

@@ -9,13 +9,14 @@ public enum TrainBenchmark {
   /// figure that other jobs on the machine do not inflate) and the split into D step, R1, G step and EMA, achieved
   /// GFLOP/s of GEMMs and convolutions, and peak resident memory.
   public static func run(
-    preset: GRAPEPreset, steps: Int, warmup: Int = 2, genes: Int = 106, batchSize: Int? = nil,
+    preset: GRAPEPreset, steps: Int, warmup: Int = 2, genes: Int = 106, batchSize: Int? = nil, r1Every: Int? = nil, cycleEvery: Int? = nil,
     regularizer: ((GRAPEConfig) throws -> StyleEncoderRegularizer)? = nil
   ) throws -> [BenchmarkRecord] {
     var c = GRAPEConfig.preset(preset)
     c.genes = (0..<genes).map { "gene\($0)" }
     c.channels = ["DNA", "DNA damage", "microtubules", "F-actin"]
     if let batchSize { c.batchSize = batchSize }
+    (c.r1Every, c.cycleEvery) = (r1Every, cycleEvery)
     c.abra = regularizer != nil
     // GRAPE's iteration as the PyTorch reference runs it (DESIGN.md "Performance targets"),
     // without the CPU presets' alignment of real cells.
@@ -43,8 +44,8 @@ public enum TrainBenchmark {
     var losses = StepLosses()
     func iteration(_ step: Int) {
       let b = batch()
-      GRAPEStep.discriminator(nets, opt, batch: b, config: c, losses: &losses, timings: &timings)
-      GRAPEStep.generator(nets, opt, batch: b, config: c, regularizer: reg, losses: &losses, timings: &timings)
+      GRAPEStep.discriminator(nets, opt, batch: b, config: c, step: step, losses: &losses, timings: &timings)
+      GRAPEStep.generator(nets, opt, batch: b, config: c, step: step, regularizer: reg, losses: &losses, timings: &timings)
       GRAPEStep.updateAverage(ema: ema, networks: nets, step: step, config: c, timings: &timings)
     }
     for i in 0..<warmup { iteration(i + 1) }
@@ -57,7 +58,9 @@ public enum TrainBenchmark {
     let cpuSeconds = ProcessCPUTime.seconds - cpu0
     let flops = Double(FlopCounter.count)
     let n = Double(max(steps, 1))
-    let fields: [(String, String)] = [("preset", preset.rawValue), ("abra", reg != nil ? "true" : "false"), ("batch", String(c.batchSize))]
+    var fields: [(String, String)] = [("preset", preset.rawValue), ("abra", reg != nil ? "true" : "false"), ("batch", String(c.batchSize))]
+    if let r1Every { fields.append(("r1_every", String(r1Every))) }
+    if let cycleEvery { fields.append(("cycle_every", String(cycleEvery))) }
     func rec(_ metric: String, _ value: Double, _ unit: String) -> BenchmarkRecord {
       BenchmarkRecord(bench: "train", metric: metric, value: value, unit: unit, fields: fields)
     }

@@ -165,10 +165,10 @@ public final class GRAPEIteration: TrainingTask {
       }
     } else {
       losses = update(batches, [opt.discriminator]) { b, l, apply in
-        GRAPEStep.discriminator(n, opt, batch: b, config: c, losses: &l, timings: &timings, applyUpdates: apply)
+        GRAPEStep.discriminator(n, opt, batch: b, config: c, step: number, losses: &l, timings: &timings, applyUpdates: apply)
       }
       let g = update(batches, [opt.generator, opt.mapping, opt.embedding, opt.styleEncoder]) { b, l, apply in
-        GRAPEStep.generator(n, opt, batch: b, config: c, regularizer: regularizer, losses: &l, timings: &timings, applyUpdates: apply)
+        GRAPEStep.generator(n, opt, batch: b, config: c, step: number, regularizer: regularizer, losses: &l, timings: &timings, applyUpdates: apply)
       }
       (losses.gAdv, losses.gCyc, losses.gSty, losses.gTotal) = (g.gAdv, g.gCyc, g.gSty, g.gTotal)
       losses.extra.merge(g.extra) { _, new in new }

@@ -146,25 +146,31 @@ public enum GRAPEStep {
   /// 0) with s = F(M[z]) held fixed, plus γ·R1 on the reals (and, when `lambda_d_cls` > 0, a
   /// cross-entropy of the real cells' genes over all heads). Updates D.
   ///
+  /// `step` is the iteration's number: with `r1_every` k, R1 is computed on the steps that k
+  /// divides, weighted γ·k, and skipped on the others (`losses.r1` is then left at 0). Step 0,
+  /// the default, always computes it.
+  ///
   /// With `applyUpdates` false the gradients are left in each parameter's `grad` and no
   /// optimiser steps (for inspection and tests).
   @discardableResult
   public static func discriminator(
-    _ n: GRAPENetworks, _ opt: GRAPEOptimizers, batch b: GRAPEBatch, config c: GRAPEConfig, losses: inout StepLosses,
+    _ n: GRAPENetworks, _ opt: GRAPEOptimizers, batch b: GRAPEBatch, config c: GRAPEConfig, step: Int = 0, losses: inout StepLosses,
     timings: inout StepTimings, applyUpdates: Bool = true
   ) -> Tensor {
     guard let d = n.discriminator else { preconditionFailure("GRAPEStep: networks without a discriminator cannot train") }
     let t0 = monotonicSeconds()
+    let withR1 = c.computesR1(atStep: step)
     let fake = withoutGradient { n.generator(b.images, style: n.geneStyles(b.targets)) }
-    let real = b.images.detached().requiringGrad()
+    let real = withR1 ? b.images.detached().requiringGrad() : b.images.detached()
     let logitsReal = d.logits(real)
     let outReal = logitsReal.pick(b.genes)
     let lossReal = binaryCrossEntropy(logits: outReal, target: 1)
     let t1 = monotonicSeconds()
-    let r1 = r1Penalty(output: outReal, input: real)
+    let r1 = withR1 ? r1Penalty(output: outReal, input: real) : nil
     let t2 = monotonicSeconds()
     let lossFake = binaryCrossEntropy(logits: d(fake, genes: b.targets), target: 0)
-    var total = lossReal + lossFake + r1 * c.r1Gamma
+    var total = lossReal + lossFake
+    if let r1 { total = total + r1 * (c.r1Gamma * Float(c.r1Every ?? 1)) }
     if c.lambdaDCls > 0 {
       // Auxiliary classification of real cells by their gene over all heads (`lambda_d_cls`).
       let cls = crossEntropy(logits: logitsReal, targets: b.genes)
@@ -176,7 +182,7 @@ public enum GRAPEStep {
     if applyUpdates { opt.discriminator.step() }
     losses.dReal = lossReal.item
     losses.dFake = lossFake.item
-    losses.r1 = r1.item
+    losses.r1 = r1?.item ?? 0
     losses.dTotal = total.item
     timings.r1 += t2 - t1
     timings.dStep += monotonicSeconds() - t0
@@ -188,10 +194,14 @@ public enum GRAPEStep {
   /// trains E alone). M, F and G take the adversarial and cycle gradients; E the cycle and style
   /// gradients. D is frozen for the step. With `lambda_style_align` > 0 the style–gene alignment
   /// of the real cells is added (``styleAlignment(codes:networks:genes:scale:prototypeScale:)``).
+  ///
+  /// `step` is the iteration's number: with `cycle_every` k, the cycle term is computed on the
+  /// steps that k divides, weighted λ_cyc·k, and skipped on the others (`losses.gCyc` is then
+  /// left at 0). Step 0, the default, always computes it.
   @discardableResult
   public static func generator(
-    _ n: GRAPENetworks, _ opt: GRAPEOptimizers, batch b: GRAPEBatch, config c: GRAPEConfig, regularizer: StyleEncoderRegularizer? = nil,
-    losses: inout StepLosses, timings: inout StepTimings, applyUpdates: Bool = true
+    _ n: GRAPENetworks, _ opt: GRAPEOptimizers, batch b: GRAPEBatch, config c: GRAPEConfig, step: Int = 0,
+    regularizer: StyleEncoderRegularizer? = nil, losses: inout StepLosses, timings: inout StepTimings, applyUpdates: Bool = true
   ) -> Tensor {
     guard let d = n.discriminator else { preconditionFailure("GRAPEStep: networks without a discriminator cannot train") }
     let t0 = monotonicSeconds()
@@ -203,9 +213,10 @@ public enum GRAPEStep {
     // E(x) through its trunk features, which a regulariser reuses.
     let realFeatures = n.styleEncoder.features(b.images)
     let sOrig = n.styleEncoder.codes(fromFeatures: realFeatures)
-    let cyc = l1Loss(n.generator(fake, style: sOrig), b.images)
+    let cyc = c.computesCycle(atStep: step) ? l1Loss(n.generator(fake, style: sOrig), b.images) : nil
     let sty = l1Loss(n.styleEncoder(fake.detached()), s.detached())
-    var total = adv + cyc * c.lambdaCyc + sty * c.lambdaSty
+    var total = adv + sty * c.lambdaSty
+    if let cyc { total = total + cyc * (c.lambdaCyc * Float(c.cycleEvery ?? 1)) }
     if c.styleAlignWeight > 0 {
       // The mini-batch's codes, and those of the further cells drawn for the alignment alone.
       var codes = sOrig
@@ -228,7 +239,7 @@ public enum GRAPEStep {
     accumulateGradients(of: total, into: params)
     if applyUpdates { opt.stepGenerators() }
     losses.gAdv = adv.item
-    losses.gCyc = cyc.item
+    losses.gCyc = cyc?.item ?? 0
     losses.gSty = sty.item
     losses.gTotal = total.item
     timings.gStep += monotonicSeconds() - t0

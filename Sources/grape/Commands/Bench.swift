@@ -51,7 +51,16 @@ struct BenchTrain: ParsableCommand {
   @Flag(help: "Include the ABRA regulariser of the style encoder.")
   var abra = false
 
+  @Option(help: "R1 on every k-th D step only (lazy R1, the config key r1_every).")
+  var r1Every: Int?
+
+  @Option(help: "The cycle term on every k-th G step only (the config key cycle_every).")
+  var cycleEvery: Int?
+
   func validate() throws {
+    for (flag, value) in [("--r1-every", r1Every), ("--cycle-every", cycleEvery)] {
+      if let k = value { guard k >= 1 else { throw ValidationError("\(flag) must be at least 1, got \(k)") } }
+    }
     guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
     guard warmup >= 0 else { throw ValidationError("--warmup must be ≥ 0, got \(warmup)") }
     if let batch { guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") } }
@@ -60,7 +69,8 @@ struct BenchTrain: ParsableCommand {
 
   func run() throws {
     let regularizer: ((GRAPEConfig) throws -> StyleEncoderRegularizer)? = abra ? { try ABRAStyleRegularizer(config: $0) } : nil
-    for r in try TrainBenchmark.run(preset: preset, steps: steps, warmup: warmup, genes: genes, batchSize: batch, regularizer: regularizer) {
+    for r in try TrainBenchmark.run(preset: preset, steps: steps, warmup: warmup, genes: genes, batchSize: batch, r1Every: r1Every, cycleEvery: cycleEvery,
+      regularizer: regularizer) {
       print(r.jsonLine)
     }
   }
