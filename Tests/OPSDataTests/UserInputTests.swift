@@ -91,7 +91,7 @@ import Testing
     defer { dir.remove() }
     // Tabs in a .csv, semicolons in a .txt, commas in a .tsv.
     for (name, text) in [
-      ("a.csv", "gene\tx\nA\t1\n"), ("b.txt", "gene;x\nA;1\n"), ("c.tsv", "\"gene\",\"x\"\n\"A\",\"1\"\n"),
+      ("a.csv", "gene\tx\nA\t1\n"), ("b.txt", "gene;x\nA;1\n"), ("c.tsv", "\"Metadata_gene\",\"x\"\n\"A\",\"1\"\n"),
     ] {
       try text.write(toFile: dir.path(name), atomically: true, encoding: .utf8)
       let embedding = try GeneEmbedding.read(from: dir.path(name))
@@ -186,9 +186,31 @@ import Testing
     let read = try GeneEmbedding.read(from: path)
     #expect(read.genes == ["B", "A"] && read.values == [1, 2, 3, 4])
     expectError("obs has no column 'symbol' (columns: 'gene'", EmbeddingReadOptions(geneColumn: "symbol"))
+    // The same file saved as .h5 is still read as AnnData.
+    try FileManager.default.copyItem(atPath: path, toPath: dir.path("copy.h5"))
+    #expect(try GeneEmbedding.read(from: dir.path("copy.h5")) == read)
     expectError("no obsm/X_pca (obsm holds: nothing)", EmbeddingReadOptions(obsm: "X_pca"))
     try Self.writeAnnData(path, index: ["A", "B", "C"], x: [1, 2, 3, 4], rows: 2)
     expectError("X has 2 rows but the obs index has 3 names")
+  }
+
+  @Test func categoricalColumnOfAnnDataBefore08() throws {
+    // anndata 0.7 stored a categorical column as its codes, with the categories in obs/__categories.
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = dir.path("old.h5ad")
+    let file = try HDF5File.create(path)
+    try file.root.write("X", [1, 2, 3, 4, 5, 6] as [Float], shape: [3, 2])
+    try file.root.attributes.set("encoding-type", "anndata")
+    let obs = try file.root.createGroup("obs")
+    try obs.attributes.set("_index", "index")
+    try obs.writeStrings("index", ["c0", "c1", "c2"])
+    try obs.write("Metadata_gene", [1, 0, 1] as [Int32])
+    try obs.writeStrings("__categories/Metadata_gene", ["A", "B"])
+    try file.commit()
+    let (embedding, report) = try GeneEmbedding.readReporting(from: path)
+    #expect(embedding.genes == ["B", "A"] && embedding.values == [3, 4, 3, 4])
+    #expect(report.geneSource == "obs column 'Metadata_gene' (categorical)")
   }
 
   @Test func writesCSVThatReadsBack() throws {

@@ -123,6 +123,8 @@ public struct GeneEmbedding: Sendable, Equatable {
     }
     let result: (embedding: GeneEmbedding, report: EmbeddingReadReport)
     switch format {
+    case .hdf5 where try isAnnData(path):
+      result = try readH5AD(path, options: options)
     case .hdf5:
       let embedding = try readHDF5(path)
       result = (
@@ -142,6 +144,13 @@ public struct GeneEmbedding: Sendable, Equatable {
       throw OPSDataError.invalidEmbedding(path: path, reason: error.description)
     }
     return result
+  }
+
+  /// Whether an HDF5 file is AnnData saved under another extension: `X` and `obs` and no
+  /// `/embedding`.
+  static func isAnnData(_ path: String) throws -> Bool {
+    let file = try HDF5File.open(path)
+    return !file.contains("/embedding") && file.contains("/X") && file.contains("/obs")
   }
 
   /// Writes the embedding to `path` (temporary name, then renamed); the format follows the extension

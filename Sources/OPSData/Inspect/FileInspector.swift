@@ -92,7 +92,7 @@ public enum FileInspector {
     let sortedNorms = norms.sorted()
     let heading = report.rowNoun == "cells" ? "per-cell matrix" : "table"
     var lines = [report.isAggregated ? "\(heading) \(path): \(report.shape), read as per-gene means" : "embedding \(path)"]
-    lines.append("  format      \(format.rawValue)")
+    lines.append("  format      \(report.format.rawValue)")
     for (k, line) in report.lines.enumerated() {
       lines.append((k == 0 ? "  read        " : "              ") + line)
     }
