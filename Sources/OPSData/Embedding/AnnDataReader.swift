@@ -109,7 +109,8 @@ struct AnnDataReader {
       throw invalid(
         "the obs index holds cell ids (\(EmbeddingReadOptions.list(Array(obs.index.prefix(3)), limit: 3)), …), "
           + "not gene names, and no obs column is named like a gene column; give the obs column with the genes "
-          + "(--gene-column NAME; obs columns: \(obs.columns.isEmpty ? "none" : EmbeddingReadOptions.list(obs.columns)))")
+          + "(--gene-column NAME; obs columns: \(obs.columns.isEmpty ? "none" : EmbeddingReadOptions.list(obs.columns))), "
+          + "or --gene-column \(obs.indexName) if these numbers are the genes")
     }
     return (try checkedIndex(obs), "obs index")
   }
