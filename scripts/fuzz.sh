@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make fuzz`: the safetensors, TIFF and cell-store readers under libFuzzer with AddressSanitizer,
+# `make fuzz`: the safetensors, TIFF, cell-store, embedding-table and AnnData readers under libFuzzer with AddressSanitizer,
 # each for FUZZ_SECONDS (default 60), seeded with the test fixtures. Prints one line per reader:
 # executions, the corpus it grew, and crashes (a crashing input is kept under FUZZ_OUT and can be
 # replayed with a plain build: `.build/debug/grape-fuzz TARGET FILE`).
@@ -14,10 +14,12 @@ declare -A seeds=(
   [safetensors]="Tests/NeuralNetTests/Fixtures/*.safetensors Tests/GRAPETests/Fixtures/*.safetensors"
   [tiff]="Tests/OPSDataTests/Fixtures/import/*/*.tif Tests/OPSDataTests/Fixtures/tiff/*.tif"
   [cellstore]="Tests/OPSDataTests/Fixtures/stores/*.h5"
+  [table]="Tests/OPSDataTests/Fixtures/inputs/*.csv Tests/OPSDataTests/Fixtures/inputs/*.tsv"
+  [anndata]="Tests/OPSDataTests/Fixtures/inputs/*.h5ad Tests/OPSDataTests/Fixtures/embedding/*.h5ad"
 )
 status=0
 printf 'reader\tseconds\texecutions\tcorpus\tcrashes\n'
-for target in safetensors tiff cellstore; do
+for target in safetensors tiff cellstore table anndata; do
   corpus="$out/$target"
   rm -rf "$corpus" "$out"/crash-"$target"-* && mkdir -p "$corpus"
   # shellcheck disable=SC2086

@@ -213,6 +213,42 @@ import Testing
     #expect(report.geneSource == "obs column 'Metadata_gene' (categorical)")
   }
 
+  @Test(.enabled(if: Python.available(["anndata", "pandas", "scipy"]), "needs python3 with anndata, pandas and scipy (make test installs them)"))
+  func meansMatchPandasGroupby() throws {
+    // Random per-cell data written by anndata (sparse X) and pandas (CSV); the per-gene means must
+    // match pandas' groupby mean in float64 (of the CSV as read_csv reads it), rounded once to float32.
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let output = try Python.run(
+      """
+      import sys, json, numpy as np, pandas as pd, scipy.sparse as sp, anndata as ad
+      rng = np.random.default_rng(7)
+      n, d = 200, 6
+      x = rng.normal(size=(n, d)).astype(np.float32)
+      x[rng.random((n, d)) < 0.5] = 0
+      genes = [f"G{i}" for i in rng.integers(0, 17, size=n)]
+      obs = pd.DataFrame({"gene": pd.Categorical(genes)}, index=[str(i) for i in range(n)])
+      ad.AnnData(X=sp.csr_matrix(x), obs=obs).write_h5ad(sys.argv[1] + "/cells.h5ad")
+      df = pd.DataFrame(x.astype(np.float64), columns=[f"f{j}" for j in range(d)])
+      df.insert(0, "Metadata_gene", genes)
+      df.to_csv(sys.argv[1] + "/cells.csv", index=False, float_format="%.9g")
+      # The table's values are the decimals written, as pandas reads them back.
+      means = pd.read_csv(sys.argv[1] + "/cells.csv").groupby("Metadata_gene", sort=False).mean()
+      exact = df.assign(**{f"f{j}": x[:, j].astype(np.float64) for j in range(d)}).groupby("Metadata_gene", sort=False).mean()
+      print(json.dumps({"genes": list(means.index),
+                        "csv": [float(np.float32(v)) for v in means.to_numpy().ravel()],
+                        "h5ad": [float(np.float32(v)) for v in exact.to_numpy().ravel()]}))
+      """, arguments: [dir.url.path])
+    let expected = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+    let genes = try #require(expected["genes"] as? [String])
+    for name in ["cells.h5ad", "cells.csv"] {
+      let values = try #require(expected[name.hasSuffix("csv") ? "csv" : "h5ad"] as? [Double]).map { Float($0) }
+      let embedding = try GeneEmbedding.read(from: dir.path(name))
+      #expect(embedding.genes == genes, "\(name)")
+      #expect(embedding.values == values, "\(name)")
+    }
+  }
+
   @Test func writesCSVThatReadsBack() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

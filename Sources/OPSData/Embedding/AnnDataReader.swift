@@ -37,6 +37,12 @@ struct AnnDataReader {
     let (genes, geneSource) = try geneNames(obs: obs, options: options)
     var means = GeneMeans(dimension: matrix.columns)
     guard matrix.columns > 0 else { throw invalid("\(matrix.label) has no columns") }
+    let distinct = Double(Set(genes).count)
+    guard AllocationLimit.fits(count: distinct * Double(matrix.columns), size: MemoryLayout<Double>.stride) else {
+      throw invalid(
+        "\(Int(distinct)) genes × \(matrix.columns) columns of \(matrix.label) need "
+          + "\(AllocationLimit.gibibytes(distinct * Double(matrix.columns), size: MemoryLayout<Double>.stride)), more than this machine can hold")
+    }
     try matrix.accumulate(into: &means, genes: genes) { row, column, value in
       invalid(
         "\(matrixPath) row \(row) (obs name '\(obs.index[row])', gene '\(genes[row])'), column \(column): "
@@ -221,7 +227,7 @@ struct AnnDataReader {
     guard format == "csr_matrix" || format == "csc_matrix" else {
       throw invalid("\(label) is \(format.isEmpty ? "a group without encoding-type" : format), not a dense array, csr_matrix or csc_matrix")
     }
-    guard shape.count == 2, shape[0] >= 0, shape[1] >= 0 else {
+    guard shape.count == 2, shape.allSatisfy({ $0 >= 0 && $0 < 1 << 48 }) else {
       throw invalid("\(label) (\(format)) has no valid shape attribute (found \(shape))")
     }
     for member in ["data", "indices", "indptr"] where try group.kind(of: member) != .dataset {
