@@ -14,10 +14,10 @@ struct Evaluate: ParsableCommand {
   @Option(help: "A gene embedding (.h5, .h5ad, .csv, .tsv or .txt): the toolkit's files, pycytominer or pandas tables with a gene column, AnnData files (dense or sparse X); rows of one gene (cells, wells) are averaged.")
   var embedding: String?
 
-  @Option(name: .customLong("gene-column"), help: "The table column or AnnData obs column with the gene names (default: the first of gene, Metadata_gene, Metadata_Gene, gene_symbol, Metadata_gene_symbol; for AnnData, else the obs index).")
+  @Option(name: .customLong("gene-column"), help: ArgumentHelp("The table column or AnnData obs column with the gene names (default: the first of gene, Metadata_gene, Metadata_Gene, gene_symbol, Metadata_gene_symbol; for AnnData, else the obs index).", valueName: "name"))
   var geneColumn: String?
 
-  @Option(help: "Take an AnnData file's matrix from obsm/KEY (e.g. per-cell codes) instead of X.")
+  @Option(help: ArgumentHelp("Take an AnnData file's matrix from obsm/KEY (e.g. per-cell codes) instead of X.", valueName: "key"))
   var obsm: String?
 
   @Option(help: "Per-cell codes (HDF5 from grape encode, or any file with codes, /obs/gene, /obs/batch, /genes, /batches).")

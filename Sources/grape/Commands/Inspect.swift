@@ -14,10 +14,10 @@ struct Inspect: ParsableCommand {
       "A cell store (.h5), an embedding (.h5, .h5ad, .csv, .tsv, .txt; per-cell and per-well files too), per-cell codes (.h5) or a run folder.")
   var file: String
 
-  @Option(name: .customLong("gene-column"), help: "The table column or AnnData obs column with the gene names (default: detected, as grape evaluate does).")
+  @Option(name: .customLong("gene-column"), help: ArgumentHelp("The table column or AnnData obs column with the gene names (default: detected, as grape evaluate does).", valueName: "name"))
   var geneColumn: String?
 
-  @Option(help: "Describe an AnnData file's obsm/KEY matrix instead of X.")
+  @Option(help: ArgumentHelp("Describe an AnnData file's obsm/KEY matrix instead of X.", valueName: "key"))
   var obsm: String?
 
   @Option(help: "Cells sampled for a cell store's per-channel statistics.")
