@@ -13,6 +13,10 @@ enum FuzzTarget: String, CaseIterable {
   case tiff
   /// `CellStore` and a read of its first cells through HDF5 (every command's `--data`).
   case cellstore
+  /// `GeneEmbedding.read` of a text table (`grape evaluate --embedding profiles.csv`).
+  case table
+  /// `GeneEmbedding.read` of an AnnData file (`grape evaluate --embedding cells.h5ad`).
+  case anndata
 
   /// The file that path-based readers are given, one per process.
   static let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("grape-fuzz-\(getpid())").path
@@ -30,6 +34,12 @@ enum FuzzTarget: String, CaseIterable {
       if let store = try? CellStore(path: Self.scratch + ".h5") {
         _ = try? store.images(at: Array(0..<min(store.count, 4)))
       }
+    case .table:
+      guard (try? data.write(to: URL(fileURLWithPath: Self.scratch + ".csv"))) != nil else { return }
+      _ = try? GeneEmbedding.read(from: Self.scratch + ".csv")
+    case .anndata:
+      guard (try? data.write(to: URL(fileURLWithPath: Self.scratch + ".h5ad"))) != nil else { return }
+      _ = try? GeneEmbedding.read(from: Self.scratch + ".h5ad")
     }
   }
 

@@ -183,9 +183,9 @@ import TestSupport
     let d = try GrapeCommand.run(["export", "--run", dir, "--out", "\(dir)/x.h5"])
     #expect(d.status != 0 && d.stderr.contains("config.json"))
     #expect(!FileManager.default.fileExists(atPath: "\(dir)/x.h5"))
-    // An unknown gene for transfer.
-    let e = try GrapeCommand.run(["export", "--run", dir, "--out", "\(dir)/x.csv"])
-    #expect(e.status != 0 && e.stderr.contains(".csv"))
+    // An output extension export does not write.
+    let e = try GrapeCommand.run(["export", "--run", dir, "--out", "\(dir)/x.xlsx"])
+    #expect(e.status != 0 && e.stderr.contains(".xlsx") && e.stderr.contains(".csv or .h5ad"), "\(e.stderr)")
     // A config override with an unknown field.
     try #"{"learning_rate": 1}"#.write(toFile: "\(dir)/bad.json", atomically: true, encoding: .utf8)
     let f = try GrapeCommand.run(["train", "--data", store, "--run", "\(dir)/r4", "--preset", "tiny", "--config", "\(dir)/bad.json"])

@@ -44,13 +44,19 @@ private func sampleEmbedding() throws -> GeneEmbedding {
       toFile: path, atomically: true, encoding: .utf8)
     let profile = try GeneEmbedding.read(from: path)
     #expect(profile.genes == ["A", "B"] && profile.values == [1, 2, 3, 4] && profile.dimension == 2)
+    // The same with the gene column first, as a TSV export of such a profile has it.
+    try "Metadata_gene\tMetadata_Plate\tCells_Area\nA\tP1\t1\nB\tP1\t3\n".write(
+      toFile: path, atomically: true, encoding: .utf8)
+    #expect(try GeneEmbedding.read(from: path).values == [1, 3])
+    // Several rows of one gene are averaged.
+    try "gene\td0\nA\t1\nA\t2\n".write(toFile: path, atomically: true, encoding: .utf8)
+    #expect(try GeneEmbedding.read(from: path).values == [1.5])
     for (text, message) in [
-      ("gene\td0\nA\t1\nB\n", "row 3: 1 fields, the header has 2"),
-      ("gene\td0\nA\tx\n", "row 2: column 'd0': 'x' is not a finite number"),
-      ("gene\td0\nA\tnan\n", "row 2: column 'd0': 'nan' is not a finite number"),
+      ("gene\td0\nA\t1\nB\n", "row 3: 1 fields, but the header has 2 columns"),
+      ("gene\td0\nA\t1\nB\tx\n", "row 3: column 'd0': 'x' is not a finite number"),
+      ("gene\td0\nA\t1\nB\tnan\n", "row 3: column 'd0': 'nan' is not a finite number"),
       ("name\td0\nA\t1\n", "row 1: no gene column among 'name', 'd0'; name it 'gene'"),
-      ("Metadata_gene\tMetadata_plate\nA\tP1\n", "row 1: no value columns beside the gene column 'Metadata_gene'"),
-      ("gene\td0\nA\t1\nA\t2\n", "gene 'A' appears twice"),
+      ("Metadata_gene\tMetadata_plate\nA\tP1\n", "row 1: no numeric feature columns beside the gene column 'Metadata_gene'"),
     ] {
       try text.write(toFile: path, atomically: true, encoding: .utf8)
       do {

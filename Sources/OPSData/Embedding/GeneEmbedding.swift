@@ -3,18 +3,26 @@ import Foundation
 /// A gene × d embedding matrix with its gene names: what `grape export` writes and
 /// `grape evaluate` reads.
 ///
-/// Three file formats (INTERFACES.md, "Embedding files"), chosen by extension:
+/// Four file formats, chosen by extension; the toolkit writes (INTERFACES.md, "Embedding files"):
 /// - HDF5 (`.h5`, `.hdf5`): `/embedding` float32 [G, d], `/genes` strings [G], attribute `source`;
 /// - TSV (`.tsv`, `.txt`): header `gene<TAB>dim_0<TAB>dim_1…`, then one row per gene;
+/// - CSV (`.csv`): the same with commas;
 /// - AnnData (`.h5ad`): `X` [G, d], `obs` index = gene symbols, `uns/source`; `anndata.read_h5ad`
 ///   opens it.
+///
+/// It reads these and the files users bring from pycytominer, pandas and scanpy: tables with a
+/// named gene column among other metadata columns (``readTable(_:format:options:)``), AnnData files
+/// with sparse `X`, genes in an `obs` column or a matrix in `obsm`
+/// (``readH5AD(_:options:)``), and per-cell or per-well files, whose rows are averaged per gene.
 public struct GeneEmbedding: Sendable, Equatable {
   /// File formats for embeddings.
   public enum FileFormat: String, Sendable, CaseIterable {
     /// HDF5 with `/embedding` and `/genes`.
     case hdf5
-    /// Tab-separated text.
+    /// Tab-separated text (read with any delimiter its header shows).
     case tsv
+    /// Comma-separated text (read with any delimiter its header shows).
+    case csv
     /// AnnData `.h5ad`.
     case h5ad
 
@@ -22,7 +30,8 @@ public struct GeneEmbedding: Sendable, Equatable {
     public init?(path: String) {
       switch URL(fileURLWithPath: path).pathExtension.lowercased() {
       case "h5", "hdf5", "he5": self = .hdf5
-      case "tsv", "txt": self = .tsv
+      case "tsv", "txt", "tab": self = .tsv
+      case "csv": self = .csv
       case "h5ad": self = .h5ad
       default: return nil
       }
@@ -89,21 +98,59 @@ public struct GeneEmbedding: Sendable, Equatable {
 
   /// Reads an embedding file; the format follows the extension unless given.
   ///
+  /// - Parameter options: where the genes and values are in a file not written by the toolkit.
   /// - Throws: ``OPSDataError/fileNotFound(path:)``, ``OPSDataError/invalidEmbedding(path:reason:)``
-  ///   for malformed files, or HDF5 errors.
-  public static func read(from path: String, format: FileFormat? = nil) throws -> GeneEmbedding {
+  ///   or ``OPSDataError/table(path:row:message:)`` for malformed files, or HDF5 errors.
+  public static func read(
+    from path: String, format: FileFormat? = nil, options: EmbeddingReadOptions = EmbeddingReadOptions()
+  ) throws -> GeneEmbedding {
+    try readReporting(from: path, format: format, options: options).embedding
+  }
+
+  /// Reads an embedding file and says how: where the genes came from, which columns or matrix,
+  /// and whether rows were averaged per gene (``EmbeddingReadReport``).
+  ///
+  /// - Throws: as ``read(from:format:options:)``.
+  public static func readReporting(
+    from path: String, format: FileFormat? = nil, options: EmbeddingReadOptions = EmbeddingReadOptions()
+  ) throws -> (embedding: GeneEmbedding, report: EmbeddingReadReport) {
     guard let format = format ?? FileFormat(path: path) else {
       throw OPSDataError.invalidEmbedding(
-        path: path, reason: "unknown extension (expected .h5, .hdf5, .tsv or .h5ad)")
+        path: path, reason: "unknown extension (expected .h5, .hdf5, .tsv, .csv, .txt or .h5ad)")
     }
     guard FileManager.default.fileExists(atPath: path) else {
       throw OPSDataError.fileNotFound(path: path)
     }
+    let result: (embedding: GeneEmbedding, report: EmbeddingReadReport)
     switch format {
-    case .hdf5: return try readHDF5(path)
-    case .tsv: return try readTSV(path)
-    case .h5ad: return try readH5AD(path)
+    case .hdf5 where try isAnnData(path):
+      result = try readH5AD(path, options: options)
+    case .hdf5:
+      let embedding = try readHDF5(path)
+      result = (
+        embedding,
+        EmbeddingReadReport(
+          format: .hdf5, geneSource: "/genes", matrix: "/embedding", rows: embedding.count, rowNoun: "rows",
+          genes: embedding.count, dimension: embedding.dimension)
+      )
+    case .tsv, .csv: result = try readTable(path, format: format, options: options)
+    case .h5ad: result = try readH5AD(path, options: options)
     }
+    do {
+      // The shape and unique genes hold by construction; this names a value that is not finite.
+      _ = try GeneEmbedding(
+        genes: result.embedding.genes, values: result.embedding.values, dimension: result.embedding.dimension)
+    } catch let error as OPSDataError {
+      throw OPSDataError.invalidEmbedding(path: path, reason: error.description)
+    }
+    return result
+  }
+
+  /// Whether an HDF5 file is AnnData saved under another extension: `X` and `obs` and no
+  /// `/embedding`.
+  static func isAnnData(_ path: String) throws -> Bool {
+    let file = try HDF5File.open(path)
+    return !file.contains("/embedding") && file.contains("/X") && file.contains("/obs")
   }
 
   /// Writes the embedding to `path` (temporary name, then renamed); the format follows the extension
@@ -111,11 +158,12 @@ public struct GeneEmbedding: Sendable, Equatable {
   public func write(to path: String, format: FileFormat? = nil) throws {
     guard let format = format ?? FileFormat(path: path) else {
       throw OPSDataError.invalidEmbedding(
-        path: path, reason: "unknown extension (expected .h5, .hdf5, .tsv or .h5ad)")
+        path: path, reason: "unknown extension (expected .h5, .hdf5, .tsv, .csv or .h5ad)")
     }
     switch format {
     case .hdf5: try writeHDF5(path)
     case .tsv: try writeTSV(path)
+    case .csv: try writeCSV(path)
     case .h5ad: try writeH5AD(path)
     }
   }

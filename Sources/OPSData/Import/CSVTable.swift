@@ -34,7 +34,11 @@ public struct CSVTable: Sendable {
   }
 
   /// Parses `data` as a table; `path` only names it in errors.
-  public init(data: Data, path: String, delimiter: UInt8 = 44) throws {
+  ///
+  /// - Parameter nameEmptyColumns: gives a header cell that is empty the name pandas gives it
+  ///   (`Unnamed: k`, k counting columns from 0), as in a table written by `DataFrame.to_csv()` with
+  ///   its index; otherwise an empty column name is an error.
+  public init(data: Data, path: String, delimiter: UInt8 = 44, nameEmptyColumns: Bool = false) throws {
     self.path = path
     var records: [(row: Int, fields: [String])] = []
     let bytes = [UInt8](data)
@@ -134,7 +138,10 @@ public struct CSVTable: Sendable {
     guard let first = records.first else {
       throw OPSDataError.table(path: path, row: nil, message: "the table is empty")
     }
-    let header = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+    var header = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+    if nameEmptyColumns {
+      for k in header.indices where header[k].isEmpty { header[k] = "Unnamed: \(k)" }
+    }
     var seen = Set<String>()
     for name in header {
       if name.isEmpty {

@@ -36,7 +36,7 @@ public enum FileInspector {
       return .run
     }
     switch GeneEmbedding.FileFormat(path: path) {
-    case .tsv?: return .embedding
+    case .tsv?, .csv?: return .embedding
     case .h5ad?: return .embedding
     default: break
     }
@@ -47,7 +47,7 @@ public enum FileInspector {
       throw OPSDataError.invalidArgument(
         name: path,
         message:
-          "not a cell store, embedding file (.h5, .tsv, .h5ad), per-cell code file or run folder")
+          "not a cell store, embedding file (.h5, .tsv, .csv, .h5ad), per-cell code file or run folder")
     }
     let root = try file.root
     if root.attributes.contains("format") { return .cellStore }
@@ -64,28 +64,38 @@ public enum FileInspector {
   /// A readable summary of the file at `path` (a run folder is summarised by the Training
   /// module's `RunFolder.summary()`, which knows its layout).
   ///
-  /// - Parameter sampleSize: cells sampled for a cell store's channel statistics.
+  /// - Parameters:
+  ///   - sampleSize: cells sampled for a cell store's channel statistics.
+  ///   - options: where the genes and values of an embedding file not written by the toolkit are.
   /// - Throws: ``OPSDataError/invalidArgument(name:message:)`` for a run folder.
-  public static func describe(_ path: String, sampleSize: Int = 1000) throws -> String {
+  public static func describe(
+    _ path: String, sampleSize: Int = 1000, options: EmbeddingReadOptions = EmbeddingReadOptions()
+  ) throws -> String {
     switch try kind(of: path) {
     case .cellStore:
       return try CellStoreSummary(store: CellStore(path: path), sampleSize: sampleSize).render()
-    case .embedding: return try describeEmbedding(path)
+    case .embedding: return try describeEmbedding(path, options: options)
     case .cellCodes: return try describeCodes(path)
     case .run: throw OPSDataError.invalidArgument(name: path, message: "a run folder: see RunFolder.summary()")
     }
   }
 
-  static func describeEmbedding(_ path: String) throws -> String {
+  /// An embedding file; a per-cell or per-well file is described by its rows ("9 cells × 3,
+  /// 3 genes") and then by the per-gene means it is read as.
+  static func describeEmbedding(_ path: String, options: EmbeddingReadOptions) throws -> String {
     let format = GeneEmbedding.FileFormat(path: path) ?? .hdf5
-    let embedding = try GeneEmbedding.read(from: path, format: format)
+    let (embedding, report) = try GeneEmbedding.readReporting(from: path, format: format, options: options)
     var norms: [Double] = []
     for g in 0..<embedding.count {
       norms.append(embedding.row(g).reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
     }
     let sortedNorms = norms.sorted()
-    var lines = ["embedding \(path)"]
-    lines.append("  format      \(format.rawValue)")
+    let heading = report.rowNoun == "cells" ? "per-cell matrix" : "table"
+    var lines = [report.isAggregated ? "\(heading) \(path): \(report.shape), read as per-gene means" : "embedding \(path)"]
+    lines.append("  format      \(report.format.rawValue)")
+    for (k, line) in report.lines.enumerated() {
+      lines.append((k == 0 ? "  read        " : "              ") + line)
+    }
     lines.append("  genes       \(embedding.count)")
     lines.append("  dimension   \(embedding.dimension)")
     lines.append("  source      \(embedding.source.isEmpty ? "(not recorded)" : embedding.source)")

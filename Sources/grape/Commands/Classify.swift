@@ -104,14 +104,14 @@ struct ClassifyEvaluate: ParsableCommand {
   @Flag(name: .customLong("no-curve"), help: "Skip the accuracy-against-TTA-batch-size curve.")
   var noCurve = false
 
-  @Option(name: .customLong("features-out"), help: "Also write per-gene mean penultimate features as an embedding (.h5, .tsv or .h5ad).")
+  @Option(name: .customLong("features-out"), help: "Also write per-gene mean penultimate features as an embedding (.h5, .tsv, .csv or .h5ad).")
   var featuresOut: String?
 
   @OptionGroup var overwrite: ForceOption
 
   func validate() throws {
     guard ttaBatch >= 2 else { throw ValidationError("--tta-batch must be at least 2, got \(ttaBatch)") }
-    if let featuresOut { guard GeneEmbedding.FileFormat(path: featuresOut) != nil else { throw ValidationError("--features-out \(featuresOut): the extension must be .h5, .tsv or .h5ad") } }
+    if let featuresOut { guard GeneEmbedding.FileFormat(path: featuresOut) != nil else { throw ValidationError("--features-out \(featuresOut): the extension must be .h5, .tsv, .csv or .h5ad") } }
   }
 
   func run() throws {

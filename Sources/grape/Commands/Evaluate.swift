@@ -11,8 +11,14 @@ struct Evaluate: ParsableCommand {
     abstract: "Score a gene embedding against CORUM complexes (mAP, k-means NMI/ARI/purity) beside baselines; with --cells, batch-effect metrics too.",
     discussion: "Writes DIR/metrics.json, DIR/report.md and SVG figures. Random embeddings of the same shape are always a baseline.")
 
-  @Option(help: "A gene embedding (.h5, .tsv or .h5ad).")
+  @Option(help: "A gene embedding (.h5, .h5ad, .csv, .tsv or .txt): the toolkit's files, pycytominer or pandas tables with a gene column, AnnData files (dense or sparse X); rows of one gene (cells, wells) are averaged.")
   var embedding: String?
+
+  @Option(name: .customLong("gene-column"), help: ArgumentHelp("The table column or AnnData obs column with the gene names (default: the first of gene, Metadata_gene, Metadata_Gene, gene_symbol, Metadata_gene_symbol; for AnnData, else the obs index).", valueName: "name"))
+  var geneColumn: String?
+
+  @Option(help: ArgumentHelp("Take an AnnData file's matrix from obsm/KEY (e.g. per-cell codes) instead of X.", valueName: "key"))
+  var obsm: String?
 
   @Option(help: "Per-cell codes (HDF5 from grape encode, or any file with codes, /obs/gene, /obs/batch, /genes, /batches).")
   var cells: String?
@@ -48,6 +54,9 @@ struct Evaluate: ParsableCommand {
     guard (embedding == nil) != (cells == nil) else { throw ValidationError("give exactly one of --embedding FILE and --cells FILE") }
     guard restarts >= 1, restarts <= 100_000 else { throw ValidationError("--restarts must lie in 1...100000, got \(restarts)") }
     if let k { guard k >= 1 else { throw ValidationError("--k must be at least 1, got \(k)") } }
+    if embedding == nil, geneColumn != nil || obsm != nil {
+      throw ValidationError("--gene-column and --obsm apply to --embedding (per-cell codes name their genes in /genes)")
+    }
     _ = try parsedRange()
   }
 
@@ -72,14 +81,20 @@ struct Evaluate: ParsableCommand {
       var options = EvaluationOptions(k: k, restarts: restarts, seed: seed, kRange: try parsedRange())
       options.projections = !noFigures
       options.tsne = !noFigures
+      // A baseline may come from elsewhere: its gene column is the one named when it has it.
+      let baselineOptions = EmbeddingReadOptions(geneColumn: geneColumn, geneColumnRequired: false)
       let baselines = try baseline.map { path in
-        NamedEmbedding(
-          name: URL(fileURLWithPath: path).lastPathComponent,
-          embedding: try GeneEmbedding.read(from: path).validatedForEvaluation(input: path))
+        let (read, how) = try GeneEmbedding.readReporting(from: path, options: baselineOptions)
+        if how.format != .hdf5 { for line in how.lines { print("\(URL(fileURLWithPath: path).lastPathComponent): \(line)") } }
+        return NamedEmbedding(
+          name: URL(fileURLWithPath: path).lastPathComponent, embedding: try read.validatedForEvaluation(input: path))
       }
       let report: EvaluationReport
       if let embedding {
-        let e = try GeneEmbedding.read(from: embedding).validatedForEvaluation(input: embedding)
+        let (read, how) = try GeneEmbedding.readReporting(
+          from: embedding, options: EmbeddingReadOptions(geneColumn: geneColumn, obsm: obsm))
+        for line in how.lines { print("\(URL(fileURLWithPath: embedding).lastPathComponent): \(line)") }
+        let e = try read.validatedForEvaluation(input: embedding)
         report = try Evaluator.evaluate(
           embedding: e, complexes: assignment, baselines: baselines, options: options, name: URL(fileURLWithPath: embedding).lastPathComponent)
       } else if let cells {
@@ -108,7 +123,7 @@ struct Features: ParsableCommand {
   @Option(help: "The cell store.")
   var data: String
 
-  @Option(help: "Output embedding (.h5, .tsv or .h5ad).")
+  @Option(help: "Output embedding (.h5, .tsv, .csv or .h5ad).")
   var out: String
 
   @Option(help: "Principal components kept.")
@@ -123,7 +138,7 @@ struct Features: ParsableCommand {
   @OptionGroup var overwrite: ForceOption
 
   func validate() throws {
-    guard GeneEmbedding.FileFormat(path: out) != nil else { throw ValidationError("--out \(out): the extension must be .h5, .tsv or .h5ad") }
+    guard GeneEmbedding.FileFormat(path: out) != nil else { throw ValidationError("--out \(out): the extension must be .h5, .tsv, .csv or .h5ad") }
     guard components >= 1 else { throw ValidationError("--components must be at least 1, got \(components)") }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
   }

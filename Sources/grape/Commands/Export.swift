@@ -14,7 +14,7 @@ struct Export: ParsableCommand {
   @Option(name: .customLong("run"), help: "The run folder.")
   var runPath: String
 
-  @Option(help: "Output file: .h5, .tsv or .h5ad.")
+  @Option(help: "Output file: .h5, .tsv, .csv or .h5ad.")
   var out: String
 
   @Option(help: "embedding: rows of the learned gene embedding M; style-mean: per-gene means of style codes over --data.")
@@ -37,7 +37,7 @@ struct Export: ParsableCommand {
   func validate() throws {
     if let checkpoint { guard checkpoint >= 0 else { throw ValidationError("--checkpoint must be ≥ 0, got \(checkpoint)") } }
     if normalize != .none { guard source == .styleMean else { throw ValidationError("--normalize applies to --source style-mean only") } }
-    guard GeneEmbedding.FileFormat(path: out) != nil else { throw ValidationError("--out \(out): the extension must be .h5, .tsv or .h5ad") }
+    guard GeneEmbedding.FileFormat(path: out) != nil else { throw ValidationError("--out \(out): the extension must be .h5, .tsv, .csv or .h5ad") }
     if source == .styleMean { guard data != nil else { throw ValidationError("--source style-mean needs --data FILE.h5") } }
   }
 

@@ -11,8 +11,14 @@ struct Inspect: ParsableCommand {
 
   @Argument(
     help:
-      "A cell store (.h5), an embedding (.h5, .tsv, .h5ad), per-cell codes (.h5) or a run folder.")
+      "A cell store (.h5), an embedding (.h5, .h5ad, .csv, .tsv, .txt; per-cell and per-well files too), per-cell codes (.h5) or a run folder.")
   var file: String
+
+  @Option(name: .customLong("gene-column"), help: ArgumentHelp("The table column or AnnData obs column with the gene names (default: detected, as grape evaluate does).", valueName: "name"))
+  var geneColumn: String?
+
+  @Option(help: ArgumentHelp("Describe an AnnData file's obsm/KEY matrix instead of X.", valueName: "key"))
+  var obsm: String?
 
   @Option(help: "Cells sampled for a cell store's per-channel statistics.")
   var sample = 1000
@@ -46,7 +52,9 @@ struct Inspect: ParsableCommand {
       if try FileInspector.kind(of: file) == .run {
         print(try RunFolder(path: file).summary())
       } else {
-        print(try FileInspector.describe(file, sampleSize: sample))
+        print(
+          try FileInspector.describe(
+            file, sampleSize: sample, options: EmbeddingReadOptions(geneColumn: geneColumn, obsm: obsm)))
       }
       if let timeReads {
         let store = try CellStore(path: file)
