@@ -68,6 +68,8 @@ struct Transfer: ParsableCommand {
       try root.write("obs/gene", indices.map { cells.store.geneOfCell[$0] })
       try root.writeStrings("genes", cells.geneNames)
       try root.writeString("target_gene", gene)
+      try GRAPEInference.provenance(run: runPath, step: nil, useEMA: !noEma, data: data)
+        .setting("target_gene", .string(gene)).write(to: root)
       try file.commit()
       print("wrote \(indices.count) translated cells to \(out)")
     }
