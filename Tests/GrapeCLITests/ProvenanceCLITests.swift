@@ -55,6 +55,11 @@ import TestSupport
     let bare = try HDF5File.open("\(dir)/bare.h5ad").root
     #expect(try bare.group("obs").attributes.strings("column-order") == ["is_control"])
     #expect(try bare.dataset("obs/is_control").readBooleans() == [false, false, true])
+    let named = try GrapeCommand.run(["export", "--run", run, "--out", "\(dir)/named.h5ad", "--control", "GENE_B"])
+    #expect(named.status == 0, "\(named.stderr)")
+    #expect(try HDF5File.open("\(dir)/named.h5ad").dataset("obs/is_control").readBooleans() == [false, true, false])
+    let unknown = try GrapeCommand.run(["export", "--run", run, "--out", "\(dir)/x.h5ad", "--control", "NTC"])
+    #expect(unknown.status != 0 && unknown.stderr.contains("--control NTC"), "\(unknown.stderr)")
     let missing = try GrapeCommand.run(["export", "--run", run, "--out", "\(dir)/x.h5ad", "--complexes", "\(dir)/nope.tsv"])
     #expect(missing.status != 0 && missing.stderr.contains("nope.tsv"), "\(missing.stderr)")
     #expect(!FileManager.default.fileExists(atPath: "\(dir)/x.h5ad"))

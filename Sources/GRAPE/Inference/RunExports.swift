@@ -54,6 +54,10 @@ extension GRAPEInference {
   ) throws -> (embedding: GeneEmbedding, annotations: EmbeddingAnnotations) {
     let folder = RunFolder(path: run)
     let (config, nets) = try loadTrainedNetworks(run: folder, useEMA: useEMA, step: step)
+    if let control, !config.genes.contains(control) {
+      throw GRAPEError.dataMismatch(
+        "--control \(control): not among the model's \(config.genes.count) genes (e.g. \(config.genes.prefix(5).joined(separator: ", ")))")
+    }
     var annotations = EmbeddingAnnotations(provenance: provenance(run: run, step: step, useEMA: useEMA, data: data))
     var store: CellStore?
     let result: GeneEmbedding
