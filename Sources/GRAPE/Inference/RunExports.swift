@@ -53,12 +53,13 @@ extension GRAPEInference {
     useEMA: Bool = true, control: String? = nil, complexes: ComplexTable? = nil
   ) throws -> (embedding: GeneEmbedding, annotations: EmbeddingAnnotations) {
     let folder = RunFolder(path: run)
-    let (config, nets) = try loadTrainedNetworks(run: folder, useEMA: useEMA, step: step)
+    let pinned = step ?? newestCheckpointStep(run: run)
+    let (config, nets) = try loadTrainedNetworks(run: folder, useEMA: useEMA, step: pinned)
     if let control, !config.genes.contains(control) {
       throw GRAPEError.dataMismatch(
         "--control \(control): not among the model's \(config.genes.count) genes (e.g. \(config.genes.prefix(5).joined(separator: ", ")))")
     }
-    var annotations = EmbeddingAnnotations(provenance: provenance(run: run, step: step, useEMA: useEMA, data: data))
+    var annotations = EmbeddingAnnotations(provenance: provenance(run: run, step: pinned, useEMA: useEMA, data: data))
     var store: CellStore?
     let result: GeneEmbedding
     switch source {
@@ -133,6 +134,7 @@ extension GRAPEInference {
   public static func annotatedCellCodes(
     run: String, data: String, step: Int? = nil, useEMA: Bool = true, progress: (Int, Int) -> Void = { _, _ in }
   ) throws -> (codes: CellCodes, fields: [CellField], provenance: OutputProvenance, control: String?) {
+    let step = step ?? newestCheckpointStep(run: run)
     let codes = try cellCodes(run: run, data: data, step: step, useEMA: useEMA, progress: progress)
     let store = try CellStore(path: data)
     return (codes, try store.cellFields(["plate", "well"]), provenance(run: run, step: step, useEMA: useEMA, data: data), store.control)

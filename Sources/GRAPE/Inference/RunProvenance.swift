@@ -25,13 +25,23 @@ extension GRAPEInference {
     return record
   }
 
+  /// The step of the newest checkpoint when `checkpoints/latest` names a folder `step-NNNNNNNN`,
+  /// else nil. Commands load that step explicitly, so that the step they record is the one they
+  /// read even when a training process writes a newer checkpoint meanwhile.
+  public static func newestCheckpointStep(run: String) -> Int? {
+    guard let dir = try? RunFolder(path: run).latestCheckpoint() else { return nil }
+    let name = (dir as NSString).lastPathComponent
+    guard name.hasPrefix("step-"), let step = Int(name.dropFirst(5)), RunFolder.checkpointName(step: step) == name else {
+      return nil
+    }
+    return step
+  }
+
   /// The step of the newest checkpoint: from its folder name, else from its `state.json`.
   private static func latestStep(_ folder: RunFolder) -> Int? {
-    guard let dir = try? folder.latestCheckpoint() else { return nil }
-    let name = (dir as NSString).lastPathComponent
-    if name.hasPrefix("step-"), let step = Int(name.dropFirst(5)) { return step }
-    guard let data = FileManager.default.contents(atPath: "\(dir)/state.json"), let state = try? JSONValue.parse(data),
-      case .int(let step)? = state["step"]
+    if let step = newestCheckpointStep(run: folder.path) { return step }
+    guard let dir = try? folder.latestCheckpoint(), let data = FileManager.default.contents(atPath: "\(dir)/state.json"),
+      let state = try? JSONValue.parse(data), case .int(let step)? = state["step"]
     else { return nil }
     return step
   }
