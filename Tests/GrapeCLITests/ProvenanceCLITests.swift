@@ -77,6 +77,13 @@ import TestSupport
     let codeAttributes = try HDF5File.open("\(dir)/codes.h5").root.attributes
     #expect(try codeAttributes.int("checkpoint_step") == 2 && codeAttributes.bool("ema"))
     #expect(try codeAttributes.string("toolkit_version") == toolkitVersion)
+
+    // A checkpoint folder named by hand: the step comes from its state.json.
+    try FileManager.default.copyItem(atPath: "\(run)/checkpoints/step-00000002", toPath: "\(run)/checkpoints/final")
+    try "final\n".write(toFile: "\(run)/checkpoints/latest", atomically: true, encoding: .utf8)
+    let byHand = try GrapeCommand.run(["export", "--run", run, "--out", "\(dir)/hand.h5"])
+    #expect(byHand.status == 0, "\(byHand.stderr)")
+    #expect(try HDF5File.open("\(dir)/hand.h5").root.attributes.int("checkpoint_step") == 2)
   }
 
   /// A simulated store brings its complexes (`/truth`) and its plates and wells.
