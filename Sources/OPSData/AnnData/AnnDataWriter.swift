@@ -8,7 +8,7 @@ enum AnnDataWriter {
   }
 
   /// Writes the root of a file: `X` [rows, columns] float32, the `obs` and `var` frames and
-  /// empty `layers`, `obsm`, `obsp`, `varm`, `varp`; `uns` is left to ``writeUns(_:in:)``.
+  /// empty `layers`, `obsm`, `obsp`, `varm`, `varp`; `uns` is left to ``writeUns(_:source:in:)``.
   static func writeMatrix(
     _ root: HDF5Group, x: [Float], rows: Int, columns: Int, obsIndex: [String], obs: [(String, AnnDataColumn)],
     varIndex: [String]
