@@ -118,16 +118,10 @@ public struct CellCodes: Sendable, Equatable {
     }
   }
 
-  /// Writes the codes and labels to a new HDF5 file at `path` (temporary name, then renamed).
+  /// Writes the codes and labels to a new HDF5 file at `path` (temporary name, then renamed), with
+  /// the toolkit version and the time as root attributes (an AnnData file for a `.h5ad` path).
   public func write(to path: String) throws {
-    let file = try HDF5File.create(path)
-    let root = try file.root
-    try root.write(name, values, shape: [count, dimension])
-    try root.write("obs/gene", geneOfCell)
-    try root.write("obs/batch", batchOfCell)
-    try root.writeStrings("genes", genes)
-    try root.writeStrings("batches", batches)
-    try file.commit()
+    try write(to: path, fields: [], provenance: OutputProvenance())
   }
 
   /// The mean code of each gene that has cells, as an embedding (genes without cells are left out).

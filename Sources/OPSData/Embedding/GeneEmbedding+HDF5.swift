@@ -33,12 +33,13 @@ extension GeneEmbedding {
     }
   }
 
-  /// Writes `/embedding`, `/genes` and the `source` attribute.
-  func writeHDF5(_ path: String) throws {
+  /// Writes `/embedding`, `/genes`, the `source` attribute and the provenance attributes.
+  func writeHDF5(_ path: String, annotations: EmbeddingAnnotations = EmbeddingAnnotations()) throws {
     let file = try HDF5File.create(path)
     let root = try file.root
     try root.write("embedding", values, shape: [count, dimension])
     try root.writeStrings("genes", genes)
+    try annotations.provenance.write(to: root)
     try root.attributes.set("source", source)
     try file.commit()
   }

@@ -135,6 +135,9 @@ struct Features: ParsableCommand {
   @Option(help: "Per-batch normalisation before standardising: none, or controls (each batch's features standardised by its control cells, as pycytominer's normalize).")
   var normalize: ProfileNormalization = .none
 
+  @Option(help: "A complexes table (complex_id, complex_name, gene) whose complexes an .h5ad file records per gene (obs complex_id, complex_name); a simulated store's own truth is used without it.")
+  var complexes: String?
+
   @OptionGroup var overwrite: ForceOption
 
   func validate() throws {
@@ -145,7 +148,9 @@ struct Features: ParsableCommand {
 
   func run() throws {
     try CLISupport.run {
-      try OutputGuard.check(output: out, flag: "--out", inputs: [("--data", data)], force: overwrite.force)
+      let inputs = [("--data", data)] + (complexes.map { [("--complexes", $0)] } ?? [])
+      try OutputGuard.check(output: out, flag: "--out", inputs: inputs, force: overwrite.force)
+      let table = try complexes.map { try ComplexTable(contentsOf: URL(fileURLWithPath: $0)) }
       let store = try CellStore(path: data)
       var extractor = try FeatureExtractor(
         channels: store.channels.count, height: store.height, width: store.width, genes: store.genes, components: components,
@@ -172,8 +177,19 @@ struct Features: ParsableCommand {
       let result = try extractor.finalize()
       guard group.isPrimary else { return }
       let e = result.embedding
-      let source = "grape features \(data)" + (normalize == .none ? "" : " --normalize \(normalize.rawValue)")
-      try GeneEmbedding(unchecked: e.genes, values: e.values, dimension: e.dimension, source: source).write(to: out)
+      var provenance = OutputProvenance()
+      provenance.set("data", .string(OutputProvenance.absolutePath(data)))
+      provenance.set("normalization", .string(normalize.rawValue))
+      provenance.set("n_features", .int(width))
+      provenance.set("feature_names", .strings(extractor.featureNames))
+      provenance.set("components", .int(e.dimension))
+      provenance.set("cells_processed", .int(result.cellsProcessed))
+      let annotations = EmbeddingAnnotations(
+        provenance: provenance, controlGene: store.controlIndex.map { store.genes[$0] },
+        cellCounts: Dictionary(zip(store.genes, store.cellsPerGene), uniquingKeysWith: +),
+        complexes: try table ?? ComplexTable.fromTruth(of: store))
+      try GeneEmbedding(unchecked: e.genes, values: e.values, dimension: e.dimension, source: "features")
+        .write(to: out, annotations: annotations)
       print("wrote \(e.count) genes × \(e.dimension) engineered features (\(result.cellsProcessed) cells) to \(out)")
     }
   }

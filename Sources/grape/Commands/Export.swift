@@ -32,6 +32,12 @@ struct Export: ParsableCommand {
   @Flag(help: "Use the trained weights instead of their exponential moving average.")
   var noEma = false
 
+  @Option(help: "A complexes table (complex_id, complex_name, gene) whose complexes an .h5ad file records per gene (obs complex_id, complex_name); a simulated --data store's own truth is used without it.")
+  var complexes: String?
+
+  @Option(help: "The control gene (obs is_control in an .h5ad file); by default the --data store's, else a gene named nontargeting.")
+  var control: String?
+
   @OptionGroup var overwrite: ForceOption
 
   func validate() throws {
@@ -43,12 +49,15 @@ struct Export: ParsableCommand {
 
   func run() throws {
     try CLISupport.run {
-      try OutputGuard.check(output: out, flag: "--out", inputs: data.map { [("--data", $0)] } ?? [], force: overwrite.force)
-      let embedding = try GRAPEInference.geneEmbedding(
-        run: runPath, source: source, data: data, normalization: normalize, step: checkpoint, useEMA: !noEma)
+      let inputs = (data.map { [("--data", $0)] } ?? []) + (complexes.map { [("--complexes", $0)] } ?? [])
+      try OutputGuard.check(output: out, flag: "--out", inputs: inputs, force: overwrite.force)
+      let table = try complexes.map { try ComplexTable(contentsOf: URL(fileURLWithPath: $0)) }
+      let (embedding, annotations) = try GRAPEInference.annotatedGeneEmbedding(
+        run: runPath, source: source, data: data, normalization: normalize, step: checkpoint, useEMA: !noEma,
+        control: control, complexes: table)
       // Under mpirun every rank holds the result; rank 0 writes it.
       guard ProcessGroup.world.isPrimary else { return }
-      try embedding.write(to: out)
+      try embedding.write(to: out, annotations: annotations)
       print("wrote \(embedding.count) genes × \(embedding.dimension) to \(out)")
     }
   }
@@ -56,7 +65,9 @@ struct Export: ParsableCommand {
 
 /// `grape encode`: per-cell style codes.
 struct Encode: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Write the style encoder's code of every cell (/styles [N, style_dim]).")
+  static let configuration = CommandConfiguration(
+    abstract: "Write the style encoder's code of every cell (/styles [N, style_dim]).",
+    discussion: "FILE.h5 gets /styles, /obs/gene, /obs/batch (and /obs/plate, /obs/well when the store has them), /genes, /batches; FILE.h5ad an AnnData file with the codes as X and obsm['X_grape'], and gene, batch, plate, well as categorical obs columns.")
 
   @Option(name: .customLong("run"), help: "The run folder.")
   var runPath: String
@@ -64,7 +75,7 @@ struct Encode: ParsableCommand {
   @Option(help: "The cell store to encode.")
   var data: String
 
-  @Option(help: "Output HDF5 file.")
+  @Option(help: "Output file: .h5 (HDF5) or .h5ad (AnnData).")
   var out: String
 
   @Option(help: "The checkpoint of this step instead of the newest one.")
@@ -79,7 +90,7 @@ struct Encode: ParsableCommand {
     try CLISupport.run {
       try OutputGuard.check(output: out, flag: "--out", writes: .hdf5, inputs: [("--data", data)], force: overwrite.force)
       var last = 0.0
-      let out = try GRAPEInference.cellCodes(run: runPath, data: data, step: checkpoint, useEMA: !noEma) { done, total in
+      let result = try GRAPEInference.annotatedCellCodes(run: runPath, data: data, step: checkpoint, useEMA: !noEma) { done, total in
         let now = monotonicSeconds()
         if ProcessGroup.world.isPrimary, now - last > 5 || done == total {
           note("encoded \(done)/\(total) cells\(ProcessGroup.world.isDistributed ? " on rank 0" : "")")
@@ -87,8 +98,9 @@ struct Encode: ParsableCommand {
         }
       }
       guard ProcessGroup.world.isPrimary else { return }
-      try out.write(to: self.out)
-      print("wrote \(out.count) codes × \(out.dimension) to \(self.out)")
+      let codes = result.codes
+      try codes.write(to: out, fields: result.fields, provenance: result.provenance, controlGene: result.control)
+      print("wrote \(codes.count) codes × \(codes.dimension) to \(out)")
     }
   }
 }

@@ -42,7 +42,8 @@ struct Transfer: ParsableCommand {
   func run() throws {
     try CLISupport.run {
       try OutputGuard.check(output: out, flag: "--out", inputs: [("--data", data)], force: overwrite.force)
-      let (config, nets) = try loadTrainedNetworks(run: RunFolder(path: runPath), useEMA: !noEma)
+      let step = GRAPEInference.newestCheckpointStep(run: runPath)
+      let (config, nets) = try loadTrainedNetworks(run: RunFolder(path: runPath), useEMA: !noEma, step: step)
       guard let target = config.genes.firstIndex(of: gene) else {
         throw GRAPEError.dataMismatch("--gene \(gene): not among the model's \(config.genes.count) genes (e.g. \(config.genes.prefix(5).joined(separator: ", ")))")
       }
@@ -68,6 +69,8 @@ struct Transfer: ParsableCommand {
       try root.write("obs/gene", indices.map { cells.store.geneOfCell[$0] })
       try root.writeStrings("genes", cells.geneNames)
       try root.writeString("target_gene", gene)
+      try GRAPEInference.provenance(run: runPath, step: step, useEMA: !noEma, data: data)
+        .setting("target_gene", .string(gene)).write(to: root)
       try file.commit()
       print("wrote \(indices.count) translated cells to \(out)")
     }
