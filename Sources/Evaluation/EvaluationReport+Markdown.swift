@@ -20,8 +20,9 @@ extension EvaluationReport {
     return out
   }
 
-  /// The readable summary written to `report.md`: headline table with baselines, the k sweep,
-  /// batch metrics, per-complex mAP, figures and warnings.
+  /// The readable summary written to `report.md`: headline table with baselines, the field's
+  /// conventions (significance, relationship recall, phenotypic activity, overall score), batch
+  /// metrics, per-complex mAP, the k sweep, figures and warnings.
   public func markdown() -> String {
     var md = "# Evaluation report\n\n"
     switch source {
@@ -66,6 +67,45 @@ extension EvaluationReport {
     md +=
       "Expected mAP of a random ranking for these complexes: \(f(main.averagePrecision.chanceMeanAveragePrecision)).\n\n"
 
+    md += conventionsMarkdown()
+
+    if let b = batch {
+      md += "## Batch effects (cells)\n\n"
+      md += "| metric | value | best |\n|---|---:|---|\n"
+      md +=
+        "| batch ASW (scIB, 1 − \\|silhouette\\| of batches within genes) | \(f(b.asw)) | 1 (batches mixed) |\n"
+      md +=
+        "| kNN batch accuracy (leave-one-out, k = \(b.classifierNeighbors)) | \(f(b.knnAccuracy)) | chance |\n"
+      md += "| chance (most frequent batch) | \(f(b.chance)) | |\n"
+      md += "| chance (1 / \(b.batches) batches) | \(f(b.chanceUniform)) | |\n"
+      md +=
+        "| graph connectivity (kNN graph, \(b.graphNeighbors) neighbours) | \(f(b.graphConnectivity)) | 1 |\n"
+      md += "\nCells measured: \(b.cellsUsed) of \(b.cellsTotal)"
+      md += b.subsampled ? " (seeded subsample, seed \(b.seed)).\n\n" : ".\n\n"
+      md +=
+        "Batch ASW and kNN batch accuracy can disagree: ASW measures how far the batches separate as clusters within each gene's cells (a cluster-level, per-gene view), while kNN accuracy measures how often a cell's nearest neighbours, of any gene, come from its own batch (local neighbourhood purity). "
+      md +=
+        "A small batch shift that leaves each gene's cells overlapping keeps ASW near 1 yet can still make neighbourhoods batch-pure, and genes that differ in batch composition can raise kNN accuracy without any within-gene separation.\n\n"
+    }
+
+    let tests = Dictionary(
+      uniqueKeysWithValues: (significance?.perComplex.groups ?? []).map { ($0.name, $0) })
+    md += "## mAP per complex\n\n"
+    if significance != nil {
+      md += "p: copairs' permutation test; corrected: Benjamini–Hochberg over complexes.\n\n"
+      md += "| complex | name | genes | mAP | p | corrected p |\n|---|---|---:|---:|---:|---:|\n"
+    } else {
+      md += "| complex | name | genes | mAP |\n|---|---|---:|---:|\n"
+    }
+    for e in perComplexMAP(main) {
+      md += "| \(e.id) | \(escape(e.name)) | \(e.genes) | \(f(e.map)) |"
+      if significance != nil {
+        let t = tests[e.id]
+        md += " \(p(t?.p)) | \(p(t?.pCorrected)) |"
+      }
+      md += "\n"
+    }
+    md += "\n"
     if !main.sweep.isEmpty {
       md += "## k sweep\n\nMean ± standard deviation over \(options.restarts) runs per k.\n\n"
       var columns: [(String, [ClusteringSummary])] = [(main.name, main.sweep)]
@@ -89,26 +129,7 @@ extension EvaluationReport {
       md += "![k sweep](kmeans_sweep.svg)\n\n"
     }
 
-    if let b = batch {
-      md += "## Batch effects (cells)\n\n"
-      md += "| metric | value | best |\n|---|---:|---|\n"
-      md +=
-        "| batch ASW (scIB, 1 − \\|silhouette\\| of batches within genes) | \(f(b.asw)) | 1 (batches mixed) |\n"
-      md +=
-        "| kNN batch accuracy (leave-one-out, k = \(b.classifierNeighbors)) | \(f(b.knnAccuracy)) | chance |\n"
-      md += "| chance (most frequent batch) | \(f(b.chance)) | |\n"
-      md += "| chance (1 / \(b.batches) batches) | \(f(b.chanceUniform)) | |\n"
-      md +=
-        "| graph connectivity (kNN graph, \(b.graphNeighbors) neighbours) | \(f(b.graphConnectivity)) | 1 |\n"
-      md += "\nCells measured: \(b.cellsUsed) of \(b.cellsTotal)"
-      md += b.subsampled ? " (seeded subsample, seed \(b.seed)).\n\n" : ".\n\n"
-    }
-
-    md += "## mAP per complex\n\n| complex | name | genes | mAP |\n|---|---|---:|---:|\n"
-    for e in perComplexMAP(main) {
-      md += "| \(e.id) | \(escape(e.name)) | \(e.genes) | \(f(e.map)) |\n"
-    }
-    md += "\n## Figures\n\n"
+    md += "## Figures\n\n"
     for file in figureFiles() { md += "- [\(file.title)](\(file.name))\n" }
     if !warnings.isEmpty {
       md += "\n## Warnings\n\n"
@@ -123,18 +144,24 @@ extension EvaluationReport {
     "| \(escape(name)) | \(genes) | \(dimension) | \(map) | \(pm(s?.nmi)) | \(pm(s?.ari)) | \(pm(s?.purity)) |\n"
   }
 
+  /// A p-value: three significant digits, `<1e-4`-style below 0.001.
+  func p(_ v: Double?) -> String {
+    guard let v, v.isFinite else { return "–" }
+    return v < 0.001 ? String(format: "%.1e", v) : String(format: "%.3f", v)
+  }
+
   private func pm(_ s: MeanStd?) -> String {
     guard let s else { return "–" }
     return "\(f(s.mean)) ± \(f(s.std))"
   }
 
-  private func f(_ v: Double?) -> String {
+  func f(_ v: Double?) -> String {
     guard let v, v.isFinite else { return "–" }
     // Avoid "-0.000" for tiny negative values.
     return String(format: "%.3f", abs(v) < 0.0005 ? 0 : v)
   }
 
-  private func escape(_ s: String) -> String {
+  func escape(_ s: String) -> String {
     s.replacingOccurrences(of: "|", with: "\\|")
   }
 }
