@@ -8,7 +8,8 @@ extension EvaluationReport {
     let total = s.perComplex.groups.count
     let level = f(s.perComplex.threshold)
     if distinguishable {
-      return "Distinguishable from noise: \(k) of \(total) complexes are retrieved at Benjamini–Hochberg corrected p < \(level) (copairs' permutation test, \(s.nullSize) null draws per configuration)."
+      let verb = k == 1 ? "is" : "are"
+      return "Distinguishable from noise: \(k) of \(total) complexes \(verb) retrieved at Benjamini–Hochberg corrected p < \(level) (copairs' permutation test, \(s.nullSize) null draws per configuration)."
     }
     return "Not distinguishable from noise: no complex is retrieved at Benjamini–Hochberg corrected p < \(level) (copairs' permutation test, \(s.nullSize) null draws per configuration)."
   }
