@@ -51,7 +51,10 @@ extension EvaluationReport {
     if let r = random {
       baselineList.append(Self.randomJSON(r, genes: main.genes.count, dimension: main.dimension))
     }
-    for b in baselines { baselineList.append(Self.baselineJSON(b)) }
+    for (i, b) in baselines.enumerated() {
+      baselineList.append(
+        Self.baselineJSON(b, significance: i < baselineSignificance.count ? baselineSignificance[i] : nil))
+    }
     pairs.append(("baselines", .array(baselineList)))
     pairs.append(("settings", settingsJSON()))
     pairs.append(("warnings", .array(warnings.map { .string($0) })))
@@ -201,17 +204,26 @@ extension EvaluationReport {
       ("draws", .int(r.draws)), ("map", r.mapPerDraw.isEmpty ? .null : .number(r.map.mean)),
       ("map_std", r.mapPerDraw.isEmpty ? .null : .number(r.map.std)),
     ]
+    if !r.fractionComplexesRetrieved.isEmpty {
+      pairs.append(("fraction_complexes_retrieved", .number(MeanStd(r.fractionComplexesRetrieved).mean)))
+      pairs.append(
+        ("fraction_complexes_retrieved_per_draw", .array(r.fractionComplexesRetrieved.map { .number($0) })))
+    }
     if let s = r.kmeans { pairs.append(("kmeans", kmeansJSON(s))) }
     pairs.append(("k_sweep", .array(r.sweep.map(sweepEntryJSON))))
     return .object(pairs)
   }
 
-  static func baselineJSON(_ m: CorumMetrics) -> JSONValue {
+  static func baselineJSON(_ m: CorumMetrics, significance: RetrievalSignificance? = nil) -> JSONValue {
     var pairs: [(String, JSONValue)] = [
       ("name", .string(m.name)), ("n_genes", .int(m.genes.count)), ("dimension", .int(m.dimension)),
       ("n_complexes", .int(m.complexCount)),
       ("missing_genes", .array(m.missingGenes.map { .string($0) })), ("map", .optional(m.map)),
     ]
+    if let sig = significance {
+      pairs.append(("fraction_complexes_retrieved", .optional(sig.fractionComplexesRetrieved)))
+      pairs.append(("fraction_genes_retrieved", .optional(sig.fractionGenesRetrieved)))
+    }
     if let s = m.kmeans { pairs.append(("kmeans", kmeansJSON(s))) }
     pairs.append(("k_sweep", .array(m.sweep.map(sweepEntryJSON))))
     return .object(pairs)

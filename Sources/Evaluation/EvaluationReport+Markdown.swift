@@ -47,21 +47,41 @@ extension EvaluationReport {
     }
 
     md += "## CORUM metrics\n\n"
-    md +=
-      "| embedding | genes | d | mAP | NMI | ARI | Purity |\n|---|---:|---:|---:|---:|---:|---:|\n"
+    let tested = significance != nil
+    md += "| embedding | genes | d | mAP |" + (tested ? " complexes retrieved |" : "")
+    md += " NMI | ARI | Purity |\n|---|---:|---:|---:|" + (tested ? "---:|" : "") + "---:|---:|---:|\n"
+    func retrieved(_ s: RetrievalSignificance?) -> String? {
+      guard tested else { return nil }
+      guard let s, !s.perComplex.groups.isEmpty else { return "–" }
+      return "\(s.perComplex.significantCount)/\(s.perComplex.groups.count)"
+    }
     md += row(
-      main.name, genes: main.genes.count, dimension: main.dimension, map: f(main.map), main.kmeans)
+      main.name, genes: main.genes.count, dimension: main.dimension, map: f(main.map),
+      retrieved: retrieved(significance), main.kmeans)
     if let r = random {
       let map = r.mapPerDraw.isEmpty ? "–" : "\(f(r.map.mean)) ± \(f(r.map.std))"
+      let tests = significance?.perComplex.groups.count ?? 0
+      let share =
+        r.fractionComplexesRetrieved.isEmpty
+        ? "–"
+        : String(format: "%.1f", MeanStd(r.fractionComplexesRetrieved).mean * Double(tests))
+          + "/\(tests) (mean)"
       md += row(
         "random (\(r.draws) draws)", genes: main.genes.count, dimension: main.dimension, map: map,
-        r.kmeans)
+        retrieved: tested ? share : nil, r.kmeans)
     }
-    for b in baselines {
-      md += row(b.name, genes: b.genes.count, dimension: b.dimension, map: f(b.map), b.kmeans)
+    for (i, b) in baselines.enumerated() {
+      let sig = i < baselineSignificance.count ? baselineSignificance[i] : nil
+      md += row(
+        b.name, genes: b.genes.count, dimension: b.dimension, map: f(b.map),
+        retrieved: retrieved(sig), b.kmeans)
     }
     let verdicts = baselineVerdicts()
     if !verdicts.isEmpty { md += "\n" + verdicts.map { "- \($0)\n" }.joined() }
+    if tested {
+      md +=
+        "\nComplexes retrieved: complexes whose mAP has Benjamini–Hochberg corrected p < \(f(options.significanceThreshold)) in copairs' permutation test (for the random draws, the mean over draws)."
+    }
     md +=
       "\nNMI, ARI and purity: mean ± standard deviation over \(options.restarts) k-means runs at k = \(k). "
     md +=
@@ -138,10 +158,13 @@ extension EvaluationReport {
     return md
   }
 
-  private func row(_ name: String, genes: Int, dimension: Int, map: String, _ s: ClusteringSummary?)
-    -> String
-  {
-    "| \(escape(name)) | \(genes) | \(dimension) | \(map) | \(pm(s?.nmi)) | \(pm(s?.ari)) | \(pm(s?.purity)) |\n"
+  private func row(
+    _ name: String, genes: Int, dimension: Int, map: String, retrieved: String?,
+    _ s: ClusteringSummary?
+  ) -> String {
+    let column = retrieved.map { " \($0) |" } ?? ""
+    return
+      "| \(escape(name)) | \(genes) | \(dimension) | \(map) |\(column) \(pm(s?.nmi)) | \(pm(s?.ari)) | \(pm(s?.purity)) |\n"
   }
 
   /// A p-value: three significant digits, `<1e-4`-style below 0.001.

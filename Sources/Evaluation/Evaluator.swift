@@ -61,6 +61,8 @@ public struct EvaluationReport: Sendable {
   public var activity: PhenotypicActivity? = nil
   /// scIB-style overall score (cell codes only).
   public var overallScore: OverallScore? = nil
+  /// Significance of retrieval for each baseline, in `baselines` order (empty with `nullSize` 0).
+  public var baselineSignificance: [RetrievalSignificance] = []
   /// The main k (number of complexes unless set).
   public var k: Int { options.k ?? main.complexCount }
 }
@@ -185,17 +187,28 @@ public enum Evaluator {
     return report
   }
 
+  /// The seed of copairs' null draws: the same for the embedding, its baselines and the random
+  /// draws, so that all of them are tested against the same null.
+  static func significanceSeed(_ options: EvaluationOptions) -> UInt64 {
+    options.seed ^ 0xC0_FA15_0000_0001
+  }
+
   /// The field's conventions beside GRAPE's metrics: copairs' significance of retrieval, the
   /// EFAAR relationship recall, the phenotypic activity and the scIB overall score.
   private static func conventions(
     into report: inout EvaluationReport, embedding: GeneEmbedding, evaluated: EvaluatedGenes,
     cells: LabeledCodes?, options: EvaluationOptions
   ) {
-    let seed = options.seed ^ 0xC0_FA15_0000_0001
+    let seed = significanceSeed(options)
     if options.nullSize > 0 {
       report.significance = RetrievalSignificance.compute(
         metrics: report.main, complexOrder: report.complexes.complexes, nullSize: options.nullSize,
         threshold: options.significanceThreshold, seed: seed)
+      report.baselineSignificance = report.baselines.map {
+        RetrievalSignificance.compute(
+          metrics: $0, complexOrder: report.complexes.complexes, nullSize: options.nullSize,
+          threshold: options.significanceThreshold, seed: seed)
+      }
     }
     let n = evaluated.embedding.count
     if n >= 2 {

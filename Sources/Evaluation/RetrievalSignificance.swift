@@ -41,21 +41,40 @@ public struct RetrievalSignificance: Sendable, Equatable {
     metrics: CorumMetrics, complexOrder: [String], nullSize: Int, threshold: Double = 0.05,
     seed: UInt64
   ) -> RetrievalSignificance {
-    let n = metrics.genes.count
-    let ap = metrics.averagePrecision
+    compute(
+      averagePrecision: metrics.averagePrecision, genes: metrics.genes,
+      complexOfGene: metrics.complexOfGene, complexOrder: complexOrder, nullSize: nullSize,
+      threshold: threshold, seed: seed)
+  }
+
+  /// The significance of per-gene APs.
+  ///
+  /// - Parameters:
+  ///   - averagePrecision: the APs and hit counts of the evaluated genes.
+  ///   - genes: the evaluated genes, in the APs' order.
+  ///   - complexOfGene: the complex identifier of each of them.
+  ///   - complexOrder: complex identifiers in report order.
+  ///   - nullSize: null draws per configuration.
+  ///   - threshold: significance level of the corrected p-values.
+  ///   - seed: seed of the null draws.
+  public static func compute(
+    averagePrecision ap: AveragePrecisionResult, genes: [String], complexOfGene: [String],
+    complexOrder: [String], nullSize: Int, threshold: Double = 0.05, seed: UInt64
+  ) -> RetrievalSignificance {
+    let n = genes.count
     let configurations: [Significance.Configuration?] = ap.hitCounts.map {
       $0 > 0 ? Significance.Configuration(positives: $0, total: n - 1) : nil
     }
-    let present = Set(metrics.complexOfGene)
+    let present = Set(complexOfGene)
     let names = complexOrder.filter { present.contains($0) }
     let position = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-    let complexGroups = metrics.complexOfGene.map { position[$0] ?? 0 }
+    let complexGroups = complexOfGene.map { position[$0] ?? 0 }
     let perComplex = Significance.groupSignificance(
       averagePrecisions: ap.perQuery, configurations: configurations, groups: complexGroups,
       names: names, nullSize: nullSize, threshold: threshold, seed: seed)
     let perGene = Significance.groupSignificance(
       averagePrecisions: ap.perQuery, configurations: configurations, groups: Array(0..<n),
-      names: metrics.genes, nullSize: nullSize, threshold: threshold, seed: seed)
+      names: genes, nullSize: nullSize, threshold: threshold, seed: seed)
     return RetrievalSignificance(
       nullSize: nullSize, seed: seed, perComplex: perComplex, perGene: perGene)
   }

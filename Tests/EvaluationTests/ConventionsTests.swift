@@ -277,7 +277,13 @@ struct ConventionsTests {
     var options = Self.quick
     options.kRange = 2...4
     options.nullSize = 500
-    let report = try Evaluator.evaluate(embedding: embedding, complexes: complexes, options: options)
+    options.randomDraws = 2
+    let report = try Evaluator.evaluate(
+      embedding: embedding, complexes: complexes,
+      baselines: [NamedEmbedding(name: "copy", embedding: embedding)], options: options)
+    // A baseline is tested against the same null: the same embedding gives the same p-values.
+    #expect(report.baselineSignificance.first == report.significance)
+    #expect(report.random?.fractionComplexesRetrieved.count == 2)
     let json = report.metricsJSON()
     guard case .object(let pairs) = json else {
       Issue.record("metrics.json is not an object")
@@ -292,6 +298,11 @@ struct ConventionsTests {
       #expect(sig[key] != nil, "significance.\(key)")
     }
     #expect(json["relationship_recall"]?["expected"] == .number(0.1))
+    guard case .array(let listed) = json["baselines"] else {
+      Issue.record("no baselines list")
+      return
+    }
+    #expect(listed.count == 2 && listed.allSatisfy { $0["fraction_complexes_retrieved"] != nil })
     let md = report.markdown()
     #expect(md.contains("Distinguishable from noise") || md.contains("Not distinguishable from noise"))
     let perComplex = try #require(md.range(of: "## mAP per complex"))
