@@ -9,9 +9,11 @@ extension EvaluationReport {
     let level = f(s.perComplex.threshold)
     if distinguishable {
       let verb = k == 1 ? "is" : "are"
-      return "Distinguishable from noise: \(k) of \(total) complexes \(verb) retrieved at Benjamini–Hochberg corrected p < \(level) (copairs' permutation test, \(s.nullSize) null draws per configuration)."
+      return
+        "Distinguishable from noise: \(k) of \(total) complexes \(verb) retrieved at Benjamini–Hochberg corrected p < \(level) (copairs' permutation test, \(s.nullSize) null draws per configuration)."
     }
-    return "Not distinguishable from noise: no complex is retrieved at Benjamini–Hochberg corrected p < \(level) (copairs' permutation test, \(s.nullSize) null draws per configuration)."
+    return
+      "Not distinguishable from noise: no complex is retrieved at Benjamini–Hochberg corrected p < \(level) (copairs' permutation test, \(s.nullSize) null draws per configuration)."
   }
 
   /// The section on the field's conventions: significance of retrieval, relationship recall,

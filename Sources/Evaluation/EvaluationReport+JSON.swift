@@ -1,4 +1,5 @@
 import GrapeSupport
+
 extension EvaluationReport {
   /// The content of `metrics.json`: the contract's keys in the contract's order (`n_genes`,
   /// `n_complexes`, `missing_genes`, `map`, `kmeans`, `k_sweep`, and `batch` only for cell
@@ -53,7 +54,8 @@ extension EvaluationReport {
     }
     for (i, b) in baselines.enumerated() {
       baselineList.append(
-        Self.baselineJSON(b, significance: i < baselineSignificance.count ? baselineSignificance[i] : nil))
+        Self.baselineJSON(
+          b, significance: i < baselineSignificance.count ? baselineSignificance[i] : nil))
     }
     pairs.append(("baselines", .array(baselineList)))
     pairs.append(("settings", settingsJSON()))
@@ -85,7 +87,11 @@ extension EvaluationReport {
 
   func significanceJSON(_ s: RetrievalSignificance) -> JSONValue {
     .object([
-      ("method", .string("copairs mean_average_precision: permutation null per (n_pos, total), Benjamini-Hochberg")),
+      (
+        "method",
+        .string(
+          "copairs mean_average_precision: permutation null per (n_pos, total), Benjamini-Hochberg")
+      ),
       ("null_size", .int(s.nullSize)), ("threshold", .number(s.perComplex.threshold)),
       ("seed", .string(String(s.seed))),
       ("fraction_complexes_retrieved", .optional(s.fractionComplexesRetrieved)),
@@ -100,7 +106,8 @@ extension EvaluationReport {
         .array(
           s.perComplex.groups.map { g in
             .object([
-              ("complex", .string(g.name)), ("complex_name", .string(complexes.names[g.name] ?? g.name)),
+              ("complex", .string(g.name)),
+              ("complex_name", .string(complexes.names[g.name] ?? g.name)),
               ("n_queries", .int(g.queries)), ("map", .number(g.map)), ("p", .number(g.p)),
               ("p_corrected", .number(g.pCorrected)),
             ])
@@ -146,7 +153,8 @@ extension EvaluationReport {
         .array(
           a.genes.map { g in
             .object([
-              ("gene", .string(g.gene)), ("score", .number(g.score)), ("n_profiles", .int(g.profiles)),
+              ("gene", .string(g.gene)), ("score", .number(g.score)),
+              ("n_profiles", .int(g.profiles)),
               ("p", .optional(g.p)), ("p_corrected", .optional(g.pCorrected)),
             ])
           })
@@ -159,7 +167,9 @@ extension EvaluationReport {
       ("overall", .optional(o.overall)), ("batch", .optional(o.batch)), ("bio", .optional(o.bio)),
       (
         "weights",
-        .object([("batch", .number(OverallScore.batchWeight)), ("bio", .number(OverallScore.bioWeight))])
+        .object([
+          ("batch", .number(OverallScore.batchWeight)), ("bio", .number(OverallScore.bioWeight)),
+        ])
       ),
       ("batch_components", .object(o.batchComponents.map { ($0.name, .optional($0.value)) })),
       ("bio_components", .object(o.bioComponents.map { ($0.name, .optional($0.value)) })),
@@ -205,16 +215,22 @@ extension EvaluationReport {
       ("map_std", r.mapPerDraw.isEmpty ? .null : .number(r.map.std)),
     ]
     if !r.fractionComplexesRetrieved.isEmpty {
-      pairs.append(("fraction_complexes_retrieved", .number(MeanStd(r.fractionComplexesRetrieved).mean)))
       pairs.append(
-        ("fraction_complexes_retrieved_per_draw", .array(r.fractionComplexesRetrieved.map { .number($0) })))
+        ("fraction_complexes_retrieved", .number(MeanStd(r.fractionComplexesRetrieved).mean)))
+      pairs.append(
+        (
+          "fraction_complexes_retrieved_per_draw",
+          .array(r.fractionComplexesRetrieved.map { .number($0) })
+        ))
     }
     if let s = r.kmeans { pairs.append(("kmeans", kmeansJSON(s))) }
     pairs.append(("k_sweep", .array(r.sweep.map(sweepEntryJSON))))
     return .object(pairs)
   }
 
-  static func baselineJSON(_ m: CorumMetrics, significance: RetrievalSignificance? = nil) -> JSONValue {
+  static func baselineJSON(_ m: CorumMetrics, significance: RetrievalSignificance? = nil)
+    -> JSONValue
+  {
     var pairs: [(String, JSONValue)] = [
       ("name", .string(m.name)), ("n_genes", .int(m.genes.count)), ("dimension", .int(m.dimension)),
       ("n_complexes", .int(m.complexCount)),

@@ -11,11 +11,15 @@ extension EvaluationReport {
       out.append(
         map > bar
           ? "Clearly above random: mAP \(f(map)) against \(f(r.map.mean)) ± \(f(r.map.std)) over \(r.draws) random draws."
-          : "Not clearly above random: mAP \(f(map)) is within two standard deviations of the random draws (\(f(r.map.mean)) ± \(f(r.map.std))).")
+          : "Not clearly above random: mAP \(f(map)) is within two standard deviations of the random draws (\(f(r.map.mean)) ± \(f(r.map.std)))."
+      )
     }
     for b in baselines {
       guard let other = b.map else { continue }
-      out.append(map > other ? "Beats \(b.name) by mAP: \(f(map)) against \(f(other))." : "Does not beat \(b.name) by mAP: \(f(map)) against \(f(other)).")
+      out.append(
+        map > other
+          ? "Beats \(b.name) by mAP: \(f(map)) against \(f(other))."
+          : "Does not beat \(b.name) by mAP: \(f(map)) against \(f(other)).")
     }
     return out
   }
@@ -49,7 +53,8 @@ extension EvaluationReport {
     md += "## CORUM metrics\n\n"
     let tested = significance != nil
     md += "| embedding | genes | d | mAP |" + (tested ? " complexes retrieved |" : "")
-    md += " NMI | ARI | Purity |\n|---|---:|---:|---:|" + (tested ? "---:|" : "") + "---:|---:|---:|\n"
+    md +=
+      " NMI | ARI | Purity |\n|---|---:|---:|---:|" + (tested ? "---:|" : "") + "---:|---:|---:|\n"
     func retrieved(_ s: RetrievalSignificance?) -> String? {
       guard tested else { return nil }
       guard let s, !s.perComplex.groups.isEmpty else { return "–" }

@@ -132,7 +132,8 @@ public struct PhenotypicActivity: Sendable, Equatable {
           let hits = (0..<c).filter { $0 != q }
           aps.append(
             AveragePrecision.averagePrecision(
-              query: q, similarities: UnsafeBufferPointer(rebasing: s[(q * width)..<((q + 1) * width)]),
+              query: q,
+              similarities: UnsafeBufferPointer(rebasing: s[(q * width)..<((q + 1) * width)]),
               hits: hits))
           configurations.append(configuration)
           groups.append(group)
@@ -147,7 +148,8 @@ public struct PhenotypicActivity: Sendable, Equatable {
     var genes: [Gene] = []
     for (k, name) in names.enumerated() {
       guard let s = byName[name] else { continue }
-      genes.append(Gene(gene: name, score: s.map, profiles: used[k], p: s.p, pCorrected: s.pCorrected))
+      genes.append(
+        Gene(gene: name, score: s.map, profiles: used[k], p: s.p, pCorrected: s.pCorrected))
     }
     return PhenotypicActivity(
       method: .cells, control: control, controlProfiles: controls.count, nullSize: nullSize,

@@ -76,7 +76,9 @@ public struct RelationshipRecall: Sendable, Equatable {
         let b = rng.int(below: n - 1)
         all.append(cosine(a, b < a ? b : b + 1))
       }
-      for a in 0..<n { for b in (a + 1)..<n where labels[a] == labels[b] { known.append(cosine(a, b)) } }
+      for a in 0..<n {
+        for b in (a + 1)..<n where labels[a] == labels[b] { known.append(cosine(a, b)) }
+      }
     } else {
       all.reserveCapacity(total)
       for a in 0..<n {

@@ -137,7 +137,8 @@ public enum Significance {
     precondition(averagePrecisions.count == groups.count && configurations.count == groups.count)
     precondition(nullSize >= 1, "nullSize must be at least 1")
     var members = [[Int]](repeating: [], count: names.count)
-    for (q, g) in groups.enumerated() where averagePrecisions[q] != nil && configurations[q] != nil {
+    for (q, g) in groups.enumerated() where averagePrecisions[q] != nil && configurations[q] != nil
+    {
       members[g].append(q)
     }
     var nulls: [Configuration: [Double]] = [:]
@@ -152,7 +153,9 @@ public enum Significance {
       var weights: [Configuration: Int] = [:]
       for q in list { if let c = configurations[q] { weights[c, default: 0] += 1 } }
       for j in 0..<nullSize { mix[j] = 0 }
-      for (c, w) in weights.sorted(by: { ($0.key.positives, $0.key.total) < ($1.key.positives, $1.key.total) }) {
+      for (c, w) in weights.sorted(by: {
+        ($0.key.positives, $0.key.total) < ($1.key.positives, $1.key.total)
+      }) {
         guard let draws = nulls[c] else { continue }
         let share = Double(w) / Double(list.count)
         for j in 0..<nullSize { mix[j] += share * draws[j] }

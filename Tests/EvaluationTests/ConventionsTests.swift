@@ -128,7 +128,9 @@ struct ConventionsTests {
       #expect(abs(g.p - p) < Self.tolerance(p, draws: draws), "\(g.name) p \(g.p) vs \(p)")
     }
     let genesRetrieved = try #require(s.fractionGenesRetrieved)
-    #expect(abs(genesRetrieved - (try c.double("fraction_genes_retrieved"))) <= 2.0 / Double(genes.count) + 1e-12)
+    #expect(
+      abs(genesRetrieved - (try c.double("fraction_genes_retrieved"))) <= 2.0 / Double(genes.count)
+        + 1e-12)
   }
 
   @Test("Benjamini–Hochberg of copairs' p-values gives copairs' corrected p-values")
@@ -192,7 +194,8 @@ struct ConventionsTests {
     // sin 10° + 0.75 (cos 10° − sin 10°). Known pairs {0°, 10°} (cos 10°, above) and
     // {90°, 180°} (0, inside): recall 1/2, all of it in the top tail.
     let values = AveragePrecisionTests.angles([0, 10, 90, 180])
-    let r = RelationshipRecall.compute(values: values, count: 4, dimension: 2, labels: [0, 0, 1, 1])
+    let r = RelationshipRecall.compute(
+      values: values, count: 4, dimension: 2, labels: [0, 0, 1, 1])
     let c10 = cos(10 * Double.pi / 180)
     let s10 = sin(10 * Double.pi / 180)
     #expect(abs(r.lower - (-1 + 0.25 * (1 - c10))) < 1e-6)
@@ -232,7 +235,8 @@ struct ConventionsTests {
       values: [1, 0.1, 1, -0.1, 0, 1, 0.1, 1, -0.1, 1], dimension: 2,
       geneIndex: [0, 0, 1, 1, 1], geneNames: ["A", "nontargeting"], batchIndex: [0, 0, 0, 0, 0],
       batchNames: ["b"])
-    let a = try #require(PhenotypicActivity.fromCells(codes, control: "nontargeting", nullSize: 999))
+    let a = try #require(
+      PhenotypicActivity.fromCells(codes, control: "nontargeting", nullSize: 999))
     #expect(a.genes.count == 1 && a.genes[0].score == 1 && a.genes[0].profiles == 2)
     #expect(a.genes[0].p == 1.0 / 1_000)
     #expect(a.fractionActive == 1)
@@ -271,7 +275,9 @@ struct ConventionsTests {
     #expect(report.markdown().contains("local neighbourhood purity"))
   }
 
-  @Test("metrics.json keeps the contract's keys and adds the conventions; the report says whether it beats noise")
+  @Test(
+    "metrics.json keeps the contract's keys and adds the conventions; the report says whether it beats noise"
+  )
   func outputs() throws {
     let (_, embedding, complexes) = try Self.retrievalFixture()
     var options = Self.quick
@@ -290,11 +296,17 @@ struct ConventionsTests {
       return
     }
     let keys = pairs.map(\.0)
-    #expect(Array(keys.prefix(6)) == ["n_genes", "n_complexes", "missing_genes", "map", "kmeans", "k_sweep"])
+    #expect(
+      Array(keys.prefix(6)) == [
+        "n_genes", "n_complexes", "missing_genes", "map", "kmeans", "k_sweep",
+      ])
     for key in ["significance", "relationship_recall"] { #expect(keys.contains(key)) }
     #expect(!keys.contains("overall_score") && !keys.contains("batch"))
     let sig = try #require(json["significance"])
-    for key in ["null_size", "fraction_complexes_retrieved", "fraction_genes_retrieved", "per_complex", "per_gene"] {
+    for key in [
+      "null_size", "fraction_complexes_retrieved", "fraction_genes_retrieved", "per_complex",
+      "per_gene",
+    ] {
       #expect(sig[key] != nil, "significance.\(key)")
     }
     #expect(json["relationship_recall"]?["expected"] == .number(0.1))
@@ -304,11 +316,13 @@ struct ConventionsTests {
     }
     #expect(listed.count == 2 && listed.allSatisfy { $0["fraction_complexes_retrieved"] != nil })
     let md = report.markdown()
-    #expect(md.contains("Distinguishable from noise") || md.contains("Not distinguishable from noise"))
+    #expect(
+      md.contains("Distinguishable from noise") || md.contains("Not distinguishable from noise"))
     let perComplex = try #require(md.range(of: "## mAP per complex"))
     let sweep = try #require(md.range(of: "## k sweep"))
     let conventions = try #require(md.range(of: "## Conventions of the field"))
-    #expect(conventions.lowerBound < perComplex.lowerBound && perComplex.lowerBound < sweep.lowerBound)
+    #expect(
+      conventions.lowerBound < perComplex.lowerBound && perComplex.lowerBound < sweep.lowerBound)
   }
 
   @Test("legends keep long complex names whole, wrapped inside the canvas")
