@@ -66,7 +66,7 @@ struct Evaluate: ParsableCommand {
     guard (embedding == nil) != (cells == nil) else { throw ValidationError("give exactly one of --embedding FILE and --cells FILE") }
     guard restarts >= 1, restarts <= 100_000 else { throw ValidationError("--restarts must lie in 1...100000, got \(restarts)") }
     if let k { guard k >= 1 else { throw ValidationError("--k must be at least 1, got \(k)") } }
-    guard nullSize >= 0, nullSize <= 10_000_000 else { throw ValidationError("--null-size must lie in 0...10000000, got \(nullSize)") }
+    guard nullSize >= 0, nullSize <= 1_000_000 else { throw ValidationError("--null-size must lie in 0...1000000, got \(nullSize)") }
     guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
     guard recallPercentile > 0, recallPercentile < 50 else { throw ValidationError("--recall-percentile must lie in (0, 50), got \(recallPercentile)") }
     if embedding == nil, geneColumn != nil || obsm != nil {
