@@ -40,6 +40,9 @@ public struct RandomBaselineMetrics: Sendable {
   public let kmeans: ClusteringSummary?
   /// k sweep, runs pooled over draws.
   public let sweep: [ClusteringSummary]
+  /// Share of complexes retrieved at corrected p below the threshold in each draw (copairs'
+  /// test, ``RetrievalSignificance``); empty when the test is off.
+  public var fractionComplexesRetrieved: [Double] = []
 }
 
 /// The evaluated part of an embedding: rows in the table, their labels, and what was left out.
@@ -166,6 +169,7 @@ enum CorumEvaluation {
     let draws = options.randomDraws
     var root = RandomGenerator(seed: options.seed ^ 0x0A11_D00D_5EED_0001)
     var maps: [Double] = []
+    var retrieved: [Double] = []
     var mainRuns: [ClusteringRun] = []
     var ignored: [String] = []
     let ks = sweepValues(options.kRange, genes: n, name: "random", warnings: &ignored)
@@ -178,6 +182,15 @@ enum CorumEvaluation {
       for i in values.indices { values[i] = Float(rng.normal()) }
       let ap = AveragePrecision.compute(values: values, count: n, dimension: d, labels: labels)
       if let m = ap.meanAveragePrecision { maps.append(m) }
+      if options.nullSize > 0 {
+        // Labels stand in for gene and complex names: only the grouping matters here.
+        let ids = labels.map(String.init)
+        let significance = RetrievalSignificance.compute(
+          averagePrecision: ap, genes: (0..<n).map { "g\($0)" }, complexOfGene: ids,
+          complexOrder: Array(Set(ids)).sorted(), nullSize: options.nullSize,
+          threshold: options.significanceThreshold, seed: Evaluator.significanceSeed(options))
+        if let share = significance.fractionComplexesRetrieved { retrieved.append(share) }
+      }
       let share = options.restarts / draws + (t < options.restarts % draws ? 1 : 0)
       guard share > 0 else { continue }
       let data = KMeansData(values: values, count: n, dimension: d)
@@ -198,6 +211,7 @@ enum CorumEvaluation {
     return RandomBaselineMetrics(
       draws: draws, mapPerDraw: maps, map: MeanStd(maps),
       kmeans: mainRuns.isEmpty ? nil : ClusteringSummary(k: k, runs: mainRuns),
-      sweep: zip(ks, sweepRuns).map { ClusteringSummary(k: $0, runs: $1) })
+      sweep: zip(ks, sweepRuns).map { ClusteringSummary(k: $0, runs: $1) },
+      fractionComplexesRetrieved: retrieved)
   }
 }

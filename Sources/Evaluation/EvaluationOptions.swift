@@ -28,6 +28,19 @@ public struct EvaluationOptions: Sendable, Equatable {
   public var tsneIterations: Int
   /// Cells drawn (seeded) for the cell projections.
   public var projectedCells: Int
+  /// Null draws per configuration of copairs' permutation test (copairs' `null_size`); 0 skips
+  /// the significance of retrieval and the phenotypic activity of cells.
+  public var nullSize: Int = 10_000
+  /// Corrected p-values below this count as significant (copairs' `threshold`).
+  public var significanceThreshold: Double = 0.05
+  /// The tail percentile of the relationship recall (EFAAR: 5, the 5th and 95th percentiles).
+  public var recallPercentile: Double = 5
+  /// The control gene's name for the phenotypic activity; `nil` means `nontargeting`.
+  public var control: String?
+  /// Cells per gene above which the phenotypic activity uses a seeded subsample of this size.
+  public var activityMaxCellsPerGene: Int = 200
+  /// Control cells above which the phenotypic activity uses a seeded subsample of this size.
+  public var activityMaxControlCells: Int = 2_000
 
   /// Defaults: k = number of complexes, 100 restarts, seed 42, sweep 5–30, 5 random draws,
   /// scikit-learn's k-means settings, figures with t-SNE.
@@ -89,6 +102,24 @@ public struct EvaluationOptions: Sendable, Equatable {
     if projectedCells < 2 {
       throw EvaluationError.invalidOption(
         name: "--projected-cells", value: "\(projectedCells)", reason: "must be at least 2")
+    }
+    if nullSize < 0 {
+      throw EvaluationError.invalidOption(
+        name: "--null-size", value: "\(nullSize)", reason: "must not be negative")
+    }
+    if !(significanceThreshold > 0 && significanceThreshold < 1) {
+      throw EvaluationError.invalidOption(
+        name: "--threshold", value: "\(significanceThreshold)", reason: "must lie in (0, 1)")
+    }
+    if !(recallPercentile > 0 && recallPercentile < 50) {
+      throw EvaluationError.invalidOption(
+        name: "--recall-percentile", value: "\(recallPercentile)", reason: "must lie in (0, 50)")
+    }
+    if activityMaxCellsPerGene < 2 || activityMaxControlCells < 1 {
+      throw EvaluationError.invalidOption(
+        name: "--activity-max-cells",
+        value: "\(activityMaxCellsPerGene)/\(activityMaxControlCells)",
+        reason: "need at least 2 cells per gene and 1 control cell")
     }
     if let m = batch.maxCells, m < 2 {
       throw EvaluationError.invalidOption(

@@ -1,9 +1,11 @@
 import GrapeSupport
+
 extension EvaluationReport {
   /// The content of `metrics.json`: the contract's keys in the contract's order (`n_genes`,
   /// `n_complexes`, `missing_genes`, `map`, `kmeans`, `k_sweep`, and `batch` only for cell
   /// codes), followed by extra keys (`source`, `dimension`, `map_chance`, `genes_not_in_table`,
-  /// `per_gene_ap`, `per_complex_map`, `baselines`, `settings`, `warnings`).
+  /// `per_gene_ap`, `per_complex_map`, `significance`, `relationship_recall`, `activity`,
+  /// `overall_score`, `baselines`, `settings`, `warnings`).
   public func metricsJSON() -> JSONValue {
     var pairs: [(String, JSONValue)] = [
       ("n_genes", .int(main.genes.count)),
@@ -42,11 +44,19 @@ extension EvaluationReport {
             ])
           })
       ))
+    if let sig = significance { pairs.append(("significance", significanceJSON(sig))) }
+    if let r = relationshipRecall { pairs.append(("relationship_recall", Self.recallJSON(r))) }
+    if let a = activity { pairs.append(("activity", Self.activityJSON(a))) }
+    if let o = overallScore { pairs.append(("overall_score", Self.overallJSON(o))) }
     var baselineList: [JSONValue] = []
     if let r = random {
       baselineList.append(Self.randomJSON(r, genes: main.genes.count, dimension: main.dimension))
     }
-    for b in baselines { baselineList.append(Self.baselineJSON(b)) }
+    for (i, b) in baselines.enumerated() {
+      baselineList.append(
+        Self.baselineJSON(
+          b, significance: i < baselineSignificance.count ? baselineSignificance[i] : nil))
+    }
     pairs.append(("baselines", .array(baselineList)))
     pairs.append(("settings", settingsJSON()))
     pairs.append(("warnings", .array(warnings.map { .string($0) })))
@@ -73,6 +83,97 @@ extension EvaluationReport {
         list.isEmpty ? nil : list.reduce(0, +) / Double(list.count)
       )
     }
+  }
+
+  func significanceJSON(_ s: RetrievalSignificance) -> JSONValue {
+    .object([
+      (
+        "method",
+        .string(
+          "copairs mean_average_precision: permutation null per (n_pos, total), Benjamini-Hochberg")
+      ),
+      ("null_size", .int(s.nullSize)), ("threshold", .number(s.perComplex.threshold)),
+      ("seed", .string(String(s.seed))),
+      ("fraction_complexes_retrieved", .optional(s.fractionComplexesRetrieved)),
+      ("fraction_genes_retrieved", .optional(s.fractionGenesRetrieved)),
+      ("n_complexes_retrieved", .int(s.perComplex.significantCount)),
+      ("n_complexes_tested", .int(s.perComplex.groups.count)),
+      ("n_genes_retrieved", .int(s.perGene.significantCount)),
+      ("n_genes_tested", .int(s.perGene.groups.count)),
+      ("distinguishable_from_noise", s.distinguishableFromNoise.map { .bool($0) } ?? .null),
+      (
+        "per_complex",
+        .array(
+          s.perComplex.groups.map { g in
+            .object([
+              ("complex", .string(g.name)),
+              ("complex_name", .string(complexes.names[g.name] ?? g.name)),
+              ("n_queries", .int(g.queries)), ("map", .number(g.map)), ("p", .number(g.p)),
+              ("p_corrected", .number(g.pCorrected)),
+            ])
+          })
+      ),
+      (
+        "per_gene",
+        .array(
+          s.perGene.groups.map { g in
+            .object([
+              ("gene", .string(g.name)), ("map", .number(g.map)), ("p", .number(g.p)),
+              ("p_corrected", .number(g.pCorrected)),
+            ])
+          })
+      ),
+    ])
+  }
+
+  static func recallJSON(_ r: RelationshipRecall) -> JSONValue {
+    .object([
+      ("threshold_percentile", .number(r.thresholdPercentile)), ("recall", .optional(r.recall)),
+      ("expected", .number(r.expected)), ("recall_top", .optional(r.recallTop)),
+      ("recall_bottom", .optional(r.recallBottom)),
+      ("expected_one_sided", .number(r.thresholdPercentile / 100)),
+      ("lower_threshold", .number(r.lower)), ("upper_threshold", .number(r.upper)),
+      ("n_known_pairs", .int(r.knownPairs)), ("n_pairs", .int(r.pairsForThresholds)),
+      ("pairs_sampled", .bool(r.sampled)),
+    ])
+  }
+
+  static func activityJSON(_ a: PhenotypicActivity) -> JSONValue {
+    let tested = a.genes.filter { $0.pCorrected != nil }
+    return .object([
+      ("method", .string(a.method.rawValue)),
+      ("score", .string(a.method == .cells ? "map" : "cosine_distance")),
+      ("control", .string(a.control)), ("n_control_profiles", .int(a.controlProfiles)),
+      ("null_size", a.nullSize.map { .int($0) } ?? .null), ("threshold", .number(a.threshold)),
+      ("fraction_active", .optional(a.fractionActive)),
+      ("n_active", .int(tested.filter { ($0.pCorrected ?? 1) < a.threshold }.count)),
+      ("n_genes_tested", .int(tested.count)),
+      (
+        "per_gene",
+        .array(
+          a.genes.map { g in
+            .object([
+              ("gene", .string(g.gene)), ("score", .number(g.score)),
+              ("n_profiles", .int(g.profiles)),
+              ("p", .optional(g.p)), ("p_corrected", .optional(g.pCorrected)),
+            ])
+          })
+      ),
+    ])
+  }
+
+  static func overallJSON(_ o: OverallScore) -> JSONValue {
+    .object([
+      ("overall", .optional(o.overall)), ("batch", .optional(o.batch)), ("bio", .optional(o.bio)),
+      (
+        "weights",
+        .object([
+          ("batch", .number(OverallScore.batchWeight)), ("bio", .number(OverallScore.bioWeight)),
+        ])
+      ),
+      ("batch_components", .object(o.batchComponents.map { ($0.name, .optional($0.value)) })),
+      ("bio_components", .object(o.bioComponents.map { ($0.name, .optional($0.value)) })),
+    ])
   }
 
   static func meanStdJSON(_ s: MeanStd) -> JSONValue {
@@ -113,17 +214,32 @@ extension EvaluationReport {
       ("draws", .int(r.draws)), ("map", r.mapPerDraw.isEmpty ? .null : .number(r.map.mean)),
       ("map_std", r.mapPerDraw.isEmpty ? .null : .number(r.map.std)),
     ]
+    if !r.fractionComplexesRetrieved.isEmpty {
+      pairs.append(
+        ("fraction_complexes_retrieved", .number(MeanStd(r.fractionComplexesRetrieved).mean)))
+      pairs.append(
+        (
+          "fraction_complexes_retrieved_per_draw",
+          .array(r.fractionComplexesRetrieved.map { .number($0) })
+        ))
+    }
     if let s = r.kmeans { pairs.append(("kmeans", kmeansJSON(s))) }
     pairs.append(("k_sweep", .array(r.sweep.map(sweepEntryJSON))))
     return .object(pairs)
   }
 
-  static func baselineJSON(_ m: CorumMetrics) -> JSONValue {
+  static func baselineJSON(_ m: CorumMetrics, significance: RetrievalSignificance? = nil)
+    -> JSONValue
+  {
     var pairs: [(String, JSONValue)] = [
       ("name", .string(m.name)), ("n_genes", .int(m.genes.count)), ("dimension", .int(m.dimension)),
       ("n_complexes", .int(m.complexCount)),
       ("missing_genes", .array(m.missingGenes.map { .string($0) })), ("map", .optional(m.map)),
     ]
+    if let sig = significance {
+      pairs.append(("fraction_complexes_retrieved", .optional(sig.fractionComplexesRetrieved)))
+      pairs.append(("fraction_genes_retrieved", .optional(sig.fractionGenesRetrieved)))
+    }
     if let s = m.kmeans { pairs.append(("kmeans", kmeansJSON(s))) }
     pairs.append(("k_sweep", .array(m.sweep.map(sweepEntryJSON))))
     return .object(pairs)
@@ -142,6 +258,9 @@ extension EvaluationReport {
       ("kmeans_init", .string("k-means++ (greedy, 2 + floor(ln k) trials)")),
       ("similarity", .string("cosine")),
       ("ap_ties", .string("equal similarity ranked by row order")),
+      ("null_size", .int(options.nullSize)), ("threshold", .number(options.significanceThreshold)),
+      ("recall_percentile", .number(options.recallPercentile)),
+      ("control", .string(options.control ?? PhenotypicActivity.defaultControl)),
     ]
     if batch != nil {
       pairs.append(("max_cells", options.batch.maxCells.map { .int($0) } ?? .null))

@@ -11,17 +11,22 @@ extension EvaluationReport {
       out.append(
         map > bar
           ? "Clearly above random: mAP \(f(map)) against \(f(r.map.mean)) ± \(f(r.map.std)) over \(r.draws) random draws."
-          : "Not clearly above random: mAP \(f(map)) is within two standard deviations of the random draws (\(f(r.map.mean)) ± \(f(r.map.std))).")
+          : "Not clearly above random: mAP \(f(map)) is within two standard deviations of the random draws (\(f(r.map.mean)) ± \(f(r.map.std)))."
+      )
     }
     for b in baselines {
       guard let other = b.map else { continue }
-      out.append(map > other ? "Beats \(b.name) by mAP: \(f(map)) against \(f(other))." : "Does not beat \(b.name) by mAP: \(f(map)) against \(f(other)).")
+      out.append(
+        map > other
+          ? "Beats \(b.name) by mAP: \(f(map)) against \(f(other))."
+          : "Does not beat \(b.name) by mAP: \(f(map)) against \(f(other)).")
     }
     return out
   }
 
-  /// The readable summary written to `report.md`: headline table with baselines, the k sweep,
-  /// batch metrics, per-complex mAP, figures and warnings.
+  /// The readable summary written to `report.md`: headline table with baselines, the field's
+  /// conventions (significance, relationship recall, phenotypic activity, overall score), batch
+  /// metrics, per-complex mAP, the k sweep, figures and warnings.
   public func markdown() -> String {
     var md = "# Evaluation report\n\n"
     switch source {
@@ -46,26 +51,86 @@ extension EvaluationReport {
     }
 
     md += "## CORUM metrics\n\n"
+    let tested = significance != nil
+    md += "| embedding | genes | d | mAP |" + (tested ? " complexes retrieved |" : "")
     md +=
-      "| embedding | genes | d | mAP | NMI | ARI | Purity |\n|---|---:|---:|---:|---:|---:|---:|\n"
+      " NMI | ARI | Purity |\n|---|---:|---:|---:|" + (tested ? "---:|" : "") + "---:|---:|---:|\n"
+    func retrieved(_ s: RetrievalSignificance?) -> String? {
+      guard tested else { return nil }
+      guard let s, !s.perComplex.groups.isEmpty else { return "–" }
+      return "\(s.perComplex.significantCount)/\(s.perComplex.groups.count)"
+    }
     md += row(
-      main.name, genes: main.genes.count, dimension: main.dimension, map: f(main.map), main.kmeans)
+      main.name, genes: main.genes.count, dimension: main.dimension, map: f(main.map),
+      retrieved: retrieved(significance), main.kmeans)
     if let r = random {
       let map = r.mapPerDraw.isEmpty ? "–" : "\(f(r.map.mean)) ± \(f(r.map.std))"
+      let tests = significance?.perComplex.groups.count ?? 0
+      let share =
+        r.fractionComplexesRetrieved.isEmpty
+        ? "–"
+        : String(format: "%.1f", MeanStd(r.fractionComplexesRetrieved).mean * Double(tests))
+          + "/\(tests) (mean)"
       md += row(
         "random (\(r.draws) draws)", genes: main.genes.count, dimension: main.dimension, map: map,
-        r.kmeans)
+        retrieved: tested ? share : nil, r.kmeans)
     }
-    for b in baselines {
-      md += row(b.name, genes: b.genes.count, dimension: b.dimension, map: f(b.map), b.kmeans)
+    for (i, b) in baselines.enumerated() {
+      let sig = i < baselineSignificance.count ? baselineSignificance[i] : nil
+      md += row(
+        b.name, genes: b.genes.count, dimension: b.dimension, map: f(b.map),
+        retrieved: retrieved(sig), b.kmeans)
     }
     let verdicts = baselineVerdicts()
     if !verdicts.isEmpty { md += "\n" + verdicts.map { "- \($0)\n" }.joined() }
+    if tested {
+      md +=
+        "\nComplexes retrieved: complexes whose mAP has Benjamini–Hochberg corrected p < \(f(options.significanceThreshold)) in copairs' permutation test (for the random draws, the mean over draws)."
+    }
     md +=
       "\nNMI, ARI and purity: mean ± standard deviation over \(options.restarts) k-means runs at k = \(k). "
     md +=
       "Expected mAP of a random ranking for these complexes: \(f(main.averagePrecision.chanceMeanAveragePrecision)).\n\n"
 
+    md += conventionsMarkdown()
+
+    if let b = batch {
+      md += "## Batch effects (cells)\n\n"
+      md += "| metric | value | best |\n|---|---:|---|\n"
+      md +=
+        "| batch ASW (scIB, 1 − \\|silhouette\\| of batches within genes) | \(f(b.asw)) | 1 (batches mixed) |\n"
+      md +=
+        "| kNN batch accuracy (leave-one-out, k = \(b.classifierNeighbors)) | \(f(b.knnAccuracy)) | chance |\n"
+      md += "| chance (most frequent batch) | \(f(b.chance)) | |\n"
+      md += "| chance (1 / \(b.batches) batches) | \(f(b.chanceUniform)) | |\n"
+      md +=
+        "| graph connectivity (kNN graph, \(b.graphNeighbors) neighbours) | \(f(b.graphConnectivity)) | 1 |\n"
+      md += "\nCells measured: \(b.cellsUsed) of \(b.cellsTotal)"
+      md += b.subsampled ? " (seeded subsample, seed \(b.seed)).\n\n" : ".\n\n"
+      md +=
+        "Batch ASW and kNN batch accuracy can disagree: ASW measures how far the batches separate as clusters within each gene's cells (a cluster-level, per-gene view), while kNN accuracy measures how often a cell's nearest neighbours, of any gene, come from its own batch (local neighbourhood purity). "
+      md +=
+        "A small batch shift that leaves each gene's cells overlapping keeps ASW near 1 yet can still make neighbourhoods batch-pure, and genes that differ in batch composition can raise kNN accuracy without any within-gene separation.\n\n"
+    }
+
+    let tests = Dictionary(
+      uniqueKeysWithValues: (significance?.perComplex.groups ?? []).map { ($0.name, $0) })
+    md += "## mAP per complex\n\n"
+    if significance != nil {
+      md += "p: copairs' permutation test; corrected: Benjamini–Hochberg over complexes.\n\n"
+      md += "| complex | name | genes | mAP | p | corrected p |\n|---|---|---:|---:|---:|---:|\n"
+    } else {
+      md += "| complex | name | genes | mAP |\n|---|---|---:|---:|\n"
+    }
+    for e in perComplexMAP(main) {
+      md += "| \(e.id) | \(escape(e.name)) | \(e.genes) | \(f(e.map)) |"
+      if significance != nil {
+        let t = tests[e.id]
+        md += " \(p(t?.p)) | \(p(t?.pCorrected)) |"
+      }
+      md += "\n"
+    }
+    md += "\n"
     if !main.sweep.isEmpty {
       md += "## k sweep\n\nMean ± standard deviation over \(options.restarts) runs per k.\n\n"
       var columns: [(String, [ClusteringSummary])] = [(main.name, main.sweep)]
@@ -89,26 +154,7 @@ extension EvaluationReport {
       md += "![k sweep](kmeans_sweep.svg)\n\n"
     }
 
-    if let b = batch {
-      md += "## Batch effects (cells)\n\n"
-      md += "| metric | value | best |\n|---|---:|---|\n"
-      md +=
-        "| batch ASW (scIB, 1 − \\|silhouette\\| of batches within genes) | \(f(b.asw)) | 1 (batches mixed) |\n"
-      md +=
-        "| kNN batch accuracy (leave-one-out, k = \(b.classifierNeighbors)) | \(f(b.knnAccuracy)) | chance |\n"
-      md += "| chance (most frequent batch) | \(f(b.chance)) | |\n"
-      md += "| chance (1 / \(b.batches) batches) | \(f(b.chanceUniform)) | |\n"
-      md +=
-        "| graph connectivity (kNN graph, \(b.graphNeighbors) neighbours) | \(f(b.graphConnectivity)) | 1 |\n"
-      md += "\nCells measured: \(b.cellsUsed) of \(b.cellsTotal)"
-      md += b.subsampled ? " (seeded subsample, seed \(b.seed)).\n\n" : ".\n\n"
-    }
-
-    md += "## mAP per complex\n\n| complex | name | genes | mAP |\n|---|---|---:|---:|\n"
-    for e in perComplexMAP(main) {
-      md += "| \(e.id) | \(escape(e.name)) | \(e.genes) | \(f(e.map)) |\n"
-    }
-    md += "\n## Figures\n\n"
+    md += "## Figures\n\n"
     for file in figureFiles() { md += "- [\(file.title)](\(file.name))\n" }
     if !warnings.isEmpty {
       md += "\n## Warnings\n\n"
@@ -117,10 +163,19 @@ extension EvaluationReport {
     return md
   }
 
-  private func row(_ name: String, genes: Int, dimension: Int, map: String, _ s: ClusteringSummary?)
-    -> String
-  {
-    "| \(escape(name)) | \(genes) | \(dimension) | \(map) | \(pm(s?.nmi)) | \(pm(s?.ari)) | \(pm(s?.purity)) |\n"
+  private func row(
+    _ name: String, genes: Int, dimension: Int, map: String, retrieved: String?,
+    _ s: ClusteringSummary?
+  ) -> String {
+    let column = retrieved.map { " \($0) |" } ?? ""
+    return
+      "| \(escape(name)) | \(genes) | \(dimension) | \(map) |\(column) \(pm(s?.nmi)) | \(pm(s?.ari)) | \(pm(s?.purity)) |\n"
+  }
+
+  /// A p-value: three significant digits, `<1e-4`-style below 0.001.
+  func p(_ v: Double?) -> String {
+    guard let v, v.isFinite else { return "–" }
+    return v < 0.001 ? String(format: "%.1e", v) : String(format: "%.3f", v)
   }
 
   private func pm(_ s: MeanStd?) -> String {
@@ -128,13 +183,13 @@ extension EvaluationReport {
     return "\(f(s.mean)) ± \(f(s.std))"
   }
 
-  private func f(_ v: Double?) -> String {
+  func f(_ v: Double?) -> String {
     guard let v, v.isFinite else { return "–" }
     // Avoid "-0.000" for tiny negative values.
     return String(format: "%.3f", abs(v) < 0.0005 ? 0 : v)
   }
 
-  private func escape(_ s: String) -> String {
+  func escape(_ s: String) -> String {
     s.replacingOccurrences(of: "|", with: "\\|")
   }
 }

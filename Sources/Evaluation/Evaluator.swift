@@ -50,9 +50,19 @@ public struct EvaluationReport: Sendable {
   /// Settings used.
   public let options: EvaluationOptions
   /// Conditions worth a look that did not stop the evaluation.
-  public let warnings: [String]
+  public internal(set) var warnings: [String]
   /// Figure data.
   public let projections: ReportProjections
+  /// copairs-style significance of complex and gene retrieval (`nil` with `nullSize` 0).
+  public var significance: RetrievalSignificance? = nil
+  /// EFAAR-style recall of within-complex pairs among the extreme pairwise similarities.
+  public var relationshipRecall: RelationshipRecall? = nil
+  /// Phenotypic activity against the controls (`nil` without a control).
+  public var activity: PhenotypicActivity? = nil
+  /// scIB-style overall score (cell codes only).
+  public var overallScore: OverallScore? = nil
+  /// Significance of retrieval for each baseline, in `baselines` order (empty with `nullSize` 0).
+  public var baselineSignificance: [RetrievalSignificance] = []
   /// The main k (number of complexes unless set).
   public var k: Int { options.k ?? main.complexCount }
 }
@@ -169,9 +179,64 @@ public enum Evaluator {
         cellProjections(cells, complexes: complexes, options: options, into: &projections)
       }
     }
-    return EvaluationReport(
+    var report = EvaluationReport(
       source: source, main: main, random: random, baselines: others, batch: batch,
       complexes: complexes, options: options, warnings: warnings, projections: projections)
+    conventions(
+      into: &report, embedding: embedding, evaluated: evaluated, cells: cells, options: options)
+    return report
+  }
+
+  /// The seed of copairs' null draws: the same for the embedding, its baselines and the random
+  /// draws, so that all of them are tested against the same null.
+  static func significanceSeed(_ options: EvaluationOptions) -> UInt64 {
+    options.seed ^ 0xC0_FA15_0000_0001
+  }
+
+  /// The field's conventions beside GRAPE's metrics: copairs' significance of retrieval, the
+  /// EFAAR relationship recall, the phenotypic activity and the scIB overall score.
+  private static func conventions(
+    into report: inout EvaluationReport, embedding: GeneEmbedding, evaluated: EvaluatedGenes,
+    cells: LabeledCodes?, options: EvaluationOptions
+  ) {
+    let seed = significanceSeed(options)
+    if options.nullSize > 0 {
+      report.significance = RetrievalSignificance.compute(
+        metrics: report.main, complexOrder: report.complexes.complexes, nullSize: options.nullSize,
+        threshold: options.significanceThreshold, seed: seed)
+      report.baselineSignificance = report.baselines.map {
+        RetrievalSignificance.compute(
+          metrics: $0, complexOrder: report.complexes.complexes, nullSize: options.nullSize,
+          threshold: options.significanceThreshold, seed: seed)
+      }
+    }
+    let n = evaluated.embedding.count
+    if n >= 2 {
+      report.relationshipRecall = RelationshipRecall.compute(
+        values: evaluated.embedding.values, count: n, dimension: evaluated.embedding.dimension,
+        labels: evaluated.labels, percentile: options.recallPercentile, seed: options.seed)
+    }
+    let control = options.control ?? PhenotypicActivity.defaultControl
+    if let cells {
+      if options.nullSize > 0 {
+        report.activity = PhenotypicActivity.fromCells(
+          cells, control: control, nullSize: options.nullSize,
+          threshold: options.significanceThreshold,
+          maxCellsPerGene: options.activityMaxCellsPerGene,
+          maxControlCells: options.activityMaxControlCells, seed: seed)
+      }
+    } else {
+      report.activity = PhenotypicActivity.fromControlRows(
+        embedding, control: control, threshold: options.significanceThreshold)
+    }
+    if report.activity == nil, options.control != nil {
+      report.warnings.append(
+        "control \(control): no control \(cells == nil ? "rows" : "cells") with other genes to compare; phenotypic activity skipped"
+      )
+    }
+    if let b = report.batch {
+      report.overallScore = OverallScore(batch: b, corum: report.main)
+    }
   }
 
   private static func geneProjections(_ e: GeneEmbedding, options: EvaluationOptions)

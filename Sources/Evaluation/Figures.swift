@@ -20,14 +20,34 @@ enum Figures {
     title: String, xLabel: String, yLabel: String, pointNames: [String]? = nil
   ) -> String {
     let n = groups.count
-    let legendRows = groupNames.count + (groups.contains(-1) ? 1 : 0)
-    let legendColumns = legendRows > 28 ? 2 : 1
-    let legendWidth = 200.0 * Double(legendColumns)
+    var entries = groupNames.enumerated().map { ($0.element, $0.offset) }
+    if groups.contains(-1) { entries.append((otherName, -1)) }
+    // Each legend entry in full, wrapped at word boundaries into lines of at most
+    // `legendCharacters`; the column is as wide as its longest line.
+    let legendCharacters = 48
+    let wrapped = entries.map { wrap($0.0, legendCharacters) }
+    let lineCount = wrapped.reduce(0) { $0 + $1.count }
+    let legendColumns = lineCount > 34 ? 2 : 1
+    let longest = wrapped.flatMap { $0 }.map(\.count).max() ?? 0
+    let columnWidth = 24 + 6.2 * Double(longest)
+    let legendWidth = columnWidth * Double(legendColumns)
     let plot = (left: 60.0, top: 40.0, width: 520.0, height: 520.0)
-    let width = plot.left + plot.width + 30 + legendWidth
-    let height = max(
-      plot.top + plot.height + 50,
-      60 + 15 * Double((legendRows + legendColumns - 1) / legendColumns))
+    let width = plot.left + plot.width + 30 + legendWidth + 10
+    // Entries are placed in column order, a column holding about half of the lines.
+    let perColumn = (lineCount + legendColumns - 1) / legendColumns
+    var placement: [(column: Int, line: Int)] = []
+    var column = 0
+    var line = 0
+    for lines in wrapped {
+      if line > 0 && line + lines.count > perColumn && column + 1 < legendColumns {
+        column += 1
+        line = 0
+      }
+      placement.append((column, line))
+      line += lines.count
+    }
+    let linesUsed = placement.indices.map { placement[$0].line + wrapped[$0].count }.max() ?? 0
+    let height = max(plot.top + plot.height + 50, 60 + 15 * Double(linesUsed))
     var svg = SVGDocument(width: width, height: height)
     let xs = (0..<n).map { points[$0 * 2] }
     let ys = (0..<n).map { points[$0 * 2 + 1] }
@@ -47,18 +67,15 @@ enum Figures {
         x: px, y: py, size: markerSize, shape: g < 0 ? 0 : g / palette.count, fill: colour(g),
         opacity: g < 0 ? 0.6 : 0.85, title: n <= 5_000 ? tip : nil)
     }
-    var entries = groupNames.enumerated().map { ($0.element, $0.offset) }
-    if groups.contains(-1) { entries.append((otherName, -1)) }
-    let perColumn = (entries.count + legendColumns - 1) / max(legendColumns, 1)
     for (r, entry) in entries.enumerated() {
-      let column = Double(r / max(perColumn, 1))
-      let row = Double(r % max(perColumn, 1))
-      let x = plot.left + plot.width + 30 + column * 200
-      let y = plot.top + 8 + row * 15
+      let x = plot.left + plot.width + 30 + Double(placement[r].column) * columnWidth
+      let y = plot.top + 8 + Double(placement[r].line) * 15
       svg.marker(
         x: x + 5, y: y - 4, size: 4.5, shape: entry.1 < 0 ? 0 : entry.1 / palette.count,
         fill: colour(entry.1))
-      svg.text(truncate(entry.0, 30), x: x + 15, y: y, size: 10)
+      for (k, text) in wrapped[r].enumerated() {
+        svg.text(text, x: x + 15, y: y + 15 * Double(k), size: 10)
+      }
     }
     return svg.rendered()
   }
@@ -161,7 +178,30 @@ enum Figures {
       rotate: -90)
   }
 
-  private static func truncate(_ s: String, _ limit: Int) -> String {
-    s.count <= limit ? s : String(s.prefix(limit - 1)) + "…"
+  /// `s` broken at spaces into lines of at most `limit` characters (a longer word is cut).
+  static func wrap(_ s: String, _ limit: Int) -> [String] {
+    var lines: [String] = []
+    var current = ""
+    for word in s.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
+      var piece = word
+      while piece.count > limit {
+        if !current.isEmpty {
+          lines.append(current)
+          current = ""
+        }
+        lines.append(String(piece.prefix(limit)))
+        piece = String(piece.dropFirst(limit))
+      }
+      if current.isEmpty {
+        current = piece
+      } else if current.count + 1 + piece.count <= limit {
+        current += " " + piece
+      } else {
+        lines.append(current)
+        current = piece
+      }
+    }
+    if !current.isEmpty || lines.isEmpty { lines.append(current) }
+    return lines
   }
 }

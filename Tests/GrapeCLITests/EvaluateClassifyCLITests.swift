@@ -37,6 +37,20 @@ import TestSupport
     #expect((json["k_sweep"] as? [Any])?.count == 3)
     #expect(json["batch"] == nil)
     #expect(FileManager.default.fileExists(atPath: "\(dir)/ev/report.md"))
+    // The field's conventions beside the contract's keys; the control row gives the activity.
+    let significance = try #require(json["significance"] as? [String: Any])
+    #expect(significance["null_size"] as? Int == 10_000 && significance["fraction_complexes_retrieved"] is Double)
+    #expect((json["relationship_recall"] as? [String: Any])?["expected"] as? Double == 0.1)
+    #expect((json["activity"] as? [String: Any])?["control"] as? String == "nontargeting")
+    let quick = try GrapeCommand.run([
+      "evaluate", "--embedding", "\(dir)/feat.tsv", "--out", "\(dir)/ev4", "--restarts", "1", "--k-range", "none", "--no-figures",
+      "--null-size", "0", "--control", "RPL18",
+    ])
+    #expect(quick.status == 0, "\(quick.stderr)")
+    let quickJSON = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/ev4/metrics.json"))) as? [String: Any])
+    #expect(quickJSON["significance"] == nil && (quickJSON["activity"] as? [String: Any])?["control"] as? String == "RPL18")
+    let threshold = try GrapeCommand.run(["evaluate", "--embedding", "\(dir)/feat.tsv", "--out", "\(dir)/ev5", "--threshold", "2"])
+    #expect(threshold.status != 0 && threshold.stderr.contains("--threshold"), "\(threshold.stderr)")
     // Numbers beyond any use are refused before any work; a k range past the genes is cut to them.
     let restarts = try GrapeCommand.run(["evaluate", "--embedding", "\(dir)/feat.tsv", "--out", "\(dir)/ev2", "--restarts", "1000000000"])
     #expect(restarts.status != 0 && restarts.stderr.contains("--restarts must lie in 1...100000"), "\(restarts.stderr)")

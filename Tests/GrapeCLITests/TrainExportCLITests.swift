@@ -106,6 +106,9 @@ import TestSupport
     for f in ["config.json", "log.tsv", "loss_curves.svg", "checkpoints/latest", "checkpoints/step-00000003/weights_ema.safetensors"] {
       #expect(FileManager.default.fileExists(atPath: "\(run)/\(f)"), "missing \(f)")
     }
+    // Every loss panel names its axes: the step below, the loss along the left side.
+    let curves = try String(contentsOfFile: "\(run)/loss_curves.svg", encoding: .utf8)
+    #expect(curves.contains("text-anchor=\"middle\">step</text>") && curves.contains("rotate(-90)\" text-anchor=\"middle\">d_real</text>"))
     let config = try String(contentsOfFile: "\(run)/config.json", encoding: .utf8)
     // A uint16 store gets GRAPE's preprocessing: percentile mapping, then per-batch control z-scores.
     #expect(config.contains("\"input_transform\"") && config.contains("\"controls\"") && config.contains("\"batches\""))

@@ -47,6 +47,18 @@ struct Evaluate: ParsableCommand {
   @Option(help: "A further embedding evaluated as a baseline in the same run (repeatable).")
   var baseline: [String] = []
 
+  @Option(name: .customLong("null-size"), help: "Null draws per configuration of copairs' permutation test (significance of complexes and genes, phenotypic activity of cells); 0 skips them.")
+  var nullSize: Int = 10_000
+
+  @Option(help: "Benjamini-Hochberg corrected p-values below this count as significant.")
+  var threshold: Double = 0.05
+
+  @Option(help: ArgumentHelp("The control gene of the phenotypic activity (default: nontargeting); in an embedding, rows named NAME or NAME_* are control rows.", valueName: "name"))
+  var control: String?
+
+  @Option(name: .customLong("recall-percentile"), help: "Tail percentile of the relationship recall (5: pairs below the 5th or above the 95th percentile).")
+  var recallPercentile: Double = 5
+
   @Flag(name: .customLong("no-figures"), help: "Skip the 2-D projections (PCA, t-SNE).")
   var noFigures = false
 
@@ -54,6 +66,9 @@ struct Evaluate: ParsableCommand {
     guard (embedding == nil) != (cells == nil) else { throw ValidationError("give exactly one of --embedding FILE and --cells FILE") }
     guard restarts >= 1, restarts <= 100_000 else { throw ValidationError("--restarts must lie in 1...100000, got \(restarts)") }
     if let k { guard k >= 1 else { throw ValidationError("--k must be at least 1, got \(k)") } }
+    guard nullSize >= 0, nullSize <= 1_000_000 else { throw ValidationError("--null-size must lie in 0...1000000, got \(nullSize)") }
+    guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
+    guard recallPercentile > 0, recallPercentile < 50 else { throw ValidationError("--recall-percentile must lie in (0, 50), got \(recallPercentile)") }
     if embedding == nil, geneColumn != nil || obsm != nil {
       throw ValidationError("--gene-column and --obsm apply to --embedding (per-cell codes name their genes in /genes)")
     }
@@ -81,6 +96,10 @@ struct Evaluate: ParsableCommand {
       var options = EvaluationOptions(k: k, restarts: restarts, seed: seed, kRange: try parsedRange())
       options.projections = !noFigures
       options.tsne = !noFigures
+      options.nullSize = nullSize
+      options.significanceThreshold = threshold
+      options.control = control
+      options.recallPercentile = recallPercentile
       // A baseline may come from elsewhere: its gene column is the one named when it has it.
       let baselineOptions = EmbeddingReadOptions(geneColumn: geneColumn, geneColumnRequired: false)
       let baselines = try baseline.map { path in
@@ -201,6 +220,9 @@ func summary(_ r: EvaluationReport) -> String {
   var line = "\(r.main.name): mAP \(f(r.main.map))"
   if let km = r.main.kmeans { line += ", NMI \(f(km.nmi.mean)), ARI \(f(km.ari.mean)), purity \(f(km.purity.mean)) (k = \(km.k))" }
   if let random = r.random { line += "; random mAP \(f(random.map.mean))" }
+  if let s = r.significance, let share = s.fractionComplexesRetrieved {
+    line += "; complexes retrieved at corrected p < \(s.perComplex.threshold): \(f(share))"
+  }
   for b in r.baselines { line += "; \(b.name) mAP \(f(b.map))" }
   return line
 }
