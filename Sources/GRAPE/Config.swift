@@ -156,6 +156,10 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   public var abraStepSize: Float
   /// Weight of the JS term (0 drops it).
   public var abraJsWeight: Float
+  /// The gene classifier of ABRA's objective: `auxiliary` (nil; a linear CE head and ArcFace
+  /// centres on the style code, as designed) or `alignment` (the style–gene alignment's
+  /// prototypes F(M), an addition for runs that have the alignment).
+  public var abraHead: ABRAStyleRegularizer.Head?
 
   /// The `abra_*` fields as ABRA's settings: the JS term takes part when its weight is positive,
   /// K is ascended by plain gradient steps from 0.1, without a bound.

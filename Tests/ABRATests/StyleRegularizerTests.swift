@@ -63,7 +63,7 @@ import Testing
     let cells = [0, 4, 8, 1]  // plate 0, genes 0, 1, 2, 0
     let x = Tensor(try src.pixels(cells), shape: [4] + src.imageShape)
     let k0 = r.abra.kMu.value.scalars
-    let (loss, logged) = r.loss(images: x, genes: cells.map { src.geneOfCell[$0] }, encoder: nets.styleEncoder)
+    let (loss, logged) = r.loss(images: x, genes: cells.map { src.geneOfCell[$0] }, encoder: nets.styleEncoder, styles: nets.mappingNetwork(nets.geneEmbedding.weight.value))
     #expect(r.abra.kMu.value.scalars != k0)
     #expect(Set(logged.keys) == Set(ABRAStyleRegularizer.loggedNames))
     #expect(logged.values.allSatisfy { $0.isFinite })
@@ -78,9 +78,37 @@ import Testing
     r.abra.kSigma.assign(Tensor.full(r.abra.kSigma.shape, 0.1))
     r2.abra.kMu.assign(Tensor.full(r.abra.kMu.shape, 0.1))
     r2.abra.kSigma.assign(Tensor.full(r.abra.kSigma.shape, 0.1))
-    let a = r.loss(images: x, genes: cells.map { src.geneOfCell[$0] }, encoder: nets.styleEncoder).0.item
-    let b = r2.loss(images: x, genes: cells.map { src.geneOfCell[$0] }, encoder: nets.styleEncoder).0.item
+    let a = r.loss(images: x, genes: cells.map { src.geneOfCell[$0] }, encoder: nets.styleEncoder, styles: nets.mappingNetwork(nets.geneEmbedding.weight.value)).0.item
+    let b = r2.loss(images: x, genes: cells.map { src.geneOfCell[$0] }, encoder: nets.styleEncoder, styles: nets.mappingNetwork(nets.geneEmbedding.weight.value)).0.item
     #expect(a == b)
+  }
+
+  /// `abra_head: alignment`: ABRA classifies the codes against the genes' styles F(M) at the
+  /// alignment's scale. With K = 0 the perturbed features equal the clean ones, so the logged CE
+  /// is the alignment's cross-entropy; the loss trains E, M and F, not the auxiliary heads.
+  @Test func alignmentHeadClassifiesAgainstTheStyles() throws {
+    let src = screen()
+    var c = try tinyGRAPEConfig(genes: src.geneNames, steps: 1)
+    c.abraHead = .alignment
+    c.abraStepSize = 0
+    let r = try ABRAStyleRegularizer(config: c)
+    #expect(r.head == .alignment && r.descendedParameters.isEmpty)
+    r.abra.kMu.assign(Tensor.zeros(r.abra.kMu.shape))
+    r.abra.kSigma.assign(Tensor.zeros(r.abra.kSigma.shape))
+    var rng = RandomGenerator(seed: 4)
+    let nets = GRAPENetworks(config: c, withDiscriminator: false, rng: &rng)
+    let cells = [0, 4, 8, 1]
+    let genes = cells.map { src.geneOfCell[$0] }
+    let x = Tensor(try src.pixels(cells), shape: [4] + src.imageShape)
+    let styles = nets.mappingNetwork(nets.geneEmbedding.weight.value)
+    let (loss, logged) = r.loss(images: x, genes: genes, encoder: nets.styleEncoder, styles: styles)
+    let alignment = GRAPEStep.styleAlignment(codes: nets.styleEncoder(x), networks: nets, genes: genes, scale: c.styleAlignScale).loss
+    #expect(abs(try #require(logged["abra_ce"]) - alignment.item) < 1e-4)
+    #expect(abs(try #require(logged["abra_js"])) < 1e-6)
+    let trained = [nets.geneEmbedding.weight.value] + nets.mappingNetwork.parameters().map(\.value) + nets.styleEncoder.parameters().map(\.value)
+    let grads = gradients(of: loss, wrt: trained + r.auxHead.parameters().map(\.value))
+    #expect(grads[..<trained.count].allSatisfy { $0.abs().sum().item > 0 }, "E, M and F take a gradient")
+    #expect(grads[trained.count...].allSatisfy { $0.abs().sum().item == 0 }, "the auxiliary heads take none")
   }
 
   @Test func grapeTrainerWithABRAWritesTheNamedWeightsAndResumesExactly() throws {

@@ -34,10 +34,11 @@ public protocol StyleEncoderRegularizer: AnyObject {
   /// Every parameter the regulariser saves in checkpoints (including ones it updates itself).
   var savedParameters: [(String, Parameter)] { get }
   /// Called in the G step with the real images and E's trunk features of them (in the graph:
-  /// the G step computes them once and reuses them for E(x)); may update its own adversarial
-  /// parameters. Returns a loss (added to the G-step objective, so its gradients reach E and
-  /// the regulariser's parameters) and named values to log.
-  func loss(images: Tensor, features: Tensor, genes: [Int], encoder: StyleEncoder) -> (Tensor, [String: Float])
+  /// the G step computes them once and reuses them for E(x)), and the genes' styles F(M) [G,
+  /// style_dim] (in the graph), which a regulariser may classify the codes against; may update
+  /// its own adversarial parameters. Returns a loss (added to the G-step objective, so its
+  /// gradients reach E, F, M and the regulariser's parameters) and named values to log.
+  func loss(images: Tensor, features: Tensor, genes: [Int], encoder: StyleEncoder, styles: Tensor) -> (Tensor, [String: Float])
   /// Names of the values ``loss(images:features:genes:encoder:)`` logs (columns of `log.tsv`).
   var loggedNames: [String] { get }
 }
@@ -46,8 +47,8 @@ extension StyleEncoderRegularizer {
   public var loggedNames: [String] { [] }
 
   /// The loss with E's trunk features computed here.
-  public func loss(images: Tensor, genes: [Int], encoder: StyleEncoder) -> (Tensor, [String: Float]) {
-    loss(images: images, features: encoder.features(images), genes: genes, encoder: encoder)
+  public func loss(images: Tensor, genes: [Int], encoder: StyleEncoder, styles: Tensor) -> (Tensor, [String: Float]) {
+    loss(images: images, features: encoder.features(images), genes: genes, encoder: encoder, styles: styles)
   }
 }
 
@@ -230,7 +231,8 @@ public enum GRAPEStep {
       losses.extra[styleAlignmentName] = align.logged
     }
     if let regularizer {
-      let (extraLoss, logged) = regularizer.loss(images: b.images, features: realFeatures, genes: b.genes, encoder: n.styleEncoder)
+      let styles = n.mappingNetwork(n.geneEmbedding.weight.value)
+      let (extraLoss, logged) = regularizer.loss(images: b.images, features: realFeatures, genes: b.genes, encoder: n.styleEncoder, styles: styles)
       total = total + extraLoss
       for (k, v) in logged { losses.extra[k] = v }
     }
