@@ -279,3 +279,55 @@ struct ProfilingBadInputTests {
     }
   }
 }
+
+@Suite("Profiling: the engineered features")
+struct ProfilingFeatureTests {
+  /// Random per-cell rows of `spec.count` features for 3 batches, control gene 0.
+  static func rows(features f: Int, seed: UInt64) -> (rows: [[Double]], genes: [Int], batches: [Int]) {
+    var rng = RandomGenerator(seed: seed)
+    var rows: [[Double]] = []
+    var genes: [Int] = []
+    var batches: [Int] = []
+    for i in 0..<90 {
+      let b = i % 3
+      genes.append(i % 5 == 0 || i % 7 == 0 ? 0 : 1 + i % 3)
+      batches.append(b)
+      rows.append((0..<f).map { j in rng.normal() * (1 + Double(b)) + Double(b * j) * 0.1 })
+    }
+    return (rows, genes, batches)
+  }
+
+  @Test("the pipeline with no step gives the feature extractor's per-gene feature means; standardize matches --normalize controls")
+  func sameMeansAsFeatures() throws {
+    for normalization in [ProfileNormalization.none, .controls] {
+      var extractor = try FeatureExtractor(
+        channels: 1, height: 8, width: 8, genes: ["nontargeting", "A", "B", "C"], components: 4,
+        normalization: normalization, controlGene: 0, batches: 3)
+      let f = extractor.spec.count
+      let (rows, genes, batches) = Self.rows(features: f, seed: 9)
+      try extractor.add(rows: rows, geneIndex: genes, batchIndex: batches)
+      let features = try extractor.finalize()
+      let profiles = try CellProfiles(
+        values: rows.flatMap { $0 }, features: extractor.featureNames, geneOfCell: genes, batchOfCell: batches,
+        genes: extractor.genes, batches: ["B1", "B2", "B3"], controlGene: 0)
+      var pipeline = ProfilePipeline()
+      pipeline.normalization = normalization == .controls ? .standardize : .none
+      var rng = RandomGenerator(seed: 0)
+      let result = try pipeline.run(profiles, rng: &rng)
+      #expect(result.embedding.genes == features.embedding.genes)
+      expectClose(
+        result.embedding.values.map(Double.init), features.geneFeatureMeans.map { Double(Float($0)) }, rtol: 1e-6,
+        atol: 1e-6, "per-gene means (\(normalization))")
+    }
+  }
+
+  @Test("feature names take the channels' names")
+  func channelNames() {
+    let spec = CellFeatureSpec(channels: 2, height: 8, width: 8)
+    let names = spec.names(channels: ["DNA", "F-actin"])
+    #expect(names.first == "DNA_mean" && names.contains("F_actin_glcm_contrast") && names.last == "nucleus_offset")
+    #expect(names.count == spec.count)
+    #expect(spec.names(channels: ["DNA"]) == spec.names)
+    #expect(spec.names(channels: ["a b", "a-b"]) == spec.names)
+  }
+}
