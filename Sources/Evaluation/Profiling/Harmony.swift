@@ -242,15 +242,18 @@ private struct State {
     o = [Double](repeating: 0, count: k * nb)
   }
 
-  /// `dist = 2(1 − Yᵀ Z_cos)`.
+  /// `dist = 2(1 − Yᵀ Z_cos)` (one GEMM: `[K, d] · [n, d]ᵀ`).
   mutating func distances() {
-    for c in 0..<k {
-      for i in 0..<n {
-        var s = 0.0
-        for j in 0..<d { s += y[c * d + j] * zcos[i * d + j] }
-        dist[c * n + i] = 2 * (1 - s)
+    let (k, n, d) = (self.k, self.n, self.d)
+    y.withUnsafeBufferPointer { yb in
+      zcos.withUnsafeBufferPointer { zb in
+        dist.withUnsafeMutableBufferPointer { db in
+          guard let py = yb.baseAddress, let pz = zb.baseAddress, let pd = db.baseAddress else { return }
+          LinearAlgebra.dgemm(transA: false, transB: true, m: k, n: n, k: d, alpha: 1, py, pz, beta: 0, pd)
+        }
       }
     }
+    for i in 0..<(k * n) { dist[i] = 2 * (1 - dist[i]) }
   }
 
   /// `exp(−dist/σ − max_k(−dist/σ))` per cell.
@@ -280,11 +283,14 @@ private struct State {
 
   /// `Y` ← `Z_cos Rᵀ`, each centroid at unit length.
   mutating func updateCentroids() {
+    let (k, n, d) = (self.k, self.n, self.d)
     y = [Double](repeating: 0, count: k * d)
-    for c in 0..<k {
-      for i in 0..<n {
-        let w = r[c * n + i]
-        for j in 0..<d { y[c * d + j] += w * zcos[i * d + j] }
+    r.withUnsafeBufferPointer { rb in
+      zcos.withUnsafeBufferPointer { zb in
+        y.withUnsafeMutableBufferPointer { yb in
+          guard let pr = rb.baseAddress, let pz = zb.baseAddress, let py = yb.baseAddress else { return }
+          LinearAlgebra.dgemm(transA: false, transB: false, m: k, n: d, k: n, alpha: 1, pr, pz, beta: 0, py)
+        }
       }
     }
     Harmony.normaliseRows(&y, rows: k, columns: d)
@@ -313,11 +319,13 @@ private struct State {
         }
         for b in 0..<nb { e[c * nb + b] -= total * prB[b] }
       }
+      // ((E + 1) / (O + 1))^θ depends on the cluster and the batch only.
+      var penalty = [Double](repeating: 0, count: k * nb)
+      for q in 0..<(k * nb) { penalty[q] = Foundation.pow((e[q] + 1) / (o[q] + 1), theta) }
       for i in cells {
         var s = 0.0
         for c in 0..<k {
-          let penalty = Foundation.pow((e[c * nb + batch[i]] + 1) / (o[c * nb + batch[i]] + 1), theta)
-          let v = scaled[c * n + i] * penalty
+          let v = scaled[c * n + i] * penalty[c * nb + batch[i]]
           r[c * n + i] = v
           s += abs(v)
         }
@@ -339,13 +347,15 @@ private struct State {
     var error = 0.0
     var entropy = 0.0
     var cross = 0.0
+    var ratio = [Double](repeating: 0, count: k * nb)
+    for q in 0..<(k * nb) { ratio[q] = Foundation.log((o[q] + 1) / (e[q] + 1)) }
     for c in 0..<k {
       for i in 0..<n {
         let v = r[c * n + i]
         error += v * dist[c * n + i]
         let h = v * Foundation.log(v)
         if h.isFinite { entropy += h * sigma }
-        cross += v * sigma * theta * Foundation.log((o[c * nb + batch[i]] + 1) / (e[c * nb + batch[i]] + 1))
+        cross += v * sigma * theta * ratio[c * nb + batch[i]]
       }
     }
     return error + entropy + cross

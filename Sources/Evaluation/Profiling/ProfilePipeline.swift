@@ -102,26 +102,25 @@ public struct ProfilePipeline: Sendable {
     var mean = [Double](repeating: 0, count: d)
     for i in 0..<n { for j in 0..<d { mean[j] += p.values[i * d + j] } }
     for j in 0..<d { mean[j] /= Double(n) }
+    var centred = p.values
+    for i in 0..<n { for j in 0..<d { centred[i * d + j] -= mean[j] } }
     var cov = [Double](repeating: 0, count: d * d)
-    var x = [Double](repeating: 0, count: d)
-    for i in 0..<n {
-      for j in 0..<d { x[j] = p.values[i * d + j] - mean[j] }
-      for a in 0..<d { for b in a..<d { cov[a * d + b] += x[a] * x[b] } }
-    }
     let denominator = Double(max(n - 1, 1))
-    for a in 0..<d {
-      for b in a..<d {
-        cov[a * d + b] /= denominator
-        cov[b * d + a] = cov[a * d + b]
+    centred.withUnsafeBufferPointer { xb in
+      cov.withUnsafeMutableBufferPointer { cb in
+        guard let px = xb.baseAddress, let pc = cb.baseAddress else { return }
+        LinearAlgebra.dgemm(transA: true, transB: false, m: d, n: d, k: n, alpha: 1 / denominator, px, px, beta: 0, pc)
       }
     }
+    for a in 0..<d { for b in 0..<a { cov[a * d + b] = cov[b * d + a] } }
     let pca = PCA.fit(mean: mean, covariance: cov, dimension: d, components: m)
     var out = [Double](repeating: 0, count: n * m)
-    for i in 0..<n {
-      for c in 0..<m {
-        var s = 0.0
-        for j in 0..<d { s += (p.values[i * d + j] - mean[j]) * pca.components[c * d + j] }
-        out[i * m + c] = s
+    centred.withUnsafeBufferPointer { xb in
+      pca.components.withUnsafeBufferPointer { vb in
+        out.withUnsafeMutableBufferPointer { ob in
+          guard let px = xb.baseAddress, let pv = vb.baseAddress, let po = ob.baseAddress else { return }
+          LinearAlgebra.dgemm(transA: false, transB: true, m: n, n: m, k: d, alpha: 1, px, pv, beta: 0, po)
+        }
       }
     }
     return out
