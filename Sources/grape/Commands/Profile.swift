@@ -21,7 +21,7 @@ struct Profile: ParsableCommand {
       grape features --cells-out) or a per-cell CSV with Metadata_gene and Metadata_batch columns.
       """)
 
-  @Option(help: "Per-cell profiles: .h5 (/styles, /features or another [cells, d] dataset with /obs/gene, /obs/batch, /genes, /batches) or .csv/.tsv (Metadata_gene, Metadata_batch, feature columns).")
+  @Option(help: "Per-cell profiles: .h5 (/styles, /features or another [cells, d] dataset with /obs/gene, /obs/batch, /genes, /batches), .h5ad (dense X, obs gene and batch) or .csv/.tsv (Metadata_gene, Metadata_batch, feature columns).")
   var cells: String
 
   @Option(help: "Output per-gene profiles (.h5, .tsv, .csv or .h5ad).")
@@ -60,10 +60,10 @@ struct Profile: ParsableCommand {
   @Option(name: .customLong("codes-dataset"), help: "The per-cell dataset of an HDF5 input (default /styles, /codes, else the only 2-D float dataset).")
   var codesDataset: String?
 
-  @Option(name: .customLong("gene-column"), help: "The gene column of a table input (default Metadata_gene).")
+  @Option(name: .customLong("gene-column"), help: "The gene column of a table input (default Metadata_gene) or obs column of an .h5ad input (default gene).")
   var geneColumn: String?
 
-  @Option(name: .customLong("batch-column"), help: "The batch column of a table input (default Metadata_batch, else Metadata_plate).")
+  @Option(name: .customLong("batch-column"), help: "The batch column of a table input (default Metadata_batch, else Metadata_plate) or obs column of an .h5ad input (default batch).")
   var batchColumn: String?
 
   @Option(name: .customLong("cells-out"), help: ArgumentHelp("Also write the processed per-cell matrix (before aggregation): .h5, .h5ad or .csv.", valueName: "file"))
@@ -167,6 +167,11 @@ enum ProfileInput {
       let table = try CellCodes.readProfileTable(from: path, geneColumn: geneColumn, batchColumn: batchColumn)
       codes = table.codes
       names = table.columnNames
+    } else if ext == "h5ad" {
+      let file = try CellCodes.readH5AD(from: path, geneColumn: geneColumn, batchColumn: batchColumn)
+      codes = file.codes
+      names = file.columnNames
+      fileControl = try CellCodes.readH5ADControl(from: path)
     } else {
       codes = try CellCodes.read(from: path, dataset: dataset)
       names = try CellCodes.readColumnNames(from: path, dimension: codes.dimension)
@@ -184,6 +189,6 @@ enum ProfileInput {
       values: codes.values.map(Double.init), features: names ?? (0..<codes.dimension).map { "dim_\($0)" },
       geneOfCell: codes.geneOfCell.map(Int.init), batchOfCell: codes.batchOfCell.map(Int.init), genes: codes.genes,
       batches: codes.batches, controlGene: controlIndex)
-    return (profiles, ext == "csv" || ext == "tsv" || ext == "txt" ? "table" : "/\(codes.name)")
+    return (profiles, ["csv", "tsv", "txt"].contains(ext) ? "table" : ext == "h5ad" ? "AnnData X" : "/\(codes.name)")
   }
 }
