@@ -252,6 +252,17 @@ struct ProfilingBadInputTests {
     }
   }
 
+  @Test("normalisation and sphering without a control gene say so")
+  func noControlGene() throws {
+    let p = try Self.cells()
+    var q = try CellProfiles(
+      values: p.values, features: p.features, geneOfCell: p.geneOfCell, batchOfCell: p.batchOfCell, genes: p.genes,
+      batches: p.batches, controlGene: nil)
+    #expect(throws: ProfilingError.noControlGene(step: "normalize (robust)")) { try ProfileNormalizer.apply(&q, method: .robust) }
+    #expect(throws: ProfilingError.noControlGene(step: "sphere (ZCA)")) { try Sphering().apply(&q) }
+    #expect(ProfilingError.noControlGene(step: "sphere (ZCA)").description.contains("--control"))
+  }
+
   @Test("a batch with no more controls than features cannot be sphered")
   func tooFewControls() throws {
     var p = try Self.cells(controlsInB2: 3)

@@ -75,6 +75,11 @@ public struct CellProfiles: Sendable, Equatable {
     return out
   }
 
+  /// Throws ``ProfilingError/noControlGene(step:)`` when there is no control gene.
+  func requireControlGene(step: String) throws {
+    guard controlGene != nil else { throw ProfilingError.noControlGene(step: step) }
+  }
+
   /// The name of the control gene, for messages.
   var controlName: String { controlGene.map { genes[$0] } ?? "none" }
 

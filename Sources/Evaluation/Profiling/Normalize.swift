@@ -34,13 +34,14 @@ public enum ProfileNormalizer {
   /// - Parameters:
   ///   - method: the statistics used.
   ///   - epsilon: added to the MAD (``Method/robust`` only).
-  /// - Throws: ``ProfilingError/noControls(step:batch:control:)`` for a batch without control
-  ///   cells (or a matrix without a control gene).
+  /// - Throws: ``ProfilingError/noControlGene(step:)`` without a control gene,
+  ///   ``ProfilingError/noControls(step:batch:control:)`` for a batch without control cells.
   public static func apply(
     _ profiles: inout CellProfiles, method: Method, epsilon: Double = defaultRobustEpsilon
   ) throws {
     guard method != .none else { return }
     let step = "normalize (\(method.rawValue))"
+    try profiles.requireControlGene(step: step)
     let d = profiles.dimension
     for (b, cells) in profiles.cellsOfBatch.enumerated() where !cells.isEmpty {
       let controls = cells.filter { profiles.isControl($0) }

@@ -5,6 +5,8 @@
 public enum ProfilingError: Error, CustomStringConvertible, Equatable, Sendable {
   /// A value of the per-cell matrix is NaN or infinite.
   case nonFiniteValue(cell: Int, feature: String, batch: String)
+  /// A step needs control cells and the matrix names no control gene.
+  case noControlGene(step: String)
   /// A step needs control cells and a batch has none.
   case noControls(step: String, batch: String, control: String)
   /// Sphering a batch needs more control cells than features.
@@ -23,6 +25,8 @@ public enum ProfilingError: Error, CustomStringConvertible, Equatable, Sendable 
     switch self {
     case .nonFiniteValue(let cell, let feature, let batch):
       return "cell \(cell) (batch '\(batch)'): feature '\(feature)' is NaN or infinite; remove or impute it first"
+    case .noControlGene(let step):
+      return "\(step): needs control cells, and no control gene is known; name it with --control NAME"
     case .noControls(let step, let batch, let control):
       return "\(step): batch '\(batch)' has no control cells ('\(control)'); every batch needs controls"
     case .tooFewControls(let step, let batch, let controls, let needed):

@@ -14,7 +14,7 @@
 /// ZCA is used rather than ZCA-cor: after ``ProfileNormalizer`` standardisation the controls'
 /// columns already have unit variance, where both agree.
 ///
-/// Here `σᵢ² ` are the eigenvalues of `CᵀC` (Jacobi, in double precision). A batch needs more
+/// Here the `σᵢ²` are the eigenvalues of `CᵀC` (Jacobi, in double precision). A batch needs more
 /// control cells than features (centred, n controls span at most n − 1 dimensions), and the
 /// controls must span every feature: the rank is counted as pycytominer's
 /// `numpy.linalg.matrix_rank` does (σ above `σ_max · max(n, d) · ε_double`).
@@ -29,11 +29,13 @@ public struct Sphering: Sendable, Equatable {
 
   /// Spheres every batch of `profiles` in place with the ZCA transform of its controls.
   ///
-  /// - Throws: ``ProfilingError/noControls(step:batch:control:)``,
+  /// - Throws: ``ProfilingError/noControlGene(step:)``,
+  ///   ``ProfilingError/noControls(step:batch:control:)``,
   ///   ``ProfilingError/tooFewControls(step:batch:controls:needed:)`` or
   ///   ``ProfilingError/singularControls(step:batch:rank:features:)`` naming the batch.
   public func apply(_ profiles: inout CellProfiles) throws {
     let step = "sphere (ZCA)"
+    try profiles.requireControlGene(step: step)
     let d = profiles.dimension
     for (b, cells) in profiles.cellsOfBatch.enumerated() where !cells.isEmpty {
       let batch = profiles.batches[b]
