@@ -1,7 +1,8 @@
 extension AnnDataReader {
   /// A per-cell AnnData file as a matrix with labels: the dense `X` (any float or integer type)
   /// with one row per cell, the gene of each cell from obs column `geneColumn` and its batch from
-  /// `batchColumn` (strings or categoricals), and the column names from the `var` index.
+  /// `batchColumn` (strings or categoricals, genes and batches in the categories' order), and the
+  /// column names from the `var` index.
   ///
   /// - Throws: ``OPSDataError/invalidEmbedding(path:reason:)`` for a sparse `X`, a missing column
   ///   or a row without a gene or batch.
@@ -28,9 +29,21 @@ extension AnnDataReader {
     }
     let genesOfCell = try labels(geneColumn)
     let batchesOfCell = try batchColumn.map(labels) ?? [String](repeating: "all", count: shape[0])
-    func index(_ values: [String]) -> (names: [String], codes: [Int32]) {
+    // A categorical column keeps its categories' order (the store's /genes and /batches for the
+    // toolkit's files); other columns number their values in order of first appearance.
+    func categories(_ name: String?) -> [String] {
+      guard let name, (try? obs.group.kind(of: "\(name)/categories")) == .dataset,
+        let values = try? obs.group.dataset("\(name)/categories").readStrings()
+      else { return [] }
+      return values
+    }
+    func index(_ values: [String], known: [String]) -> (names: [String], codes: [Int32]) {
       var names: [String] = []
       var seen: [String: Int32] = [:]
+      for v in known where seen[v] == nil {
+        seen[v] = Int32(names.count)
+        names.append(v)
+      }
       let codes = values.map { v -> Int32 in
         if let c = seen[v] { return c }
         let c = Int32(names.count)
@@ -40,8 +53,8 @@ extension AnnDataReader {
       }
       return (names, codes)
     }
-    let genes = index(genesOfCell)
-    let batches = index(batchesOfCell)
+    let genes = index(genesOfCell, known: categories(geneColumn))
+    let batches = index(batchesOfCell, known: categories(batchColumn))
     var columnNames = (0..<shape[1]).map { "dim_\($0)" }
     if try root.kind(of: "var") == .group {
       let v = try root.group("var")
