@@ -61,6 +61,22 @@ public struct CellFeatureSpec: Sendable, Equatable {
     return out
   }
 
+  /// Feature names with each channel's own name in place of `ch<c>` (`DNA_mean`,
+  /// `DNA_gradient_mean`, …, then the nucleus features), for tables that name their columns by
+  /// what they measure. Characters other than letters, digits and `_` become `_`; with a wrong
+  /// number of channel names, or names that repeat after that, the `ch<c>` names are kept.
+  public func names(channels channelNames: [String]) -> [String] {
+    let safe = channelNames.map { name in
+      String(name.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
+    }
+    guard safe.count == channels, Set(safe).count == safe.count, !safe.contains("") else { return names }
+    let per = Self.perChannel
+    return names.enumerated().map { i, name in
+      guard i < channels * per, let cut = name.firstIndex(of: "_") else { return name }
+      return safe[i / per] + name[cut...]
+    }
+  }
+
   /// The features of one crop, `image` holding `channels × height × width` values.
   public func features(of image: UnsafeBufferPointer<Float>) -> [Double] {
     precondition(image.count == channels * height * width)

@@ -249,9 +249,11 @@ public struct FeatureExtractor: Sendable {
     var names: [String] = []
     var values: [Float] = []
     var counts: [Int] = []
+    var geneFeatureMeans: [Double] = []
     for g in genes.indices where geneCount[g] > 0 {
       names.append(genes[g])
       counts.append(geneCount[g])
+      for j in 0..<f { geneFeatureMeans.append(geneTotal[g * f + j] / Double(geneCount[g])) }
       var z = [Double](repeating: 0, count: f)
       for j in 0..<f { z[j] = (geneTotal[g * f + j] / Double(geneCount[g]) - mean[j]) / scale[j] }
       for c in 0..<m {
@@ -265,7 +267,7 @@ public struct FeatureExtractor: Sendable {
       embedding: embedding, cellCounts: counts, cellsProcessed: cells,
       genesWithoutCells: genes.indices.filter { geneCount[$0] == 0 }.map { genes[$0] },
       featureNames: spec.names, featureMeans: mean, featureScales: scale,
-      explainedVarianceRatio: pca.explainedVarianceRatio)
+      explainedVarianceRatio: pca.explainedVarianceRatio, geneFeatureMeans: geneFeatureMeans)
   }
 }
 
@@ -359,4 +361,8 @@ public struct FeatureEmbedding: Sendable {
   public let featureScales: [Double]
   /// Fraction of the standardised variance along each kept component.
   public let explainedVarianceRatio: [Double]
+  /// Each embedding row's mean of the per-cell features before the global standardisation and
+  /// PCA (after the per-batch normalisation, when there is one), row-major `[genes, features]`:
+  /// what `grape profile` gives for the same cells with no step on.
+  public let geneFeatureMeans: [Double]
 }

@@ -8,6 +8,6 @@ struct Grape: ParsableCommand {
     abstract: "Gene embeddings from optical pooled screens, with batch-effect correction.",
     version: toolkitVersion,
     subcommands: [
-      Simulate.self, Import.self, Inspect.self, Train.self, Export.self, Encode.self, Transfer.self, Features.self, Evaluate.self, Classify.self, Bench.self,
+      Simulate.self, Import.self, Inspect.self, Train.self, Export.self, Encode.self, Transfer.self, Features.self, Profile.self, Evaluate.self, Classify.self, Bench.self,
     ])
 }

@@ -17,7 +17,7 @@ struct AnnDataReader {
   /// The file, for error messages.
   let path: String
   private let file: HDF5File
-  private let root: HDF5Group
+  let root: HDF5Group
 
   /// Opens `path`; the file stays open while the reader lives.
   init(path: String) throws {
@@ -58,21 +58,21 @@ struct AnnDataReader {
     return (means.embedding(source: source), report)
   }
 
-  private func invalid(_ reason: String) -> OPSDataError {
+  func invalid(_ reason: String) -> OPSDataError {
     OPSDataError.invalidEmbedding(path: path, reason: reason)
   }
 
   // MARK: - obs
 
   /// The `obs` dataframe: its index and the names of its columns.
-  private struct Observations {
+  struct Observations {
     let group: HDF5Group
     let indexName: String
     let index: [String]
     let columns: [String]
   }
 
-  private func observations() throws -> Observations {
+  func observations() throws -> Observations {
     guard try root.kind(of: "obs") == .group else {
       throw invalid(
         try root.kind(of: "obs") == nil
@@ -144,7 +144,7 @@ struct AnnDataReader {
   }
 
   /// The rows of an obs column (nil where a categorical code is -1) and its kind in words.
-  private func columnValues(_ name: String, obs: Observations) throws -> ([String?], String) {
+  func columnValues(_ name: String, obs: Observations) throws -> ([String?], String) {
     let label = "obs column '\(name)'"
     switch try obs.group.kind(of: name) {
     case .group?:

@@ -7,9 +7,12 @@ extension CellCodes {
   /// - `obs`: indexed by the cell's row in the cell store (`"0"`, `"1"`, …); `gene` and `batch`
   ///   categorical (categories in the store's `/genes` and `/batches` order), `is_control`
   ///   (bool), then each field (e.g. `plate`, `well`) categorical.
-  /// - `var`: indexed `dim_0`, `dim_1`, ….
-  /// - `uns`: `source` (`style-codes`) and the provenance entries.
-  func writeH5AD(_ path: String, fields: [CellField], provenance: OutputProvenance, controlGene: String?) throws {
+  /// - `var`: indexed by `columnNames`, else `dim_0`, `dim_1`, ….
+  /// - `uns`: `source` (`style-codes` unless given) and the provenance entries.
+  func writeH5AD(
+    _ path: String, fields: [CellField], provenance: OutputProvenance, controlGene: String?,
+    columnNames: [String]? = nil, source: String = "style-codes"
+  ) throws {
     let control = controlGene.flatMap { genes.firstIndex(of: $0) }.map(Int32.init)
     var obs: [(String, AnnDataColumn)] = [
       ("gene", .categorical(codes: geneOfCell, categories: genes)),
@@ -21,9 +24,9 @@ extension CellCodes {
     let root = try file.root
     try AnnDataWriter.writeMatrix(
       root, x: values, rows: count, columns: dimension, obsIndex: (0..<count).map(String.init), obs: obs,
-      varIndex: (0..<dimension).map { "dim_\($0)" })
+      varIndex: columnNames ?? (0..<dimension).map { "dim_\($0)" })
     try root.link("X", as: "obsm/X_grape")
-    try AnnDataWriter.writeUns(provenance, source: "style-codes", in: root)
+    try AnnDataWriter.writeUns(provenance, source: source, in: root)
     try file.commit()
   }
 }

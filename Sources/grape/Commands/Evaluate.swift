@@ -157,10 +157,14 @@ struct Features: ParsableCommand {
   @Option(help: "A complexes table (complex_id, complex_name, gene) whose complexes an .h5ad file records per gene (obs complex_id, complex_name); a simulated store's own truth is used without it.")
   var complexes: String?
 
+  @Option(name: .customLong("cells-out"), help: ArgumentHelp("Also write the per-cell features (before PCA and aggregation), columns named by channel: .csv (Metadata_gene, Metadata_batch, Metadata_plate, Metadata_well, as pycytominer reads), .h5ad or .h5 (/features, /feature_names, /obs, for grape profile --cells).", valueName: "file"))
+  var cellsOut: String?
+
   @OptionGroup var overwrite: ForceOption
 
   func validate() throws {
     guard GeneEmbedding.FileFormat(path: out) != nil else { throw ValidationError("--out \(out): the extension must be .h5, .tsv, .csv or .h5ad") }
+    if let cellsOut { try CellFeatureOutput.validate(cellsOut) }
     guard components >= 1 else { throw ValidationError("--components must be at least 1, got \(components)") }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
   }
@@ -169,6 +173,9 @@ struct Features: ParsableCommand {
     try CLISupport.run {
       let inputs = [("--data", data)] + (complexes.map { [("--complexes", $0)] } ?? [])
       try OutputGuard.check(output: out, flag: "--out", inputs: inputs, force: overwrite.force)
+      if let cellsOut {
+        try OutputGuard.check(output: cellsOut, flag: "--cells-out", inputs: inputs + [("--out", out)], force: overwrite.force)
+      }
       let table = try complexes.map { try ComplexTable(contentsOf: URL(fileURLWithPath: $0)) }
       let store = try CellStore(path: data)
       var extractor = try FeatureExtractor(
@@ -178,6 +185,7 @@ struct Features: ParsableCommand {
       // gathered and folded in store order, so the result is the single process's.
       let group = ProcessGroup.world
       let width = extractor.spec.count
+      var cellRows: [Float] = []
       var start = 0
       while start < store.count {
         let idx = Array(start..<min(start + batchSize, store.count))
@@ -191,6 +199,7 @@ struct Features: ParsableCommand {
           rows = (0..<idx.count).map { Array(gathered[($0 * width)..<(($0 + 1) * width)]) }
         }
         try extractor.add(rows: rows, geneIndex: idx.map { Int(store.geneOfCell[$0]) }, batchIndex: idx.map { Int(store.batchOfCell[$0]) })
+        if cellsOut != nil { for row in rows { cellRows += row.map(Float.init) } }
         start += idx.count
       }
       let result = try extractor.finalize()
@@ -210,6 +219,10 @@ struct Features: ParsableCommand {
       try GeneEmbedding(unchecked: e.genes, values: e.values, dimension: e.dimension, source: "features")
         .write(to: out, annotations: annotations)
       print("wrote \(e.count) genes × \(e.dimension) engineered features (\(result.cellsProcessed) cells) to \(out)")
+      if let cellsOut {
+        try CellFeatureOutput.write(cellRows, spec: extractor.spec, store: store, data: data, to: cellsOut)
+        print("wrote \(store.count) cells × \(width) features to \(cellsOut)")
+      }
     }
   }
 }
