@@ -127,6 +127,20 @@ public struct ImagingConditions: Sendable, Codable, Equatable {
     return c
   }
 
+  /// Spread of a well's own deviation from its plate at `--batch-effect 1`: each channel's gain
+  /// × exp(0.05 z) (a small intensity offset) and the neighbour density × exp(0.3 z).
+  static let wellSpreads = (gain: Float(0.05), density: Float(0.3))
+
+  /// These conditions with a well's own intensity and density deviation, drawn from `rng` and
+  /// scaled by `scale` × `wellSpreads`.
+  func wellPerturbed(_ rng: inout RandomGenerator, scale: Float) -> ImagingConditions {
+    let s = Self.wellSpreads
+    var c = self
+    c.gain = gain.map { $0 * Foundation.exp(s.gain * scale * Float(rng.normal())) }
+    c.neighbourDensity = neighbourDensity * Foundation.exp(s.density * scale * Float(rng.normal()))
+    return c
+  }
+
   /// Checks that the conditions can be drawn for `channels` channels.
   ///
   /// - Throws: `SimulationError.invalidConditions` naming the first field that is non-finite,

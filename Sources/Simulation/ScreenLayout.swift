@@ -88,6 +88,15 @@ struct ScreenLayout: Sendable {
     self.geneBatchCounts = counts
   }
 
+  /// A layout with the given per-cell labels.
+  init(gene: [Int32], batch: [Int32], plate: [Int32], well: [Int32], geneBatchCounts: [Int32]) {
+    self.gene = gene
+    self.batch = batch
+    self.plate = plate
+    self.well = well
+    self.geneBatchCounts = geneBatchCounts
+  }
+
   /// Number of cells.
   var count: Int { gene.count }
 }

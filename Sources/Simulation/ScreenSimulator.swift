@@ -37,7 +37,12 @@ public struct ScreenSimulator: Sendable {
   public let batchConditions: [ImagingConditions]
   /// Imaging conditions of each plate (what its cells are rendered under).
   public let plateConditions: [ImagingConditions]
+  /// The cell lines, experiments and wells of an arrayed screen; nil for a pooled one.
+  let arrayed: ArrayedScreen?
   let layout: ScreenLayout
+
+  /// The cell lines of an arrayed screen; nil for a pooled one.
+  public var cellLines: CellLines? { arrayed?.lines }
 
   /// Number of cells in the screen.
   public var cellCount: Int { layout.count }
@@ -64,7 +69,7 @@ public struct ScreenSimulator: Sendable {
       $0 == control ? config.controls * config.cellsPerGene : config.cellsPerGene
     }
     let total = cellsOfGene.reduce(0) { $0 + $1 }
-    guard total <= Int(Int32.max) else {
+    guard config.isArrayed || total <= Int(Int32.max) else {
       throw .invalidValue(
         flag: "--cells-per-gene", value: "\(config.cellsPerGene)",
         requirement: "the screen would hold \(total) cells, more than 2147483647")
@@ -74,7 +79,67 @@ public struct ScreenSimulator: Sendable {
       complexOfGene: complexOfGene, complexCount: complexes.complexes.count,
       controlIndex: control, strength: config.phenotypeStrength, seed: config.seed)
 
-    let base = ImagingConditions.baseline(channels: Self.channelNames.count)
+    let arrayedScreen: ArrayedScreen?
+    let batches: [ImagingConditions]
+    let plates: [ImagingConditions]
+    let plateNames: [String]
+    let plateBatch: [Int32]
+    let batchNames: [String]
+    let layout: ScreenLayout
+    if let a = config.arrayed {
+      let screen = try ArrayedScreen(
+        config: config, arrayed: a, complexOfGene: complexOfGene,
+        complexCount: complexes.complexes.count, controlIndex: control,
+        channels: Self.channelNames.count)
+      arrayedScreen = screen
+      batches = screen.batchConditions
+      plates = screen.plateConditions
+      plateNames = screen.plateNames
+      plateBatch = screen.plateBatch
+      batchNames = screen.batchNames
+      layout = screen.layout
+    } else {
+      let pooled = Self.pooledPlates(config: config)
+      arrayedScreen = nil
+      batches = pooled.batches
+      plates = pooled.plates
+      plateNames = pooled.plateNames
+      plateBatch = pooled.plateBatch
+      batchNames = (0..<config.batches).map { "B\($0 + 1)" }
+      layout = ScreenLayout(cellsOfGene: cellsOfGene, config: config)
+    }
+
+    self.config = config
+    self.complexes = complexes
+    self.phenotypes = phenotypes
+    self.batchConditions = batches
+    self.plateConditions = plates
+    self.layout = layout
+    self.arrayed = arrayedScreen
+    var truth = SimulationTruth(
+      geneNames: genes, controlName: config.controlName, controlIndex: control,
+      channelNames: Self.channelNames, complexOfGene: complexOfGene.map { Int32($0) },
+      complexNames: complexes.complexes.map(\.name), complexIDs: complexes.complexes.map(\.id),
+      parameterNames: PhenotypeParameter.names, genePhenotypes: phenotypes.vectors,
+      complexDirections: phenotypes.complexDirections,
+      complexStrengths: phenotypes.complexStrengths, geneEffectSizes: phenotypes.effectSizes,
+      genePenetrance: phenotypes.penetrance,
+      batchNames: batchNames, plateNames: plateNames,
+      plateBatch: plateBatch,
+      effectNames: ImagingConditions.parameterNames(channels: Self.channelNames),
+      batchEffects: batches.flatMap(\.vector), plateEffects: plates.flatMap(\.vector),
+      geneBatchCounts: layout.geneBatchCounts, config: config)
+    truth.arrayed = arrayedScreen?.truth
+    self.truth = truth
+  }
+
+  /// The batch and plate conditions of a pooled screen: each batch drawn around the baseline
+  /// (stream `batch`), each plate around its batch (stream `plate`).
+  private static func pooledPlates(config: SimulationConfig) -> (
+    batches: [ImagingConditions], plates: [ImagingConditions], plateNames: [String],
+    plateBatch: [Int32]
+  ) {
+    let base = ImagingConditions.baseline(channels: channelNames.count)
     let scale = Float(config.batchEffect)
     var batches: [ImagingConditions] = []
     var plates: [ImagingConditions] = []
@@ -93,27 +158,7 @@ public struct ScreenSimulator: Sendable {
         plateBatch.append(Int32(b))
       }
     }
-    let layout = ScreenLayout(cellsOfGene: cellsOfGene, config: config)
-
-    self.config = config
-    self.complexes = complexes
-    self.phenotypes = phenotypes
-    self.batchConditions = batches
-    self.plateConditions = plates
-    self.layout = layout
-    self.truth = SimulationTruth(
-      geneNames: genes, controlName: config.controlName, controlIndex: control,
-      channelNames: Self.channelNames, complexOfGene: complexOfGene.map { Int32($0) },
-      complexNames: complexes.complexes.map(\.name), complexIDs: complexes.complexes.map(\.id),
-      parameterNames: PhenotypeParameter.names, genePhenotypes: phenotypes.vectors,
-      complexDirections: phenotypes.complexDirections,
-      complexStrengths: phenotypes.complexStrengths, geneEffectSizes: phenotypes.effectSizes,
-      genePenetrance: phenotypes.penetrance,
-      batchNames: (0..<config.batches).map { "B\($0 + 1)" }, plateNames: plateNames,
-      plateBatch: plateBatch,
-      effectNames: ImagingConditions.parameterNames(channels: Self.channelNames),
-      batchEffects: batches.flatMap(\.vector), plateEffects: plates.flatMap(\.vector),
-      geneBatchCounts: layout.geneBatchCounts, config: config)
+    return (batches, plates, plateNames, plateBatch)
   }
 
   /// The default number of rendering threads: TensorCore's `Parallel.threads` (the active cores,
@@ -173,7 +218,8 @@ public struct ScreenSimulator: Sendable {
       y: [Float](repeating: 0, count: n), x: [Float](repeating: 0, count: n),
       affected: [Int32](repeating: 0, count: n), mitotic: [Int32](repeating: 0, count: n),
       fociCount: [Int32](repeating: 0, count: n), traits: [Float](repeating: 0, count: n * p),
-      traitCount: p)
+      traitCount: p,
+      cellLine: arrayed.map { a in layout.batch[cells].map { Int32(a.lineOfBatch[Int($0)]) } })
     guard n > 0 else { return chunk }
     let stride = c * s * s
     chunk.pixels.withUnsafeMutableBufferPointer { pix in
@@ -228,9 +274,13 @@ public struct ScreenSimulator: Sendable {
     let g = Int(layout.gene[index])
     let plate = Int(layout.plate[index])
     var rng = SeedMixer.generator(config.seed, .cell, index)
-    let (traits, affected) = cellTraits(gene: g, rng: &rng)
+    let line = arrayed.map { $0.lineOfBatch[Int(layout.batch[index])] }
+    let (traits, affected) = cellTraits(gene: g, line: line, rng: &rng)
+    let conditions =
+      arrayed?.conditions(plate: plate, position: Int(layout.well[index]))
+      ?? plateConditions[plate]
     let info = CellRenderer.render(
-      traits: traits, conditions: plateConditions[plate], workspace: workspace, rng: &rng,
+      traits: traits, conditions: conditions, workspace: workspace, rng: &rng,
       out: pixels + slot * stride)
     out.y?[slot] = info.fieldY
     out.x?[slot] = info.fieldX
@@ -243,11 +293,20 @@ public struct ScreenSimulator: Sendable {
   }
 
   /// Draws a cell's traits: natural variation plus, with probability equal to the gene's
-  /// penetrance, the gene's phenotype vector.
-  func cellTraits(gene g: Int, rng: inout RandomGenerator) -> (traits: [Float], affected: Bool) {
+  /// penetrance, the gene's phenotype vector. In an arrayed screen (`line` set) the line's
+  /// baseline shift is added and the phenotype scaled by the line's factor for the gene.
+  func cellTraits(gene g: Int, line: Int? = nil, rng: inout RandomGenerator) -> (
+    traits: [Float], affected: Bool
+  ) {
     var traits = PhenotypeParameter.drawNatural(&rng)
     let affected = g != controlIndex && rng.uniform() < Double(phenotypes.penetrance[g])
-    if affected {
+    if let line, let lines = arrayed?.lines {
+      for (k, shift) in zip(traits.indices, lines.traits(ofLine: line)) { traits[k] += shift }
+      if affected {
+        let f = lines.factor(line: line, gene: g)
+        for (k, shift) in zip(traits.indices, phenotypes.vector(g)) { traits[k] += f * shift }
+      }
+    } else if affected {
       let v = phenotypes.vector(g)
       for (k, shift) in zip(traits.indices, v) { traits[k] += shift }
     }

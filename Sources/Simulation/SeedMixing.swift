@@ -18,6 +18,9 @@ enum SeedMixer {
     case cell = 6
     case abundance = 7
     case preview = 8
+    case cellLine = 9
+    case wells = 10
+    case well = 11
   }
 
   /// The SplitMix64 / MurmurHash3 finaliser: a bijective, well-mixing 64-bit hash.

@@ -15,6 +15,7 @@ import OPSData
 /// | `seed` | `--seed` | 0 | the seed all randomness derives from |
 /// | `wellsPerPlate` | — | 6 | wells per plate (6-well plates, as in Funk et al. 2022) |
 /// | `controlName` | — | `nontargeting` | the gene label of the control cells |
+/// | `arrayed` | `--layout arrayed` | nil | an arrayed screen instead of a pooled one (`ArrayedScreenConfig`) |
 ///
 /// The control is a single gene label: the `controls` guides are pooled under it, so the control
 /// gene holds `controls × cellsPerGene` cells and `/genes` lists it once (last, after the table's
@@ -40,6 +41,15 @@ public struct SimulationConfig: Sendable, Codable, Equatable {
   public var seed: UInt64 = 0
   /// The gene label shared by all control cells.
   public var controlName: String = "nontargeting"
+  /// The arrayed layout, or nil for a pooled screen (the default). Left out of the JSON when nil,
+  /// so pooled screens record the same configuration as before arrayed screens existed.
+  public var arrayed: ArrayedScreenConfig? = nil
+
+  /// Whether the screen is arrayed (every well holds one perturbation) rather than pooled.
+  public var isArrayed: Bool { arrayed != nil }
+
+  /// Number of batches of the screen: `batches`, or the arrayed screen's experiments.
+  public var batchCount: Int { arrayed?.experiments ?? batches }
 
   /// The default configuration (see the table above).
   public init() {}
@@ -98,5 +108,6 @@ public struct SimulationConfig: Sendable, Codable, Equatable {
     try require(
       !trimmed.isEmpty && trimmed == controlName && !controlName.contains("\t"), "control name",
       "\"\(controlName)\"", "must be a non-empty label without surrounding white space or tabs")
+    try arrayed?.validate()
   }
 }

@@ -88,12 +88,12 @@ extension ScreenSimulator {
     let x = features.map(Double.init)
     let standardised = Diagnostics.standardise(x, rows: n, cols: f)
     let batchAccuracy = Diagnostics.nearestCentroidAccuracy(
-      standardised, rows: n, cols: f, labels: batch, classes: config.batches)
+      standardised, rows: n, cols: f, labels: batch, classes: config.batchCount)
     let geneAccuracy = Diagnostics.nearestCentroidAccuracy(
       standardised, rows: n, cols: f, labels: gene, classes: geneCount)
     // Per-batch standardisation on that batch's control cells.
     var corrected = x
-    for b in 0..<config.batches {
+    for b in 0..<config.batchCount {
       let controls = (0..<n).filter { batch[$0] == b && gene[$0] == controlIndex }
       let members = (0..<n).filter { batch[$0] == b }
       guard !controls.isEmpty else { continue }
@@ -135,7 +135,7 @@ extension ScreenSimulator {
       rng.shuffle(&shuffled)
       randomTotal += Diagnostics.rankingMAP(order: shuffled)
     }
-    let cellsPerBatch = (0..<config.batches).map { b in batch.filter { $0 == b }.count }
+    let cellsPerBatch = (0..<config.batchCount).map { b in batch.filter { $0 == b }.count }
     let cellsPerGene = (0..<geneCount).map { g in gene.filter { $0 == g }.count }
     return SeparabilityReport(
       cells: n, batchAccuracy: batchAccuracy,

@@ -53,6 +53,8 @@ extension ScreenSimulator {
   ///   −3, −2, −1, 0, +1, +2, +3 standard deviations (baseline imaging, no neighbours).
   /// - `channels.png`: 6 cells (the last two mitotic), one row each: the composite, then DNA,
   ///   DNA damage, microtubules and F-actin in grey.
+  /// - an arrayed screen adds `experiments.png` and `cell_lines.png`
+  ///   (`renderArrayedGrids(outDir:)`).
   ///
   /// - Returns: the files written.
   /// - Throws: `PNGError.io` when a file cannot be written.
@@ -92,7 +94,7 @@ extension ScreenSimulator {
 
     // Batches: control cells under each batch's first plate.
     crops = []
-    let shownBatches = min(8, config.batches)
+    let shownBatches = min(8, config.batchCount)
     for b in 0..<shownBatches {
       let conditions = plateConditions[b * config.platesPerBatch]
       for _ in 0..<columns {
@@ -172,6 +174,7 @@ extension ScreenSimulator {
           stretch: stretch, scale: scale, gap: 0))
     }
     try save(try Self.grid(pieces, columns: perRow, gap: 2), "channels.png")
+    if arrayed != nil { written += try renderArrayedGrids(outDir: outDir) }
     return written
   }
 

@@ -38,6 +38,8 @@ public struct SimulatedChunk: Sendable, Equatable {
   public var traits: [Float]
   /// Number of traits per cell (`PhenotypeParameter.count`).
   public var traitCount: Int
+  /// Cell line of each cell (into `ArrayedTruth.cellLineNames`); nil for a pooled screen.
+  public var cellLine: [Int32]? = nil
 
   /// Number of pixels of one crop (`channels × height × width`).
   public var cellStride: Int { channels * height * width }
@@ -55,6 +57,7 @@ public struct SimulatedChunk: Sendable, Equatable {
   /// | `/obs/y`, `/obs/x` | float32 [N] |
   /// | `/truth/cell_affected`, `/truth/cell_mitotic`, `/truth/cell_foci` | int32 [N] |
   /// | `/truth/cell_traits` | float32 [N, P] |
+  /// | `/obs/cell_line` (arrayed screens only) | int32 [N] |
   ///
   /// Shapes are those of this chunk; a writer appends chunks along the first axis.
   public var datasets: [TruthDataset] {
@@ -69,7 +72,7 @@ public struct SimulatedChunk: Sendable, Equatable {
       TruthDataset("/truth/cell_mitotic", .int32(mitotic, shape: [count])),
       TruthDataset("/truth/cell_foci", .int32(fociCount, shape: [count])),
       TruthDataset("/truth/cell_traits", .float32(traits, shape: [count, traitCount])),
-    ]
+    ] + (cellLine.map { [TruthDataset("/obs/cell_line", .int32($0, shape: [count]))] } ?? [])
   }
 }
 

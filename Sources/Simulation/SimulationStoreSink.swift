@@ -26,7 +26,7 @@ public final class SimulationStoreSink: SimulationSink {
     let provenance = CellProvenance(
       plate: chunk.plate.map { truth.plateNames[Int($0)] }, well: chunk.well.map { "W\($0 + 1)" }, y: chunk.y, x: chunk.x)
     try writer.append(images: chunk.pixels, genes: chunk.gene, batches: chunk.batch, provenance: provenance)
-    for d in chunk.datasets where d.path.hasPrefix("/truth/") {
+    for d in chunk.datasets where d.path.hasPrefix("/truth/") || d.path == "/obs/cell_line" {
       let dataset = try cellDataset(d)
       switch d.values {
       case .int32(let v, _): try dataset.append(v)

@@ -61,6 +61,8 @@ public struct TruthDataset: Sendable, Equatable {
 /// | `/truth/plate_batch` | int32 [L] | `plateBatch` |
 /// | `/truth/config` | strings [1] | `configJSON`: the `SimulationConfig` as JSON |
 ///
+/// An arrayed screen adds the datasets of `ArrayedTruth` (cell lines and wells) after these.
+///
 /// Per-cell truth (`/obs/plate`, `/obs/well`, `/truth/cell_traits`, …) comes with each chunk; see
 /// `SimulatedChunk.datasets`. The store's root attributes take `channels` from `channelNames` and
 /// `control` from `controlName`.
@@ -107,6 +109,8 @@ public struct SimulationTruth: Sendable, Equatable {
   public let geneBatchCounts: [Int32]
   /// The configuration that produced the screen.
   public let config: SimulationConfig
+  /// Cell lines and wells of an arrayed screen; nil for a pooled one.
+  public internal(set) var arrayed: ArrayedTruth? = nil
 
   /// Number of genes, control included.
   public var geneCount: Int { geneNames.count }
@@ -135,6 +139,8 @@ public struct SimulationTruth: Sendable, Equatable {
     let b = batchNames.count
     let l = plateNames.count
     let e = effectNames.count
+    let extra =
+      arrayed?.datasets(traits: p, channels: channelNames.count, genes: g, effects: e) ?? []
     return [
       TruthDataset("/genes", .strings(geneNames)),
       TruthDataset("/batches", .strings(batchNames)),
@@ -154,6 +160,6 @@ public struct SimulationTruth: Sendable, Equatable {
       TruthDataset("/truth/plate_names", .strings(plateNames)),
       TruthDataset("/truth/plate_batch", .int32(plateBatch, shape: [l])),
       TruthDataset("/truth/config", .strings([configJSON])),
-    ]
+    ] + extra
   }
 }

@@ -41,6 +41,24 @@ struct Simulate: ParsableCommand {
   @Option(name: .customLong("phenotype-strength"), help: "Scale of all gene phenotypes (0 = none).")
   var phenotypeStrength: Double = 1.0
 
+  @Option(help: "Screen layout: pooled (every gene in every plate) or arrayed (RxRx1-like: experiments of cell lines, one gene per well).")
+  var layout: String = "pooled"
+
+  @Option(help: "Arrayed layout: experiments, one batch each (default 12).")
+  var experiments: Int = 12
+
+  @Option(name: .customLong("cell-lines"), help: "Arrayed layout: cell lines the experiments are spread over (default 2).")
+  var cellLines: Int = 2
+
+  @Option(name: .customLong("wells-per-gene"), help: "Arrayed layout: wells of each gene in each experiment (controls get --controls times as many).")
+  var wellsPerGene: Int = 2
+
+  @Option(name: .customLong("cells-per-well"), help: "Arrayed layout: cells imaged in each well.")
+  var cellsPerWell: Int = 20
+
+  @Option(name: .customLong("cell-line-effect"), help: "Arrayed layout: scale of the differences between cell lines (0 = none).")
+  var cellLineEffect: Double = 1.0
+
   @OptionGroup var seeding: SeedOption
   var seed: UInt64 { seeding.seed }
 
@@ -66,6 +84,15 @@ struct Simulate: ParsableCommand {
         size: size, cellsPerGene: cellsPerGene, controls: controls, batches: batches, platesPerBatch: platesPerBatch,
         batchEffect: batchEffect, phenotypeStrength: phenotypeStrength, seed: seed)
       config.controlName = "nontargeting"
+      switch layout {
+      case "pooled": break
+      case "arrayed":
+        config.arrayed = ArrayedScreenConfig(
+          experiments: experiments, cellLines: cellLines, wellsPerGene: wellsPerGene, cellsPerWell: cellsPerWell,
+          cellLineEffect: cellLineEffect)
+      default:
+        throw SimulationError.invalidValue(flag: "--layout", value: layout, requirement: "must be pooled or arrayed")
+      }
       let sim = try ScreenSimulator(config: config, complexes: table)
       if let preview { try sim.renderExampleGrids(outDir: URL(fileURLWithPath: preview)) }
       let store = try SimulationStoreSink(path: out, truth: sim.truth, size: size)
@@ -84,7 +111,7 @@ struct Simulate: ParsableCommand {
       }
       try store.finish()
       try tiff?.finish()
-      print("wrote \(sim.cellCount) cells (\(sim.geneCount) genes, \(batches) batches, \(size)×\(size) px) to \(out)")
+      print("wrote \(sim.cellCount) cells (\(sim.geneCount) genes, \(config.batchCount) \(config.isArrayed ? "experiments" : "batches"), \(size)×\(size) px) to \(out)")
     }
   }
 }
