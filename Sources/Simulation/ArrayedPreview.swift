@@ -11,8 +11,9 @@ extension ScreenSimulator {
   /// - `experiments.png`: one row per experiment (at most 12); 8 control cells of the
   ///   experiment's cell line, imaged under the conditions of one of its wells.
   /// - `cell_lines.png`: two rows per cell line, under the baseline imaging conditions times the
-  ///   line's channel gains (no experiment effect): 8 control cells, then 8 cells of the gene with
-  ///   the strongest phenotype in the first line, showing where its phenotype is weaker or absent.
+  ///   line's channel gains (no experiment effect): 8 control cells, then 8 cells of the gene
+  ///   whose phenotype differs most between the lines (effect size × the spread of its line
+  ///   factors), showing it weaker or absent in some line.
   ///
   /// - Returns: the files written.
   /// - Throws: `PNGError.io` when a file cannot be written.
@@ -52,15 +53,22 @@ extension ScreenSimulator {
     try save(crops, "experiments.png")
 
     crops = []
+    // The gene whose phenotype differs most between the lines (its strongest minus its weakest
+    // showing), so the grid shows a phenotype that is weaker or absent in some line.
     let sizes = phenotypes.effectSizes
-    let strongest =
-      sizes.indices.filter { $0 != controlIndex }
-      .max { sizes[$0] * arrayed.lines.factor(line: 0, gene: $0)
-        < sizes[$1] * arrayed.lines.factor(line: 0, gene: $1) } ?? controlIndex
+    let lines = arrayed.lines
+    func contrast(_ g: Int) -> Float {
+      let factors = (0..<lines.count).map { lines.factor(line: $0, gene: g) }
+      let spread = (factors.max() ?? 0) - (lines.count > 1 ? (factors.min() ?? 0) : 0)
+      return sizes[g] * spread
+    }
+    let shown =
+      sizes.indices.filter { $0 != controlIndex }.max { contrast($0) < contrast($1) }
+      ?? controlIndex
     for l in 0..<arrayed.lines.count {
       var conditions = ImagingConditions.baseline(channels: c)
       conditions.gain = Array(arrayed.lines.gain(ofLine: l))
-      for g in [controlIndex, strongest] {
+      for g in [controlIndex, shown] {
         for _ in 0..<columns { crops += try cell(gene: g, line: l, conditions: conditions) }
       }
     }

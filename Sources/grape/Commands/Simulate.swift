@@ -12,6 +12,9 @@ struct Simulate: ParsableCommand {
     discussion: """
       The store holds /images (uint16), /obs, /genes, /batches and the ground truth under /truth \
       (complex of each gene, phenotype vectors, batch and plate effects). The same seed gives the same bytes.
+      --layout arrayed makes an RxRx1-like screen instead: --experiments experiments (one batch each) spread over \
+      --cell-lines cell lines, every gene in --wells-per-gene wells of its own per experiment, --cells-per-well cells \
+      per well; /obs/cell_line and /truth/cell_line_*, /truth/well_* record lines and wells.
       """)
 
   @Option(help: "Output cell store (.h5).")
@@ -65,7 +68,7 @@ struct Simulate: ParsableCommand {
   @Option(name: .customLong("tiff-dir"), help: "Also write the cells as TIFF files with a cells.csv table that grape import reads.")
   var tiffDir: String?
 
-  @Option(help: "Also write example grids (complexes.png, batches.png, traits.png, channels.png) into this folder.")
+  @Option(help: "Also write example grids (complexes.png, batches.png, traits.png, channels.png; arrayed: experiments.png, cell_lines.png) into this folder.")
   var preview: String?
 
   @Flag(help: "Print no progress lines.")
