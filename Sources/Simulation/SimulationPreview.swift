@@ -47,8 +47,9 @@ extension ScreenSimulator {
   /// Files (tiles are enlarged to about 96 pixels; rows in the order given):
   /// - `complexes.png`: one row per complex, then the control; 8 cells of the complex's genes
   ///   (cycling over the genes), all imaged under the first plate's conditions.
-  /// - `batches.png`: one row per batch (at most 8); 8 control cells each, imaged under the
-  ///   batch's first plate; one contrast stretch for the whole grid, so batch differences show.
+  /// - `batches.png`: one row per batch (at most 8); 8 control cells each (of the batch's cell
+  ///   line in an arrayed screen), imaged under the batch's first plate; one contrast stretch for
+  ///   the whole grid, so batch differences show.
   /// - `traits.png`: one row per `PhenotypeParameter`; the same cell with that trait at
   ///   −3, −2, −1, 0, +1, +2, +3 standard deviations (baseline imaging, no neighbours).
   /// - `channels.png`: 6 cells (the last two mitotic), one row each: the composite, then DNA,
@@ -97,8 +98,9 @@ extension ScreenSimulator {
     let shownBatches = min(8, config.batchCount)
     for b in 0..<shownBatches {
       let conditions = plateConditions[b * config.platesPerBatch]
+      let line = arrayed.map { $0.lineOfBatch[b] }
       for _ in 0..<columns {
-        let traits = try drawTraits(gene: controlIndex, rng: &rng)
+        let traits = cellTraits(gene: controlIndex, line: line, rng: &rng).traits
         crops += try renderCrop(traits: traits, conditions: conditions, rng: &rng).pixels
       }
     }
