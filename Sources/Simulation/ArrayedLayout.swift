@@ -21,6 +21,10 @@ struct ArrayedWells: Sendable, Equatable {
   /// Wells per plate (positions 0..<wellsPerPlate; the last plate of an experiment may have
   /// empty positions).
   let wellsPerPlate: Int
+  /// Plates of each experiment.
+  let platesPerExperiment: Int
+  /// Wells of each experiment.
+  let wellsPerExperiment: Int
 
   /// Number of wells.
   var count: Int { gene.count }
@@ -34,17 +38,13 @@ struct ArrayedWells: Sendable, Equatable {
     return e * wellsPerExperiment + slot
   }
 
-  /// Plates of each experiment.
-  let platesPerExperiment: Int
-  /// Wells of each experiment.
-  let wellsPerExperiment: Int
-
   /// Lays out the wells.
   ///
   /// - Parameters:
   ///   - geneCount: genes G, the control included.
   ///   - controlIndex: the control's gene index.
-  ///   - config: the settings; `config.arrayed` must be set.
+  ///   - config: the settings (seed, controls, plates per experiment).
+  ///   - arrayed: the arrayed layout (experiments, wells per gene).
   init(geneCount: Int, controlIndex: Int, config: SimulationConfig, arrayed a: ArrayedScreenConfig) {
     var genesOfExperiment: [Int32] = []
     for g in 0..<geneCount {

@@ -12,6 +12,10 @@ import GrapeSupport
 /// plates and wells with uneven gene representation (`ScreenLayout`). Construction computes all of
 /// this (small); `run(into:)` renders the cells chunk by chunk into a sink, in parallel over cells.
 ///
+/// With `SimulationConfig.arrayed` set the screen is arrayed instead (`ArrayedScreen`): experiments
+/// of cell lines (`CellLines`), each gene in wells of its own (`ArrayedWells`), every cell rendered
+/// under its well's conditions with its line's baseline traits and phenotype factor.
+///
 /// Reproducibility: cell `i` is rendered from its own generator, derived from the seed and `i`
 /// alone, so the bytes of a screen depend only on the configuration and the table, never on the
 /// chunk size or the number of threads.
