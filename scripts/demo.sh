@@ -15,7 +15,7 @@ echo "== 2/5 grape train: preset cpu, $steps steps (set DEMO_STEPS to change)"
 "$bin" train --data "$out/screen.h5" --run "$out/run" --preset cpu --steps "$steps" --seed 1
 
 echo "== 3/5 grape export and grape encode"
-"$bin" export --run "$out/run" --out "$out/grape_embedding.h5ad"
+"$bin" export --run "$out/run" --out "$out/grape_embedding.h5ad" --data "$out/screen.h5"
 "$bin" export --run "$out/run" --out "$out/grape_embedding.h5"
 "$bin" export --run "$out/run" --out "$out/grape_style_means.h5" --source style-mean --data "$out/screen.h5" --normalize controls
 "$bin" encode --run "$out/run" --data "$out/screen.h5" --out "$out/styles.h5"
@@ -41,4 +41,4 @@ echo "  report:        $out/evaluation/report.md (metrics.json and SVG figures b
 echo "  style means:   $out/evaluation_style_means/report.md (per-gene means of the codes, standardised per batch by the controls)"
 echo "  cell report:   $out/evaluation_cells/report.md (batch-effect metrics of the style codes)"
 echo "  run folder:    $out/run (config.json, log.tsv, loss_curves.svg, checkpoints/)"
-echo "  embedding:     $out/grape_embedding.h5ad (opens with anndata.read_h5ad)"
+echo "  embedding:     $out/grape_embedding.h5ad (opens with anndata.read_h5ad; obs: control flag, cells, complex)"
