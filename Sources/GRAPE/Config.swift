@@ -133,6 +133,12 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
   public var checkpointEvery: Int
   /// Steps between log rows.
   public var logEvery: Int
+  /// Steps between validations while training (`grape train` logs the CORUM mAP of the EMA gene
+  /// embedding, the rows of M, as `val_map` in `log.tsv`); the last step is always validated.
+  /// 0 or nil: off. The presets: off for `tiny`, every 100 steps for `cpu` and `cpu64`, every
+  /// 1,000 for `paper`. A validation reads the weights and draws no random numbers, so it never
+  /// changes what is trained, and its time is not training time.
+  public var validationEvery: Int?
   /// Seed of every random draw of the run.
   public var seed: UInt64
   /// How the input transform of an integer (uint16) store is chosen at training time:
@@ -199,6 +205,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
       c.emaInterval = 2500
       c.checkpointEvery = 5000
     }
+    c.validationEvery = [.tiny: 0, .cpu: 100, .cpu64: 100, .paper: 1000][p]
     if p != .paper { c.applyCPURecipe() }
     if p == .cpu || p == .cpu64 { c.applyRealCellAlignment() }
     return c
@@ -295,6 +302,7 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
       guard k >= 0, k <= 1000 else { throw fail("style_align_steps must lie in [0, 1000], got \(k)") }
     }
     if let m = maxMinutes { guard m > 0, m <= 525_600 else { throw fail("max_minutes must lie in (0, 525600], got \(m)") } }
+    if let v = validationEvery { guard v >= 0 else { throw fail("validation_every must be ≥ 0 (0: off), got \(v)") } }
     for (name, value) in [("style_align_scale", styleAlignScale), ("style_align_prototype_scale", styleAlignPrototypeScale ?? styleAlignScale)] {
       guard value > 0, value <= 1000 else { throw fail("\(name) must lie in (0, 1000], got \(value)") }
     }
@@ -338,6 +346,9 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
 
   /// Whether the G step of iteration `step` (1-based; 0 in tests: always) computes the cycle term (`cycle_every`).
   public func computesCycle(atStep step: Int) -> Bool { step % (cycleEvery ?? 1) == 0 }
+
+  /// Steps between validations, nil when validation is off (`validation_every` 0 or absent).
+  public var validationInterval: Int? { validationEvery.flatMap { $0 > 0 ? $0 : nil } }
 
   /// Whether the run trains the supervised encoder control instead of GRAPE (`objective`).
   public var trainsEncoderClassifier: Bool { objective == .encoderClassifier }

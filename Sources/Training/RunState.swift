@@ -58,6 +58,9 @@ public struct ThroughputWindow {
   /// Counts `n` more items.
   public mutating func add(_ n: Int) { items += n }
 
+  /// Leaves `seconds` (spent on something else, a validation say) out of the current window.
+  public mutating func exclude(_ seconds: Double) { start += seconds }
+
   /// The rate since the last reading; starts a new window.
   public mutating func rate() -> Double {
     let now = monotonicSeconds()

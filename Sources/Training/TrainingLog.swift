@@ -37,10 +37,23 @@ public struct TrainingLog {
   }
 
   /// Keeps the rows up to `step` (under a fresh header); a missing log becomes an empty one.
+  ///
+  /// Columns are matched by name: when the header has changed since the rows were written (a
+  /// resumed run that now logs a validation column, say), each kept row is rewritten in the new
+  /// column order, `nan` where it has no value for a column.
   public func truncate(after step: Int) throws {
     let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-    let rows = text.split(separator: "\n").dropFirst().map(String.init).filter { line in
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+    let oldColumns = lines.first.map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) } ?? []
+    let newColumns = ["step", "time_s"] + valueColumns
+    let kept = lines.dropFirst().filter { line in
       Int(line.split(separator: "\t").first ?? "") ?? Int.max <= step
+    }
+    let rows = oldColumns == newColumns ? Array(kept) : kept.map { line in
+      let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+      var byName: [String: String] = [:]
+      for (name, value) in zip(oldColumns, fields) where byName[name] == nil { byName[name] = value }
+      return newColumns.map { byName[$0] ?? "nan" }.joined(separator: "\t")
     }
     try AtomicFile.write(([header] + rows).joined(separator: "\n") + "\n", to: path)
   }

@@ -38,6 +38,36 @@ public enum TrainingEvent<Losses> {
   case step(step: Int, total: Int, itemsPerSecond: Double, secondsLeft: Double, losses: Losses)
   /// A checkpoint was written.
   case checkpoint(step: Int, path: String)
+  /// The validation of ``TrainingLoop/validation`` ran after step `step` (reported before that
+  /// step's `.step` event): its values by column name and the seconds it took (not counted as
+  /// training time).
+  case validation(step: Int, values: [String: Double], seconds: Double)
+}
+
+/// A measurement of the model taken every so many steps while it trains (validation, e.g. the
+/// CORUM mAP of the gene embedding): extra columns of `log.tsv`, filled on the steps it runs and
+/// NaN (`nan`) on the other rows.
+///
+/// The measurement must not change training: it reads the task and draws no random numbers from
+/// the loop's generator, so a run with and without it reaches the same weights. Its time is not
+/// counted as training time (`time_s`, `max_minutes`) nor in the throughput.
+public struct TrainingValidation<Task> {
+  /// Steps between measurements; the last step of a run is always measured.
+  public var every: Int
+  /// The `log.tsv` columns it fills, after the task's own.
+  public var columns: [String]
+  /// Measures the task after step `step`: one value per column (NaN where undefined).
+  public var measure: (_ task: Task, _ step: Int) throws -> [Double]
+
+  public init(every: Int, columns: [String], measure: @escaping (_ task: Task, _ step: Int) throws -> [Double]) {
+    precondition(every >= 1, "validation every \(every) steps")
+    self.every = every
+    self.columns = columns
+    self.measure = measure
+  }
+
+  /// Whether step `step` of a run to `total` is measured.
+  public func runs(atStep step: Int, total: Int) -> Bool { step % every == 0 || step == total }
 }
 
 /// When a loop logs, checkpoints and stops.
@@ -98,6 +128,10 @@ public final class TrainingLoop<Task: TrainingTask> {
   public let group: ProcessGroup
   /// Steps between comparisons of the ranks' tensors (data-parallel runs only).
   public var checksumEvery = 50
+  /// The measurement logged beside the losses, if any. Set it before ``start()`` or
+  /// ``resume()``: its columns are part of the log's header. A data-parallel run measures on the
+  /// primary rank only.
+  public var validation: TrainingValidation<Task>?
 
   /// A loop at step 0; call ``start()`` for a new run or ``resume()`` to continue one.
   public init(
@@ -121,8 +155,8 @@ public final class TrainingLoop<Task: TrainingTask> {
   /// Lets another process (or another loop of this one) write the run folder.
   public func releaseLock() { lock = nil }
 
-  /// `log.tsv` with the task's columns.
-  public var log: TrainingLog { TrainingLog(path: run.logPath, valueColumns: task.logColumns) }
+  /// `log.tsv` with the task's columns, then those of ``validation``.
+  public var log: TrainingLog { TrainingLog(path: run.logPath, valueColumns: task.logColumns + (validation?.columns ?? [])) }
 
   /// Begins a new run's log (the trainer has written its configuration).
   public func start() throws { if group.isPrimary { try log.start() } }
@@ -169,9 +203,19 @@ public final class TrainingLoop<Task: TrainingTask> {
       step += 1
       elapsed += monotonicSeconds() - t0
       window.add(items)
-      if step % schedule.logEvery == 0 || step == total {
+      var measured: [Double] = []
+      if let validation, validation.runs(atStep: step, total: total) {
+        let (values, seconds) = try validate(validation)
+        window.exclude(seconds)
+        measured = values
+        if group.isPrimary {
+          progress(.validation(step: step, values: Dictionary(zip(validation.columns, values)) { a, _ in a }, seconds: seconds))
+        }
+      }
+      // A measured step is always logged (its row holds the measurement).
+      if step % schedule.logEvery == 0 || step == total || !measured.isEmpty {
         let rate = window.rate()
-        try appendLog(task.logValues(losses))
+        try appendLog(task.logValues(losses), validation: measured)
         let left = Double(total - step) * Double(items) / max(rate, 1e-9)
         progress(.step(step: step, total: total, itemsPerSecond: rate, secondsLeft: left, losses: losses))
       }
@@ -185,12 +229,27 @@ public final class TrainingLoop<Task: TrainingTask> {
     return step
   }
 
-  /// Appends a `log.tsv` row (the primary rank), with each value the mean over the ranks.
-  private func appendLog(_ values: [Float]) throws {
+  /// Runs the validation on the primary rank (the others wait for nothing and get NaN).
+  /// - Returns: its values (NaN where a value is missing) and the seconds it took.
+  private func validate(_ validation: TrainingValidation<Task>) throws -> (values: [Double], seconds: Double) {
+    let t0 = monotonicSeconds()
+    var values = [Double](repeating: .nan, count: validation.columns.count)
+    if group.isPrimary {
+      let got = try validation.measure(task, step)
+      for (i, v) in got.prefix(values.count).enumerated() { values[i] = v }
+    }
+    return (values, monotonicSeconds() - t0)
+  }
+
+  /// Appends a `log.tsv` row (the primary rank), with each loss the mean over the ranks, then
+  /// the validation's columns (its values, or NaN on a row it did not measure).
+  private func appendLog(_ values: [Float], validation measured: [Double] = []) throws {
     var mean = values.map(Double.init)
     group.allreduceSum(&mean)
     guard group.isPrimary else { return }
-    try log.append(step: step, elapsedSeconds: elapsed, values: mean.map { Float($0 / Double(group.size)) })
+    let width = validation?.columns.count ?? 0
+    let extra = (0..<width).map { $0 < measured.count ? Float(measured[$0]) : .nan }
+    try log.append(step: step, elapsedSeconds: elapsed, values: mean.map { Float($0 / Double(group.size)) } + extra)
   }
 
   /// Compares a checksum of every rank's tensors (weights, averages, optimiser state): ranks

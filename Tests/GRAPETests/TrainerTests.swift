@@ -430,4 +430,72 @@ import TestSupport
       try GRAPETrainer(config: c, source: src, sampler: CyclingSampler(count: 24, batch: 4, seed: 1), run: RunFolder(path: temporaryDirectory("mm")))
     }
   }
+
+  /// A validation (`validation_every`) reads the EMA weights between steps and draws nothing: a
+  /// run with it reaches bit for bit the weights of a run without it, its values fill a `val_map`
+  /// column on the steps it ran (nan on the others), and it survives a resume — also when the
+  /// first part of the run was trained without it.
+  @Test func validationDoesNotChangeTrainingAndSurvivesResume() throws {
+    let src = tinySource()
+    var c = try tinyConfig(steps: 5)
+    c.validationEvery = 2
+    var measuredSteps: [Int] = []
+    let validation = GRAPEValidation(columns: ["val_map"]) { iteration, step in
+      measuredSteps.append(step)
+      // Reads what the command line scores: the EMA copy of M.
+      let m = GRAPEInference.embedding(iteration.average).scalars
+      return [Double(m.map { abs($0) }.reduce(0, +))]
+    }
+    func trainer(_ dir: String, steps: Int, resume: Bool = false, validation: GRAPEValidation?) throws -> GRAPETrainer {
+      var cfg = c
+      cfg.steps = steps
+      return try GRAPETrainer(
+        config: cfg, source: src, sampler: CyclingSampler(count: src.cellCount, batch: cfg.batchSize, seed: 1), run: RunFolder(path: dir),
+        resume: resume, validation: validation)
+    }
+    let plainDir = temporaryDirectory("val-off"), validatedDir = temporaryDirectory("val-on"), resumedDir = temporaryDirectory("val-resume")
+    let plain = try trainer(plainDir, steps: 5, validation: nil)
+    #expect(!plain.validates)
+    try plain.train()
+    let validated = try trainer(validatedDir, steps: 5, validation: validation)
+    #expect(validated.validates)
+    var events: [(Int, Double)] = []
+    try validated.train { if case .validation(let step, let values, _) = $0 { events.append((step, values["val_map"] ?? .nan)) } }
+    #expect(measuredSteps == [2, 4, 5])
+    #expect(events.map(\.0) == [2, 4, 5] && events.allSatisfy { $0.1.isFinite && $0.1 > 0 })
+    // Half without validation, then resumed with it.
+    try trainer(resumedDir, steps: 3, validation: nil).train()
+    try trainer(resumedDir, steps: 5, resume: true, validation: validation).train()
+    for dir in [validatedDir, resumedDir] {
+      for file in ["weights.safetensors", "weights_ema.safetensors", "optimizer.safetensors"] {
+        let a = try SafeTensors.read("\(plainDir)/checkpoints/step-00000005/\(file)").tensors
+        let b = try SafeTensors.read("\(dir)/checkpoints/step-00000005/\(file)").tensors
+        #expect(a.keys.sorted() == b.keys.sorted())
+        for (k, v) in a { assertClose(try #require(b[k]), v, rtol: 0, atol: 0, "\(dir) \(file) \(k)") }
+      }
+    }
+    func log(_ dir: String) throws -> [[String]] {
+      try String(contentsOfFile: "\(dir)/log.tsv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+    }
+    let plainLog = try log(plainDir), validatedLog = try log(validatedDir), resumedLog = try log(resumedDir)
+    #expect(plainLog[0].last != "val_map" && validatedLog[0] == plainLog[0] + ["val_map"] && resumedLog[0] == validatedLog[0])
+    #expect(validatedLog.count == 6 && resumedLog.count == 6)
+    // Losses equal row for row (time_s aside); val_map only on the validated steps.
+    for (p, v) in zip(plainLog.dropFirst(), validatedLog.dropFirst()) { #expect(Array(p.dropFirst(2)) == Array(v.dropFirst(2).dropLast())) }
+    #expect(validatedLog.dropFirst().map { $0.last ?? "" }.map { $0 == "nan" } == [true, false, true, false, false])
+    #expect(resumedLog.dropFirst().map { $0.last ?? "" }.map { $0 == "nan" } == [true, true, true, false, false])
+    #expect(Array(resumedLog[4...].map { $0.dropFirst(2) }) == Array(validatedLog[4...].map { $0.dropFirst(2) }))
+  }
+
+  /// A log whose columns changed is rewritten by name on a resume: kept values move to their
+  /// column, a new column reads nan.
+  @Test func logTruncationMatchesColumnsByName() throws {
+    let dir = temporaryDirectory("log-columns")
+    let path = "\(dir)/log.tsv"
+    try "step\ttime_s\ta\tb\n1\t0.1\t1\t2\n2\t0.2\t3\t4\n3\t0.3\t5\t6\n".write(toFile: path, atomically: true, encoding: .utf8)
+    try TrainingLog(path: path, valueColumns: ["b", "a", "val_map"]).truncate(after: 2)
+    #expect(try String(contentsOfFile: path, encoding: .utf8) == "step\ttime_s\tb\ta\tval_map\n1\t0.1\t2\t1\tnan\n2\t0.2\t4\t3\tnan\n")
+    try TrainingLog(path: path, valueColumns: ["b", "a", "val_map"]).truncate(after: 1)
+    #expect(try String(contentsOfFile: path, encoding: .utf8) == "step\ttime_s\tb\ta\tval_map\n1\t0.1\t2\t1\tnan\n")
+  }
 }

@@ -7,6 +7,23 @@ import Training
 /// What the GRAPE trainer reports while it runs (items are images).
 public typealias GRAPETrainingEvent = TrainingEvent<StepLosses>
 
+/// A measurement of a GRAPE run taken every `validation_every` steps while it trains (`grape
+/// train` scores the EMA gene embedding against CORUM complexes and logs `val_map`): the
+/// `log.tsv` columns it fills and the function that measures the iteration after a step. It
+/// must only read the networks (``GRAPEIteration/average`` is the EMA copy that `grape export`
+/// writes) and draw no random numbers of the run.
+public struct GRAPEValidation {
+  /// The columns of `log.tsv` it fills, after the losses.
+  public var columns: [String]
+  /// One value per column (NaN where undefined) for the iteration after step `step`.
+  public var measure: (_ iteration: GRAPEIteration, _ step: Int) throws -> [Double]
+
+  public init(columns: [String], measure: @escaping (_ iteration: GRAPEIteration, _ step: Int) throws -> [Double]) {
+    self.columns = columns
+    self.measure = measure
+  }
+}
+
 /// Trains a GRAPE model on a cell source, writing the run folder as it goes.
 ///
 /// Each iteration draws a class-balanced mini-batch, draws target genes uniformly, runs the D
@@ -23,10 +40,12 @@ public final class GRAPETrainer {
   public var gradientReducer: AllreduceGradients?
 
   /// Prepares a run: builds networks from `config.seed`, writes `config.json`, or with
-  /// `resume` restores the newest checkpoint of `run`.
+  /// `resume` restores the newest checkpoint of `run`. A `validation` runs every
+  /// `validation_every` steps of the configuration (not at all when that is 0 or absent); its
+  /// columns join the log's.
   public init(
     config: GRAPEConfig, source: CellSource, sampler: TrainingSampler, run: RunFolder, regularizer: StyleEncoderRegularizer? = nil,
-    resume: Bool = false, group: ProcessGroup = .single
+    resume: Bool = false, group: ProcessGroup = .single, validation: GRAPEValidation? = nil
   ) throws {
     try config.validate()
     let parts = group.size * (config.microBatches ?? 1)
@@ -47,6 +66,9 @@ public final class GRAPETrainer {
     let schedule = TrainingSchedule(
       steps: config.steps, maxMinutes: config.maxMinutes, logEvery: config.logEvery, checkpointEvery: config.checkpointEvery)
     loop = TrainingLoop(task: iteration, run: run, sampler: sampler, rng: rng, schedule: schedule, group: group)
+    if let validation, let every = config.validationInterval {
+      loop.validation = TrainingValidation(every: every, columns: validation.columns, measure: validation.measure)
+    }
     try loop.acquireLock()
     if resume {
       guard try loop.resume() else { throw GRAPEError.invalidRun(path: run.path, reason: "--resume given but no checkpoint exists") }
@@ -71,6 +93,10 @@ public final class GRAPETrainer {
 
   /// Steps completed.
   public var step: Int { loop.step }
+
+  /// Whether a validation runs while this trainer trains (one was given and `validation_every`
+  /// is positive).
+  public var validates: Bool { loop.validation != nil }
 
   /// Asks the loop to checkpoint and return after the current step (safe from a signal handler).
   public func requestStop() { loop.requestStop() }

@@ -25,11 +25,13 @@ public struct GRAPETrainingRequest: Sendable {
   public var seed: UInt64
   /// Continue the newest checkpoint of `run` with its own `config.json`.
   public var resume: Bool
+  /// Steps between validations (`validation_every`; 0: off; nil: the preset's, or the run's).
+  public var validationEvery: Int?
 
   /// A request with every field given.
   public init(
     data: String, run: String, preset: GRAPEPreset? = nil, configFile: String? = nil, steps: Int? = nil, maxMinutes: Double? = nil,
-    abra: Bool = false, seed: UInt64 = 0, resume: Bool = false
+    abra: Bool = false, seed: UInt64 = 0, resume: Bool = false, validationEvery: Int? = nil
   ) {
     self.data = data
     self.run = run
@@ -40,6 +42,7 @@ public struct GRAPETrainingRequest: Sendable {
     self.abra = abra
     self.seed = seed
     self.resume = resume
+    self.validationEvery = validationEvery
   }
 }
 
@@ -47,11 +50,12 @@ extension GRAPETrainer {
   /// The trainer a request describes: the configuration (the run's own with `resume`, else the
   /// preset with the overrides, the store's genes and channels, and the input transform chosen
   /// from the store), ABRA's regulariser when asked for, and the sampler the configuration
-  /// names. Nothing is trained yet; a fresh run's `config.json` is written.
+  /// names. Nothing is trained yet; a fresh run's `config.json` is written. `validation`, when
+  /// given, runs every `validation_every` steps of the resolved configuration.
   ///
   /// - Throws: when the store, the override file or the run cannot be read, or the
   ///   configuration does not fit the store (the message names the file and field).
-  public static func prepare(_ r: GRAPETrainingRequest) throws -> GRAPETrainer {
+  public static func prepare(_ r: GRAPETrainingRequest, validation: GRAPEValidation? = nil) throws -> GRAPETrainer {
     let source = try StoreCellSource(path: r.data)
     let folder = RunFolder(path: r.run)
     var cfg: GRAPEConfig
@@ -62,6 +66,7 @@ extension GRAPETrainer {
     }
     if let steps = r.steps { cfg.steps = steps }
     if let maxMinutes = r.maxMinutes { cfg.maxMinutes = maxMinutes }
+    if let every = r.validationEvery { cfg.validationEvery = every }
     // ABRA needs plate-consistent mini-batches (every cell of a batch from one plate);
     // `sampler` in the configuration can ask for them without ABRA too (the trainer validates
     // the combination before it writes anything).
@@ -75,7 +80,8 @@ extension GRAPETrainer {
     let reducer = group.isDistributed ? AllreduceGradients(group: group) : nil
     if let reducer { GradientReduction.install(reducer) }
     let trainer = try GRAPETrainer(
-      config: cfg, source: source, sampler: sampler, run: folder, regularizer: regularizer, resume: r.resume, group: group)
+      config: cfg, source: source, sampler: sampler, run: folder, regularizer: regularizer, resume: r.resume, group: group,
+      validation: validation)
     trainer.gradientReducer = reducer
     return trainer
   }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import ABRA
+import Evaluation
 import Foundation
 import GRAPE
+import OPSData
 import Training
 
 /// Shared command-line plumbing: error lines on stderr and exit codes.
@@ -66,6 +68,13 @@ enum CLISupport {
     text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
       !$0.isEmpty
     }
+  }
+
+  /// The complex of each gene of a complexes table, as the metrics take it.
+  static func complexAssignment(_ table: ComplexTable) throws -> ComplexAssignment {
+    try ComplexAssignment(
+      genes: table.complexes.flatMap(\.genes), complexIDs: table.complexes.flatMap { c in c.genes.map { _ in c.id } },
+      complexNames: table.complexes.flatMap { c in c.genes.map { _ in c.name } })
   }
 }
 
