@@ -86,6 +86,40 @@ import Testing
     #expect(try FileInspector.describe(Fixtures.path("inputs/profiles.csv")).contains("6 rows × 3, 3 genes"))
   }
 
+  /// Per-cell codes from AnnData files as `grape evaluate --cells` reads them: X or an obsm
+  /// matrix, dense or sparse, genes and batches from obs columns (categories' order first).
+  @Test func perCellAnnDataAsCellCodes() throws {
+    let path = Fixtures.path("inputs/per_cell.h5ad")
+    // Cell i: gene C, A, B, C, …; plate P1 for cells 0–4, P2 for 5–8; X[i, f] = i + 0.25 f.
+    let (codes, names) = try CellCodes.readH5AD(from: path, batchColumn: "Metadata_Plate")
+    #expect(codes.genes == ["A", "B", "C"] && codes.geneOfCell == [2, 0, 1, 2, 0, 1, 2, 0, 1])
+    #expect(codes.batches == ["P1", "P2"] && codes.batchOfCell == [0, 0, 0, 0, 0, 1, 1, 1, 1])
+    #expect(codes.dimension == 3 && codes.values[(4 * 3)..<(5 * 3)] == [4, 4.25, 4.5] && codes.name == "X")
+    #expect(names == Self.features)
+    let grape = try CellCodes.readH5AD(from: path, batchColumn: "Metadata_Plate", obsm: "X_grape")
+    #expect(grape.codes.dimension == 2 && grape.codes.values.prefix(4) == [0, 0, 1, -1] && grape.codes.name == "X_grape")
+    #expect(grape.columnNames == ["dim_0", "dim_1"])
+    // Without a batch column: one batch, or an error naming the file and the columns it has.
+    #expect(try CellCodes.readH5AD(from: path).codes.batches == ["all"])
+    #expect {
+      try CellCodes.readH5AD(from: path, batchRequired: true)
+    } throws: { error in
+      "\(error)" == "\(path): obs has no batch column (batch, Metadata_batch, Metadata_Batch; obs columns: 'Metadata_gene', 'Metadata_Plate'); name it with --batch-column"
+    }
+    #expect {
+      try CellCodes.readH5AD(from: path, obsm: "X_pca")
+    } throws: { error in "\(error)" == "\(path): no obsm/X_pca (obsm holds: 'X_grape')" }
+    #expect {
+      try CellCodes.readH5AD(from: path, geneColumn: "symbol")
+    } throws: { error in "\(error)".hasPrefix("\(path): obs has no gene column 'symbol' (obs columns: 'Metadata_gene'") }
+    // A sparse X, genes from the obs index named as such.
+    for name in ["sparse_csr.h5ad", "sparse_csc.h5ad"] {
+      let sparse = try CellCodes.readH5AD(from: Fixtures.path("inputs/" + name), geneColumn: "obs_names").codes
+      #expect(sparse.genes == ["G0", "G1", "G2", "G3"] && sparse.values == [1, 0, 0, 2.5, 0, 0, 0, 0, 0, 0, 0, -0.75, 0, 0, 4, 0.25, 0, 3, 0, 0])
+    }
+    #expect(CellCodes.isAnnData(path) && !CellCodes.isAnnData(Fixtures.path("inputs/profiles.csv")))
+  }
+
   @Test func delimiterIsSniffedFromTheHeader() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

@@ -190,6 +190,24 @@ struct AnnDataReader {
 
   // MARK: - The matrix
 
+  /// The matrix at `matrixPath` (`X` or `obsm/KEY`), dense or sparse, as float32 rows: row-major
+  /// `[rows, columns]` values and the matrix's label (`X`, `X (csr_matrix)`, `obsm/X_grape`).
+  ///
+  /// - Throws: ``OPSDataError/invalidEmbedding(path:reason:)`` for a missing or malformed matrix,
+  ///   or a value that is NaN, infinite or beyond float32 (naming its row and column).
+  func matrixRows(_ matrixPath: String) throws -> (values: [Float], rows: Int, columns: Int, label: String) {
+    let matrix = try openMatrix(matrixPath)
+    guard AllocationLimit.fits(count: Double(matrix.rows) * Double(matrix.columns), size: MemoryLayout<Float>.stride) else {
+      throw invalid(
+        "\(matrix.label) (\(matrix.rows) × \(matrix.columns)) needs "
+          + "\(AllocationLimit.gibibytes(Double(matrix.rows) * Double(matrix.columns), size: MemoryLayout<Float>.stride)), more than this machine can hold")
+    }
+    let values = try matrix.denseRows { row, column, value in
+      invalid("\(matrixPath) row \(row), column \(column): \(value) is not a finite float32 value")
+    }
+    return (values, matrix.rows, matrix.columns, matrix.label)
+  }
+
   private func openMatrix(_ matrixPath: String) throws -> AnnDataMatrix {
     switch try root.kind(of: matrixPath) {
     case .dataset?:
@@ -284,6 +302,43 @@ private enum AnnDataMatrix {
   var label: String {
     switch self {
     case .dense(_, let label, _, _), .sparse(let label, _, _, _, _, _, _): return label
+    }
+  }
+
+  /// Every value as float32, row-major `[rows, columns]` (zeros where a sparse matrix stores
+  /// nothing); `nonFinite` is the error for a value at (row, column) that is NaN, infinite or
+  /// beyond float32.
+  func denseRows(nonFinite: (Int, Int, Double) -> OPSDataError) throws -> [Float] {
+    func check(_ value: Double, _ row: Int, _ column: Int) throws {
+      guard value.isFinite, abs(value) <= Double(Float.greatestFiniteMagnitude) else {
+        throw nonFinite(row, column, value)
+      }
+    }
+    switch self {
+    case .dense(let dataset, _, let rows, let columns):
+      var out = [Float](repeating: 0, count: rows * columns)
+      let chunk = max(1, (1 << 20) / max(columns, 1))
+      var start = 0
+      while start < rows {
+        let end = min(rows, start + chunk)
+        let values = try dataset.readRows(start..<end, as: Double.self)
+        for (k, value) in values.enumerated() {
+          try check(value, start + k / columns, k % columns)
+          out[start * columns + k] = Float(value)
+        }
+        start = end
+      }
+      return out
+    case .sparse(_, let byRow, let rows, let columns, let data, let indices, let indptr):
+      var out = [Float](repeating: 0, count: rows * columns)
+      for major in 0..<(indptr.count - 1) {
+        for k in indptr[major]..<indptr[major + 1] {
+          let (row, column) = byRow ? (major, indices[k]) : (indices[k], major)
+          try check(data[k], row, column)
+          out[row * columns + column] += Float(data[k])
+        }
+      }
+      return out
     }
   }
 

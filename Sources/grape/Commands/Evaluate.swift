@@ -17,11 +17,14 @@ struct Evaluate: ParsableCommand {
   @Option(name: .customLong("gene-column"), help: ArgumentHelp("The table column or AnnData obs column with the gene names (default: the first of gene, Metadata_gene, Metadata_Gene, gene_symbol, Metadata_gene_symbol; for AnnData, else the obs index).", valueName: "name"))
   var geneColumn: String?
 
-  @Option(help: ArgumentHelp("Take an AnnData file's matrix from obsm/KEY (e.g. per-cell codes) instead of X.", valueName: "key"))
+  @Option(help: ArgumentHelp("Take an AnnData file's matrix (--embedding, or --cells .h5ad) from obsm/KEY (e.g. X_grape) instead of X.", valueName: "key"))
   var obsm: String?
 
-  @Option(help: "Per-cell codes (HDF5 from grape encode, or any file with codes, /obs/gene, /obs/batch, /genes, /batches).")
+  @Option(help: "Per-cell codes: HDF5 from grape encode (or any file with codes, /obs/gene, /obs/batch, /genes, /batches), or AnnData .h5ad from grape encode or grape features --cells-out (X or --obsm KEY, obs columns gene and batch).")
   var cells: String?
+
+  @Option(name: .customLong("batch-column"), help: ArgumentHelp("The obs column of a --cells .h5ad file with each cell's batch (default: batch, else Metadata_batch).", valueName: "name"))
+  var batchColumn: String?
 
   @Option(help: "Name of the codes dataset in --cells (default: /styles, else the only 2-D float dataset).")
   var codesDataset: String?
@@ -69,8 +72,14 @@ struct Evaluate: ParsableCommand {
     guard nullSize >= 0, nullSize <= 1_000_000 else { throw ValidationError("--null-size must lie in 0...1000000, got \(nullSize)") }
     guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
     guard recallPercentile > 0, recallPercentile < 50 else { throw ValidationError("--recall-percentile must lie in (0, 50), got \(recallPercentile)") }
-    if embedding == nil, geneColumn != nil || obsm != nil {
-      throw ValidationError("--gene-column and --obsm apply to --embedding (per-cell codes name their genes in /genes)")
+    if let cells, !CellCodes.isAnnData(cells) {
+      if geneColumn != nil || obsm != nil || batchColumn != nil {
+        throw ValidationError("--gene-column, --obsm and --batch-column apply to --embedding and to --cells .h5ad files (the HDF5 codes of --cells \(cells) name their genes in /genes)")
+      }
+    }
+    if embedding != nil, batchColumn != nil { throw ValidationError("--batch-column applies to --cells .h5ad files") }
+    if let cells, CellCodes.isAnnData(cells), codesDataset != nil {
+      throw ValidationError("--codes-dataset applies to HDF5 codes; for --cells \(cells), an AnnData file, take a matrix with --obsm KEY")
     }
     _ = try parsedRange()
   }
@@ -90,9 +99,7 @@ struct Evaluate: ParsableCommand {
         throw OPSDataError.fileNotFound(path: "Data/corum_complexes.tsv (pass --complexes TSV)")
       }
       let table = try ComplexTable(contentsOf: URL(fileURLWithPath: tablePath))
-      let assignment = try ComplexAssignment(
-        genes: table.complexes.flatMap(\.genes), complexIDs: table.complexes.flatMap { c in c.genes.map { _ in c.id } },
-        complexNames: table.complexes.flatMap { c in c.genes.map { _ in c.name } })
+      let assignment = try CLISupport.complexAssignment(table)
       var options = EvaluationOptions(k: k, restarts: restarts, seed: seed, kRange: try parsedRange())
       options.projections = !noFigures
       options.tsne = !noFigures
@@ -117,7 +124,9 @@ struct Evaluate: ParsableCommand {
         report = try Evaluator.evaluate(
           embedding: e, complexes: assignment, baselines: baselines, options: options, name: URL(fileURLWithPath: embedding).lastPathComponent)
       } else if let cells {
-        let c = try CellCodes.read(from: cells, dataset: codesDataset)
+        let c = CellCodes.isAnnData(cells)
+          ? try CellCodes.readH5AD(from: cells, geneColumn: geneColumn, batchColumn: batchColumn, obsm: obsm, batchRequired: true).codes
+          : try CellCodes.read(from: cells, dataset: codesDataset)
         let codes = try LabeledCodes(
           values: c.values, dimension: c.dimension, geneIndex: c.geneOfCell.map(Int.init), geneNames: c.genes,
           batchIndex: c.batchOfCell.map(Int.init), batchNames: c.batches, input: cells)
