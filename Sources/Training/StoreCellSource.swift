@@ -71,4 +71,22 @@ extension SamplerBox where S == PlateConsistentSampler {
   public static func plateConsistent(_ source: StoreCellSource, batchSize: Int, seed: UInt64, excluded: Set<Int> = []) throws -> SamplerBox {
     try geneBalanced(source, batchSize: batchSize, seed: seed, excluded: excluded)
   }
+
+  /// Plate-consistent gene-balanced mini-batches over the cells of `source` outside `excluded`
+  /// batches and outside `excludedCells` (a validation split). The excluded cells are given a
+  /// batch of their own that is never drawn, so the other batches' streams are those of
+  /// ``plateConsistent(_:batchSize:seed:excluded:)`` over the remaining cells.
+  public static func plateConsistent(
+    _ source: StoreCellSource, batchSize: Int, seed: UInt64, excluded: Set<Int> = [], excludedCells: [Int]
+  ) throws -> SamplerBox {
+    guard !excludedCells.isEmpty else { return try plateConsistent(source, batchSize: batchSize, seed: seed, excluded: excluded) }
+    let g = source.store.geneOfCell
+    var b = source.store.batchOfCell
+    let aside = Int32(source.batchNames.count)
+    for c in excludedCells where b.indices.contains(c) { b[c] = aside }
+    let skipped = excluded.union([Int(aside)])
+    return SamplerBox(try PlateConsistentSampler(geneOfCell: g, batchOfCell: b, batchSize: batchSize, seed: seed, excludedBatches: skipped)) {
+      try PlateConsistentSampler(geneOfCell: g, batchOfCell: b, excludedBatches: skipped, restoring: $0)
+    }
+  }
 }

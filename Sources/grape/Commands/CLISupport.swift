@@ -85,3 +85,5 @@ struct ForceOption: ParsableArguments {
 
 extension GRAPEPreset: ExpressibleByArgument {}
 extension ClassifierMethod: ExpressibleByArgument {}
+extension LearningRateSchedule: ExpressibleByArgument {}
+extension InputNormalization: ExpressibleByArgument {}
