@@ -40,6 +40,20 @@ import Testing
     #expect(throws: ABRAError.invalidMiniBatch(step: 1, reason: "the sampler drew validation cell \(v)")) { try t.train() }
   }
 
+  @Test func classBalancedMiniBatchesMayMixPlates() throws {
+    var c = try smallConfig(.erm, source: src, steps: 1)
+    c.sampler = .classBalanced
+    let split = try ClassifierSplit(config: c, source: src)
+    let a = try #require(split.training.first { src.batchOfCell[$0] == 0 })
+    let b = try #require(split.training.first { src.batchOfCell[$0] == 1 })
+    let t = try ClassifierTrainer(config: c, source: src, sampler: FixedSampler([[a, b]]), run: RunFolder(path: temporaryDirectory("cval-mixed")))
+    #expect(try t.train() == 1)
+    c.method = .abra
+    #expect(throws: ABRAError.invalidConfig("sampler class_balanced cannot be used with method abra: ABRA's batch statistics need plate-consistent mini-batches")) {
+      try c.validate()
+    }
+  }
+
   @Test func learningRateSchedules() {
     let cosine = LearningRateSchedule.cosine
     #expect(cosine.rate(step: 1, total: 100, base: 1, warmup: 10) == 0.1)

@@ -132,6 +132,12 @@ import TestSupport
     #expect(bad.stderr.split(separator: "\n").filter { $0.contains("validation-fraction") }.count == 1, "\(bad.stderr)")
     let smoothing = try GrapeCommand.run(["classify", "train", "--data", store, "--run", "\(dir)/r3", "--label-smoothing", "1", "--steps", "1"])
     #expect(smoothing.status != 0 && smoothing.stderr.contains("--label-smoothing") && !FileManager.default.fileExists(atPath: "\(dir)/r3"))
+    let mixed = try GrapeCommand.run([
+      "classify", "train", "--data", store, "--run", "\(dir)/r4", "--method", "dsu", "--sampler", "class_balanced", "--steps", "1", "--batch-size", "8",
+    ])
+    #expect(mixed.status == 0, "\(mixed.stderr)")
+    let abraMixed = try GrapeCommand.run(["classify", "train", "--data", store, "--run", "\(dir)/r5", "--sampler", "class_balanced", "--steps", "1"])
+    #expect(abraMixed.status != 0 && abraMixed.stderr.contains("class_balanced") && !FileManager.default.fileExists(atPath: "\(dir)/r5"))
     let both = try GrapeCommand.run(["classify", "baseline", "--data", store, "--run", "\(dir)/run", "--validation-fraction", "0.3", "--out", "\(dir)/lr2"])
     #expect(both.status != 0 && both.stderr.contains("--run") && !FileManager.default.fileExists(atPath: "\(dir)/lr2"), "\(both.stderr)")
   }

@@ -79,6 +79,13 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
   /// stores are fed as stored, as GRAPE does.
   public var inputNormalization: InputNormalization
 
+  /// How mini-batches are drawn: `plate` (every cell from one batch, genes balanced within it;
+  /// ABRA's Eq. 3, so BatchNorm normalises each step by one plate's statistics; the default) or
+  /// `class_balanced` (genes balanced, cells from any training batch, so the statistics BatchNorm
+  /// trains with are those of all plates together, as its running averages are). `abra` needs
+  /// `plate`.
+  public var sampler: SamplerKind
+
   // MARK: Schedule, regularisation and validation
   /// The learning-rate schedule after warm-up: `constant` or `cosine` (decay to 0 at `steps`).
   public var lrSchedule: LearningRateSchedule
@@ -165,6 +172,7 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     standardizeInputs = false
     inputTransform = nil
     inputNormalization = .percentile
+    sampler = .plate
     lrSchedule = .constant
     warmupSteps = 0
     labelSmoothing = 0
@@ -259,6 +267,9 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     guard lr >= 0, weightDecay >= 0 else { throw fail("lr and weight_decay must be ≥ 0") }
     guard betas.count == 2, betas.allSatisfy({ $0 >= 0 && $0 < 1 }) else { throw fail("betas must be two numbers in [0, 1), got \(betas)") }
     guard checkpointEvery >= 1, logEvery >= 1 else { throw fail("checkpoint_every and log_every must be ≥ 1") }
+    guard sampler == .plate || method != .abra else {
+      throw fail("sampler class_balanced cannot be used with method abra: ABRA's batch statistics need plate-consistent mini-batches")
+    }
     guard warmupSteps >= 0 else { throw fail("warmup_steps must be ≥ 0, got \(warmupSteps)") }
     guard labelSmoothing >= 0, labelSmoothing < 1 else { throw fail("label_smoothing must lie in [0, 1), got \(labelSmoothing)") }
     guard validationFraction >= 0, validationFraction < 1 else { throw fail("validation_fraction must lie in [0, 1), got \(validationFraction)") }
@@ -298,7 +309,7 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
   static var legacyDefaults: [String: Any] {
     [
     "validation_fraction": 0, "validation_seed": 0, "validate_every": 0, "validation_log_cells": 512, "lr_schedule": "constant",
-    "warmup_steps": 0, "label_smoothing": 0, "input_normalization": "percentile",
+    "warmup_steps": 0, "label_smoothing": 0, "input_normalization": "percentile", "sampler": "plate",
     ]
   }
 

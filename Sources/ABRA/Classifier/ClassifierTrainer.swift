@@ -154,7 +154,8 @@ public final class ClassifierTrainer {
 /// what ``ClassifierTrainer`` trains.
 ///
 /// Each step draws a mini-batch from the sampler, which must be plate-consistent (all cells from
-/// one batch, Eq. 3) and contain no held-out or validation cell; anything else stops training
+/// one batch, Eq. 3; unless `sampler` is `class_balanced`) and contain no held-out or validation
+/// cell; anything else stops training
 /// with ``ABRAError/invalidMiniBatch(step:reason:)``. A non-finite loss stops with
 /// ``ABRAError/diverged(step:loss:value:)`` before anything is written. The learning rate of each
 /// step follows the configuration's schedule; every `validate_every` steps the model, in
@@ -251,7 +252,7 @@ public final class ClassifierIteration: TrainingTask {
     if let v = cells.first(where: { validationCells.contains($0) }) {
       throw ABRAError.invalidMiniBatch(step: s, reason: "the sampler drew validation cell \(v)")
     }
-    guard batches.count == 1 else {
+    guard batches.count == 1 || config.sampler == .classBalanced else {
       let names = batches.sorted().map { source.batchNames[$0] }.joined(separator: ", ")
       throw ABRAError.invalidMiniBatch(step: s, reason: "cells come from several batches (\(names)); mini-batches must be plate-consistent")
     }

@@ -25,6 +25,8 @@ public struct ClassifierTrainingRequest: Sendable {
   public var warmupSteps: Int?
   public var labelSmoothing: Float?
   public var inputNormalization: InputNormalization?
+  /// How mini-batches are drawn (nil: the configuration's, `plate`).
+  public var sampler: SamplerKind?
   /// The seed of a fresh run.
   public var seed: UInt64
   /// Continue the newest checkpoint of `run` with its own `config.json`.
@@ -34,7 +36,7 @@ public struct ClassifierTrainingRequest: Sendable {
   public init(
     data: String, run: String, method: ClassifierMethod, holdoutBatches: [String]? = nil, configFile: String? = nil, steps: Int? = nil,
     batchSize: Int? = nil, lr: Float? = nil, validationFraction: Double? = nil, lrSchedule: LearningRateSchedule? = nil,
-    warmupSteps: Int? = nil, labelSmoothing: Float? = nil, inputNormalization: InputNormalization? = nil, seed: UInt64 = 0,
+    warmupSteps: Int? = nil, labelSmoothing: Float? = nil, inputNormalization: InputNormalization? = nil, sampler: SamplerKind? = nil, seed: UInt64 = 0,
     resume: Bool = false
   ) {
     self.data = data
@@ -50,6 +52,7 @@ public struct ClassifierTrainingRequest: Sendable {
     self.warmupSteps = warmupSteps
     self.labelSmoothing = labelSmoothing
     self.inputNormalization = inputNormalization
+    self.sampler = sampler
     self.seed = seed
     self.resume = resume
   }
@@ -86,14 +89,21 @@ extension ClassifierTrainer {
       if let w = r.warmupSteps { cfg.warmupSteps = w }
       if let e = r.labelSmoothing { cfg.labelSmoothing = e }
       if let n = r.inputNormalization { cfg.inputNormalization = n }
+      if let k = r.sampler { cfg.sampler = k }
       cfg.seed = r.seed
       try cfg.validate()
       try cfg.chooseInputTransform(source: source)
     }
     let excluded = Set(cfg.holdoutBatches.compactMap { source.batchNames.firstIndex(of: $0) })
     let split = try ClassifierSplit(config: cfg, source: source)
-    let sampler = try SamplerBox.plateConsistent(
-      source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1, excluded: excluded, excludedCells: split.validation)
+    let sampler: TrainingSampler
+    switch cfg.sampler {
+    case .plate:
+      sampler = try SamplerBox.plateConsistent(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1, excluded: excluded, excludedCells: split.validation)
+    case .classBalanced:
+      sampler = try SamplerBox.classBalanced(
+        source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1, excluded: excluded, excludedCells: split.validation)
+    }
     return try ClassifierTrainer(config: cfg, source: source, sampler: sampler, run: folder, resume: r.resume)
   }
 }

@@ -87,3 +87,4 @@ extension GRAPEPreset: ExpressibleByArgument {}
 extension ClassifierMethod: ExpressibleByArgument {}
 extension LearningRateSchedule: ExpressibleByArgument {}
 extension InputNormalization: ExpressibleByArgument {}
+extension SamplerKind: ExpressibleByArgument {}

@@ -57,6 +57,9 @@ struct ClassifyTrain: ParsableCommand {
   @Option(name: .customLong("input-normalization"), help: "Integer stores: percentile (each channel's 0.1/99.9 percentiles to 0/1; default) or controls (then a z-score per batch and channel by the batch's control cells).")
   var inputNormalization: InputNormalization?
 
+  @Option(help: "Mini-batches: plate (every cell from one batch, ABRA's plate-consistent batches; default) or class_balanced (cells from any training batch; not with abra).")
+  var sampler: SamplerKind?
+
   @OptionGroup var seeding: SeedOption
   var seed: UInt64 { seeding.seed }
 
@@ -89,7 +92,7 @@ struct ClassifyTrain: ParsableCommand {
       ClassifierTrainingRequest(
         data: data, run: runPath, method: method, holdoutBatches: holdoutBatches.map(CLISupport.list), configFile: config, steps: steps,
         batchSize: batchSize, lr: lr, validationFraction: validationFraction, lrSchedule: lrSchedule, warmupSteps: warmupSteps,
-        labelSmoothing: labelSmoothing, inputNormalization: inputNormalization, seed: seed, resume: resume))
+        labelSmoothing: labelSmoothing, inputNormalization: inputNormalization, sampler: sampler, seed: seed, resume: resume))
     let cfg = trainer.config
     let interrupt = CLISupport.stopOnInterrupt(trainer.loop.stopFlag)
     let split = trainer.split
