@@ -129,12 +129,16 @@ public struct InputTransform: Codable, Equatable, Sendable {
   /// clipped to [0, 1], then per batch and channel a z-score with the mean and standard deviation
   /// of (up to `controlCells` sampled) control cells of that batch. A batch without control cells
   /// (or a source without a control) uses all its cells.
+  ///
+  /// `batches` (indices into the source's batch names; all by default) limits the statistics to
+  /// some batches, for example the training batches of a classifier; ``bound(to:)`` adds the
+  /// others, each from its own control cells, when the transform meets them.
   public static func controls(
-    of source: CellSource, sampleCells: Int = 2000, controlCells: Int = 1000, rng: inout RandomGenerator
+    of source: CellSource, batches: [Int]? = nil, sampleCells: Int = 2000, controlCells: Int = 1000, rng: inout RandomGenerator
   ) throws -> InputTransform {
     let (offsets, scales, n) = try percentileMapping(of: source, sampleCells: sampleCells, low: 0.1, high: 99.9, rng: &rng)
     let stats = try controlStatistics(
-      of: source, batches: Array(source.batchNames.indices), offset: offsets, scale: scales, cells: controlCells, rng: &rng)
+      of: source, batches: batches ?? Array(source.batchNames.indices), offset: offsets, scale: scales, cells: controlCells, rng: &rng)
     return InputTransform(
       kind: .controls, offset: offsets, scale: scales, batches: stats,
       note: "per-channel percentiles 0.1/99.9 of \(n) sampled cells mapped to 0/1 and clipped, "

@@ -59,10 +59,38 @@ extension SamplerBox where S: GeneBalancedSampler {
   }
 }
 
+extension SamplerBox where S: GeneBalancedSampler {
+  /// A gene-balanced sampler of kind `S` over the cells of `source` outside `excluded` batches
+  /// and outside `excludedCells` (a validation split). The excluded cells are given a batch of
+  /// their own that is never drawn, so with no excluded cells this is
+  /// ``geneBalanced(_:batchSize:seed:excluded:)``.
+  public static func geneBalanced(
+    _ source: StoreCellSource, batchSize: Int, seed: UInt64, excluded: Set<Int> = [], excludedCells: [Int]
+  ) throws -> SamplerBox {
+    guard !excludedCells.isEmpty else { return try geneBalanced(source, batchSize: batchSize, seed: seed, excluded: excluded) }
+    let g = source.store.geneOfCell
+    var b = source.store.batchOfCell
+    let aside = Int32(source.batchNames.count)
+    for c in excludedCells where b.indices.contains(c) { b[c] = aside }
+    let skipped = excluded.union([Int(aside)])
+    return SamplerBox(try S(geneOfCell: g, batchOfCell: b, batchSize: batchSize, seed: seed, excludedBatches: skipped)) {
+      try S(geneOfCell: g, batchOfCell: b, excludedBatches: skipped, restoring: $0)
+    }
+  }
+}
+
 extension SamplerBox where S == ClassBalancedSampler {
   /// GRAPE's class-balanced sampler over the cells of `source` outside `excluded` batches.
   public static func classBalanced(_ source: StoreCellSource, batchSize: Int, seed: UInt64, excluded: Set<Int> = []) throws -> SamplerBox {
     try geneBalanced(source, batchSize: batchSize, seed: seed, excluded: excluded)
+  }
+
+  /// The class-balanced sampler over the cells of `source` outside `excluded` batches and
+  /// outside `excludedCells` (a validation split).
+  public static func classBalanced(
+    _ source: StoreCellSource, batchSize: Int, seed: UInt64, excluded: Set<Int> = [], excludedCells: [Int]
+  ) throws -> SamplerBox {
+    try geneBalanced(source, batchSize: batchSize, seed: seed, excluded: excluded, excludedCells: excludedCells)
   }
 }
 
@@ -70,5 +98,13 @@ extension SamplerBox where S == PlateConsistentSampler {
   /// Plate-consistent gene-balanced mini-batches (ABRA) over the cells of `source`.
   public static func plateConsistent(_ source: StoreCellSource, batchSize: Int, seed: UInt64, excluded: Set<Int> = []) throws -> SamplerBox {
     try geneBalanced(source, batchSize: batchSize, seed: seed, excluded: excluded)
+  }
+
+  /// Plate-consistent gene-balanced mini-batches over the cells of `source` outside `excluded`
+  /// batches and outside `excludedCells` (a validation split).
+  public static func plateConsistent(
+    _ source: StoreCellSource, batchSize: Int, seed: UInt64, excluded: Set<Int> = [], excludedCells: [Int]
+  ) throws -> SamplerBox {
+    try geneBalanced(source, batchSize: batchSize, seed: seed, excluded: excluded, excludedCells: excludedCells)
   }
 }

@@ -24,7 +24,7 @@ func smallConfig(_ method: ClassifierMethod, source: CellSource, holdout: [Strin
 }
 
 func trainer(_ c: ClassifierConfig, _ src: CellSource, dir: String, samplerSeed: UInt64 = 2, resume: Bool = false) throws -> ClassifierTrainer {
-  let cells = try ClassifierTrainer.trainingCells(source: src, holdoutBatches: c.holdoutBatches)
+  let cells = try ClassifierSplit(config: c, source: src).training
   return try ClassifierTrainer(
     config: c, source: src, sampler: PlateBalancedSampler(source: src, cells: cells, batchSize: c.batchSize, seed: samplerSeed),
     run: RunFolder(path: dir), resume: resume)
@@ -170,7 +170,8 @@ func trainer(_ c: ClassifierConfig, _ src: CellSource, dir: String, samplerSeed:
     #expect(back == c)
     let log = try String(contentsOfFile: run.logPath, encoding: .utf8).split(separator: "\n")
     #expect(log.count == 3)
-    #expect(log[0] == "step\ttime_s\tloss\tce\tce_perturbed\tarc\tjs\tadv\tk_mu\tk_sigma\ttrain_acc")
+    // val_acc: the validation split is on by default (measured every validate_every steps).
+    #expect(log[0] == "step\ttime_s\tloss\tce\tce_perturbed\tarc\tjs\tadv\tk_mu\tk_sigma\ttrain_acc\tval_acc")
   }
 
   /// With the perturbation before the last stage, the passes that must not count (ABRA's phase 1,

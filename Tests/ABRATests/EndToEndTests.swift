@@ -24,7 +24,8 @@ import Testing
     c.checkpointEvery = 1000
     c.logEvery = 50
     c.seed = 1
-    let cells = try ClassifierTrainer.trainingCells(source: src, holdoutBatches: c.holdoutBatches)
+    c.validationFraction = 0  // every cell of the training plates is trained on, as this test was sized
+    let cells = try ClassifierSplit(config: c, source: src).training
     let t = try ClassifierTrainer(
       config: c, source: src, sampler: PlateBalancedSampler(source: src, cells: cells, batchSize: 16, seed: 2),
       run: RunFolder(path: temporaryDirectory("e2e-\(method.rawValue)")))

@@ -100,4 +100,45 @@ import TestSupport
     ])
     #expect(typo.status != 0 && typo.stderr.contains("abra_term") && !FileManager.default.fileExists(atPath: "\(dir)/r4/config.json"), "\(typo.stderr)")
   }
+
+  @Test func classifyValidationSplitLeversAndBaseline() throws {
+    let dir = makeTemporaryFolder("cli-classify-val")
+    let store = try Self.screen(dir)
+    let t = try GrapeCommand.run([
+      "classify", "train", "--data", store, "--run", "\(dir)/run", "--method", "erm", "--holdout-batches", "B2", "--steps", "2",
+      "--batch-size", "8", "--validation-fraction", "0.2", "--lr-schedule", "cosine", "--warmup-steps", "1", "--label-smoothing", "0.1",
+      "--input-normalization", "controls",
+    ])
+    #expect(t.status == 0, "\(t.stderr)")
+    let saved = try String(contentsOfFile: "\(dir)/run/config.json", encoding: .utf8)
+    for field in [#""validation_fraction" : 0.2"#, #""lr_schedule" : "cosine""#, #""input_normalization" : "controls""#, #""kind" : "controls""#] {
+      #expect(saved.contains(field), "\(field) missing from \(saved)")
+    }
+    let e = try GrapeCommand.run(["classify", "evaluate", "--run", "\(dir)/run", "--data", store, "--out", "\(dir)/ev"])
+    #expect(e.status == 0 && e.stdout.contains("validation"), "\(e.stderr)")
+    let m = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/ev/metrics.json"))) as? [String: Any])
+    let validationCells = try #require(m["validation_cells"] as? Int)
+    #expect(validationCells > 0 && m["train_accuracy"] is Double && m["validation_accuracy"] is Double && m["accuracy"] is Double)
+    // The baseline scores the run's own cells.
+    let b = try GrapeCommand.run(["classify", "baseline", "--data", store, "--run", "\(dir)/run", "--out", "\(dir)/lr"])
+    #expect(b.status == 0, "\(b.stderr)")
+    let lr = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/lr/metrics.json"))) as? [String: Any])
+    #expect(lr["method"] as? String == "logistic" && lr["validation_cells"] as? Int == validationCells)
+    #expect(lr["train_cells"] as? Int == m["train_cells"] as? Int && (lr["per_batch"] as? [String: Any])?.keys.sorted() == ["B2"])
+    #expect((lr["baseline"] as? [String: Any])?["converged"] as? Bool == true)
+    // Out-of-range or conflicting settings: one line naming the flag, nothing written.
+    let bad = try GrapeCommand.run(["classify", "train", "--data", store, "--run", "\(dir)/r2", "--validation-fraction", "1.5", "--steps", "1"])
+    #expect(bad.status != 0 && bad.stderr.contains("--validation-fraction") && !FileManager.default.fileExists(atPath: "\(dir)/r2"), "\(bad.stderr)")
+    #expect(bad.stderr.split(separator: "\n").filter { $0.contains("validation-fraction") }.count == 1, "\(bad.stderr)")
+    let smoothing = try GrapeCommand.run(["classify", "train", "--data", store, "--run", "\(dir)/r3", "--label-smoothing", "1", "--steps", "1"])
+    #expect(smoothing.status != 0 && smoothing.stderr.contains("--label-smoothing") && !FileManager.default.fileExists(atPath: "\(dir)/r3"))
+    let mixed = try GrapeCommand.run([
+      "classify", "train", "--data", store, "--run", "\(dir)/r4", "--method", "dsu", "--sampler", "class_balanced", "--steps", "1", "--batch-size", "8",
+    ])
+    #expect(mixed.status == 0, "\(mixed.stderr)")
+    let abraMixed = try GrapeCommand.run(["classify", "train", "--data", store, "--run", "\(dir)/r5", "--sampler", "class_balanced", "--steps", "1"])
+    #expect(abraMixed.status != 0 && abraMixed.stderr.contains("class_balanced") && !FileManager.default.fileExists(atPath: "\(dir)/r5"))
+    let both = try GrapeCommand.run(["classify", "baseline", "--data", store, "--run", "\(dir)/run", "--validation-fraction", "0.3", "--out", "\(dir)/lr2"])
+    #expect(both.status != 0 && both.stderr.contains("--run") && !FileManager.default.fileExists(atPath: "\(dir)/lr2"), "\(both.stderr)")
+  }
 }

@@ -27,6 +27,7 @@ import TestSupport
     gradCheck([logits], "logSoftmax") { $0[0].logSoftmax(axis: 1) }
     gradCheck([logits], "softmax") { $0[0].softmax(axis: 1) }
     gradCheck([logits], "crossEntropy") { crossEntropy(logits: $0[0], targets: [0, 3, 4, 1]) }
+    gradCheck([logits], "crossEntropy label smoothing") { crossEntropy(logits: $0[0], targets: [0, 3, 4, 1], labelSmoothing: 0.2) }
     let t = Tensor([1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 1, 1], shape: [4, 5])
     gradCheck([logits], "bce") { binaryCrossEntropy(logits: $0[0], targets: t) }
     gradCheck([logits], "bce const") { binaryCrossEntropy(logits: $0[0], target: 1) }
@@ -34,6 +35,18 @@ import TestSupport
     gradCheck([logits, other], eps: 1e-3, "l1") { l1Loss($0[0], $0[1]) }
     gradCheck([logits, other], "mse") { mseLoss($0[0], $0[1]) }
     gradCheck([logits], eps: 1e-3, "l2Normalized") { $0[0].l2Normalized(axis: 1) }
+  }
+
+  @Test func labelSmoothingMatchesTheSmoothedTargetDistribution() {
+    // PyTorch's label_smoothing=ε targets: 1 − ε + ε/K on the class, ε/K elsewhere; the loss is
+    // the mean over rows of −Σ_k target_k · log p_k. numpy, float64:
+    //   z = [[1, 2, .5], [.1, -1, 3]]; lp = z - log(exp(z).sum(1, keepdims=True))
+    //   t = full((2, 3), .1); t[0, 1] = t[1, 0] = .8     (ε = 0.3, K = 3)
+    //   -(t * lp).sum(1).mean() → 1.7525715015342178;  with ε = 0: 1.717571501534218
+    let logits = Tensor([1, 2, 0.5, 0.1, -1, 3], shape: [2, 3])
+    #expect(abs(crossEntropy(logits: logits, targets: [1, 0], labelSmoothing: 0.3).item - 1.7525715) < 1e-5)
+    #expect(abs(crossEntropy(logits: logits, targets: [1, 0], labelSmoothing: 0).item - 1.7175715) < 1e-5)
+    #expect(crossEntropy(logits: logits, targets: [1, 0], labelSmoothing: 0).item == crossEntropy(logits: logits, targets: [1, 0]).item)
   }
 
   @Test func softmaxRowsSumToOne() {

@@ -22,6 +22,11 @@ public struct ClassifierLosses: Sendable, Equatable {
   public var kSigma: Float = 0
   /// Accuracy of the clean predictions on the training mini-batch.
   public var accuracy: Float = 0
+  /// The learning rate of the step (logged when scheduled).
+  public var lr: Float = 0
+  /// Accuracy on the validation cells scored while training (nil when the run measures none;
+  /// NaN at steps that do not measure it).
+  public var validationAccuracy: Float?
 
   /// All zeros.
   public init() {}
@@ -69,18 +74,20 @@ extension CellClassifier {
   ///   - genes: the class of each row.
   ///   - minMax: ABRA's min–max step (method `abra`).
   ///   - advStyleStepSize: AdvStyle's α.
+  ///   - labelSmoothing: ε of every cross-entropy term (0: hard targets).
   ///   - rng: the training generator (noise, DSU coins).
   /// - Returns: the loss to descend with every parameter but K, and logged values.
   public func trainingLoss(
-    images x: Tensor, genes: [Int], minMax: ABRAMinMaxStep?, advStyleStepSize: Float, rng: inout RandomGenerator
+    images x: Tensor, genes: [Int], minMax: ABRAMinMaxStep?, advStyleStepSize: Float, labelSmoothing: Float = 0, rng: inout RandomGenerator
   ) -> (Tensor, ClassifierLosses) {
     var out = ClassifierLosses()
+    let crossEntropy = { (logits: Tensor, targets: [Int]) in TensorCore.crossEntropy(logits: logits, targets: targets, labelSmoothing: labelSmoothing) }
     let stage = perturbStage
     let tailHead: (Tensor) -> HeadOutput = { h in self.head.output(self.backbone.tail(h, after: stage)) }
     switch method {
     case .erm:
       let logits = head(backbone(x))
-      let ce = crossEntropy(logits: logits, targets: genes)
+      let ce = crossEntropy(logits, genes)
       out.ce = ce.item
       out.loss = out.ce
       out.accuracy = accuracy(logits: logits, targets: genes)
@@ -90,7 +97,7 @@ extension CellClassifier {
       guard let dsu else { preconditionFailure("CellClassifier: method dsu without a DSU layer") }
       let h = dsu(backbone.trunk(x, upTo: stage), rng: &rng)
       let logits = tailHead(h).logits
-      let ce = crossEntropy(logits: logits, targets: genes)
+      let ce = crossEntropy(logits, genes)
       out.ce = ce.item
       out.cePerturbed = out.ce
       out.loss = out.ce
@@ -104,8 +111,8 @@ extension CellClassifier {
       }
       let clean = tailHead(h).logits
       let perturbed = tailHead(AdvStyle.perturbed(h, shiftMu: shifts.mu, shiftSigma: shifts.sigma)).logits
-      let ceC = crossEntropy(logits: clean, targets: genes)
-      let ceP = crossEntropy(logits: perturbed, targets: genes)
+      let ceC = crossEntropy(clean, genes)
+      let ceP = crossEntropy(perturbed, genes)
       let loss = (ceC + ceP) * 0.5
       out.ce = ceC.item
       out.cePerturbed = ceP.item

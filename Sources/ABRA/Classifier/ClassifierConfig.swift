@@ -71,6 +71,38 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
   public var standardizeInputs: Bool
   /// How stored pixels become network inputs (chosen at training time).
   public var inputTransform: InputTransform?
+  /// How the input transform of an integer store is chosen: `percentile` (each channel's
+  /// 0.1/99.9 percentiles mapped to 0/1, the default) or `controls` (that mapping, clipped, then a
+  /// z-score per batch and channel by the batch's control cells, as RxRx1 users normalise each
+  /// plate by its control wells; the training batches' statistics are recorded in
+  /// `input_transform`, and evaluation computes each other batch's from its own controls). Float
+  /// stores are fed as stored, as GRAPE does.
+  public var inputNormalization: InputNormalization
+
+  /// How mini-batches are drawn: `plate` (every cell from one batch, genes balanced within it;
+  /// ABRA's Eq. 3, so BatchNorm normalises each step by one plate's statistics; the default) or
+  /// `class_balanced` (genes balanced, cells from any training batch, so the statistics BatchNorm
+  /// trains with are those of all plates together, as its running averages are). `abra` needs
+  /// `plate`.
+  public var sampler: SamplerKind
+
+  // MARK: Schedule, regularisation and validation
+  /// The learning-rate schedule after warm-up: `constant` or `cosine` (decay to 0 at `steps`).
+  public var lrSchedule: LearningRateSchedule
+  /// Steps of linear learning-rate warm-up from 0 (0: none).
+  public var warmupSteps: Int
+  /// Label smoothing ε of every cross-entropy term, in [0, 1) (0: hard targets, the paper's).
+  public var labelSmoothing: Float
+  /// Share of each training batch's cells kept out of training as a validation split, in [0, 1)
+  /// (``ClassifierSplit``).
+  public var validationFraction: Double
+  /// Seed of the validation draw (independent of `seed`, so runs of different seeds share it).
+  public var validationSeed: UInt64
+  /// Steps between validation-accuracy measurements logged as `val_acc` (0: none; a multiple of
+  /// `log_every`).
+  public var validateEvery: Int
+  /// Validation cells scored at each of those measurements (a fixed seeded subset).
+  public var validationLogCells: Int
 
   // MARK: Methods
   /// λ of ABRA's hybrid loss.
@@ -139,6 +171,15 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     augment = true
     standardizeInputs = false
     inputTransform = nil
+    inputNormalization = .percentile
+    sampler = .plate
+    lrSchedule = .constant
+    warmupSteps = 0
+    labelSmoothing = 0
+    validationFraction = 0.1
+    validationSeed = 0
+    validateEvery = 250
+    validationLogCells = 512
     abraLambda = 0.5
     abraMargin = 0.5
     abraScale = 30
@@ -151,11 +192,32 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     dsuProbability = 0.5
     advstyleStepSize = 1
     _ = try ClassifierTrainer.trainingCells(source: source, holdoutBatches: holdoutBatches)
-    if !source.storesFloatPixels {
-      var rng = RandomGenerator(seed: 0)
-      inputTransform = try InputTransform.percentile(of: source, rng: &rng)
-    }
+    try chooseInputTransform(source: source)
     try validate()
+  }
+
+  /// Sets ``inputTransform`` from ``inputNormalization`` for an integer store (float stores are
+  /// fed as stored): the percentile mapping of 2,000 cells sampled with seed 0, and for
+  /// `controls` the per-batch control statistics of the training batches (the held-out batches'
+  /// are computed from their own controls when evaluated). A transform of the right kind is kept.
+  public mutating func chooseInputTransform(source: CellSource) throws {
+    guard !source.storesFloatPixels else { return }
+    var rng = RandomGenerator(seed: 0)
+    switch inputNormalization {
+    case .percentile:
+      if inputTransform?.kind != .affine { inputTransform = try InputTransform.percentile(of: source, rng: &rng) }
+    case .controls:
+      if inputTransform?.kind != .controls {
+        let excluded = Set(holdoutBatches)
+        let training = source.batchNames.indices.filter { !excluded.contains(source.batchNames[$0]) }
+        inputTransform = try InputTransform.controls(of: source, batches: training, rng: &rng)
+      }
+    }
+  }
+
+  /// The learning rate of step `step` (1-based) under ``lrSchedule`` and ``warmupSteps``.
+  public func learningRate(atStep step: Int) -> Float {
+    lrSchedule.rate(step: step, total: steps, base: lr, warmup: warmupSteps)
   }
 
   /// The `format` value of classifier runs.
@@ -181,8 +243,12 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
       ascent: abraAscent, initialK: abraInitialK, maxK: abraMaxK)
   }
 
-  /// The ABRA objective of this configuration.
-  public var abraObjective: ABRAObjective { abraSettings.objective }
+  /// The ABRA objective of this configuration (with the run's label smoothing on its CE terms).
+  public var abraObjective: ABRAObjective {
+    var o = abraSettings.objective
+    o.labelSmoothing = labelSmoothing
+    return o
+  }
 
   /// Checks ranges and consistency; the message names the field.
   public func validate() throws {
@@ -201,6 +267,17 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     guard lr >= 0, weightDecay >= 0 else { throw fail("lr and weight_decay must be ≥ 0") }
     guard betas.count == 2, betas.allSatisfy({ $0 >= 0 && $0 < 1 }) else { throw fail("betas must be two numbers in [0, 1), got \(betas)") }
     guard checkpointEvery >= 1, logEvery >= 1 else { throw fail("checkpoint_every and log_every must be ≥ 1") }
+    guard sampler == .plate || method != .abra else {
+      throw fail("sampler class_balanced cannot be used with method abra: ABRA's batch statistics need plate-consistent mini-batches")
+    }
+    guard warmupSteps >= 0 else { throw fail("warmup_steps must be ≥ 0, got \(warmupSteps)") }
+    guard labelSmoothing >= 0, labelSmoothing < 1 else { throw fail("label_smoothing must lie in [0, 1), got \(labelSmoothing)") }
+    guard validationFraction >= 0, validationFraction < 1 else { throw fail("validation_fraction must lie in [0, 1), got \(validationFraction)") }
+    guard validateEvery >= 0 else { throw fail("validate_every must be ≥ 0, got \(validateEvery)") }
+    guard validateEvery % logEvery == 0 else {
+      throw fail("validate_every (\(validateEvery)) must be a multiple of log_every (\(logEvery)), so that each measurement is a logged row")
+    }
+    guard validationLogCells >= 1 else { throw fail("validation_log_cells must be ≥ 1, got \(validationLogCells)") }
     try abraSettings.validate()
     guard dsuProbability >= 0, dsuProbability <= 1 else { throw fail("dsu_probability must lie in [0, 1], got \(dsuProbability)") }
     guard advstyleStepSize >= 0 else { throw fail("advstyle_step_size must be ≥ 0") }
@@ -226,10 +303,25 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     return try enc.encode(self)
   }
 
+  /// The values of fields added after the first classifier runs, as those runs trained: no
+  /// validation split, a constant learning rate, hard targets, the percentile input mapping.
+  /// A `config.json` without them reads with these values, so older runs stay loadable.
+  static var legacyDefaults: [String: Any] {
+    [
+    "validation_fraction": 0, "validation_seed": 0, "validate_every": 0, "validation_log_cells": 512, "lr_schedule": "constant",
+    "warmup_steps": 0, "label_smoothing": 0, "input_normalization": "percentile", "sampler": "plate",
+    ]
+  }
+
   /// Reads a configuration written by ``jsonData()``; `source` names the file in errors.
   public static func from(json data: Data, source: String) throws -> ClassifierConfig {
     let dec = JSONDecoder()
     dec.keyDecodingStrategy = .convertFromSnakeCase
+    var data = data
+    if var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], legacyDefaults.keys.contains(where: { object[$0] == nil }) {
+      for (k, v) in legacyDefaults where object[k] == nil { object[k] = v }
+      data = (try? JSONSerialization.data(withJSONObject: object)) ?? data
+    }
     let c: ClassifierConfig
     do {
       c = try dec.decode(ClassifierConfig.self, from: data)

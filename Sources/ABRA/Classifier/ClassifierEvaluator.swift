@@ -18,9 +18,19 @@ public struct ClassifierEvaluationOptions: Sendable {
   public var curveSizes: [Int]
   /// Random chunkings per curve point.
   public var curveRepeats: Int
+  /// Also score the run's validation cells and a subset of its training cells
+  /// (``ClassifierSplit``), so train, validation and held-out accuracy read side by side.
+  public var splits: Bool
+  /// Training cells scored (a seeded subset; at least as many as there are validation cells).
+  public var trainSubsetCells: Int
 
   /// Options; defaults no TTA, TTA batch 64, seed 0, no curve (5 repeats when sizes are given).
-  public init(tta: Bool = false, ttaBatch: Int = 64, seed: UInt64 = 0, chunkSize: Int = 256, curveSizes: [Int] = [], curveRepeats: Int = 5) {
+  public init(
+    tta: Bool = false, ttaBatch: Int = 64, seed: UInt64 = 0, chunkSize: Int = 256, curveSizes: [Int] = [], curveRepeats: Int = 5,
+    splits: Bool = true, trainSubsetCells: Int = 2000
+  ) {
+    self.splits = splits
+    self.trainSubsetCells = trainSubsetCells
     self.tta = tta
     self.ttaBatch = ttaBatch
     self.seed = seed
@@ -48,7 +58,9 @@ public final class ClassifierEvaluator {
   public let config: ClassifierConfig
   /// The trained model, in evaluation mode.
   public let model: CellClassifier
-  let input: ClassifierInput
+  private var input: ClassifierInput
+  /// The batches (and cell count) of the source `input` was last bound to.
+  private var boundTo: ([String], Int)?
 
   /// Loads the newest checkpoint of a classifier run.
   /// - Throws: ``ABRAError/invalidRun(path:reason:)`` for a folder without a classifier
@@ -88,7 +100,12 @@ public final class ClassifierEvaluator {
   ///   from the data or has no cells, or (with TTA) has a single cell.
   public func evaluate(source: CellSource, options: ClassifierEvaluationOptions = ClassifierEvaluationOptions()) throws -> ClassifierMetrics {
     guard options.ttaBatch >= 2 else { throw ABRAError.invalidConfig("--tta-batch must be at least 2, got \(options.ttaBatch)") }
+    try bind(source)
     let groups = try evaluationBatches(source, tta: options.tta || !options.curveSizes.isEmpty)
+    var splitScores: (train: SplitAccuracy, validation: SplitAccuracy?)?
+    if options.splits, source.batchNames == config.batches {
+      splitScores = try splitAccuracies(source: source, options: options)
+    }
     var rng = RandomGenerator(seed: options.seed)
     var perBatch: [String: Double] = [:]
     var cellsPerBatch: [String: Int] = [:]
@@ -106,10 +123,62 @@ public final class ClassifierEvaluator {
     if !options.curveSizes.isEmpty {
       curve = try ttaBatchSizeCurve(source: source, sizes: options.curveSizes, repeats: options.curveRepeats, seed: options.seed &+ 1)
     }
-    return ClassifierMetrics(
+    var metrics = ClassifierMetrics(
       method: config.method.rawValue, tta: options.tta, accuracy: Double(hits) / Double(max(total, 1)), perBatch: perBatch,
       ttaBatch: options.tta ? options.ttaBatch : nil, cells: total, cellsPerBatch: cellsPerBatch, chance: 1 / Double(config.genes.count),
       heldOut: !config.holdoutBatches.isEmpty, evaluatedBatches: groups.map(\.0), ttaBatchSizeCurve: curve)
+    if let splitScores {
+      metrics.trainAccuracy = splitScores.train.accuracy
+      metrics.trainCells = splitScores.train.cells
+      metrics.validationAccuracy = splitScores.validation?.accuracy
+      metrics.validationCells = splitScores.validation?.cells
+      metrics.validationFraction = config.validationFraction
+    }
+    return metrics
+  }
+
+  /// Accuracy and size of one split.
+  public struct SplitAccuracy: Sendable, Equatable {
+    /// Share of the cells classified correctly.
+    public var accuracy: Double
+    /// Cells scored.
+    public var cells: Int
+  }
+
+  /// Accuracy on a subset of the training cells (as many as there are validation cells, at
+  /// least `options.trainSubsetCells`) and on the validation cells, each batch's cells
+  /// classified as the held-out ones are (with AdaBN: random chunks of one batch).
+  public func splitAccuracies(source: CellSource, options: ClassifierEvaluationOptions) throws -> (train: SplitAccuracy, validation: SplitAccuracy?) {
+    try bind(source)
+    let split = try ClassifierSplit(config: config, source: source)
+    let trainCells = split.trainingSubset(count: max(options.trainSubsetCells, split.validation.count), seed: options.seed &+ 7)
+    var rng = RandomGenerator(seed: options.seed &+ 3)
+    let train = try accuracy(source: source, cells: trainCells, options: options, rng: &rng)
+    let validation = split.validation.isEmpty ? nil : try accuracy(source: source, cells: split.validation, options: options, rng: &rng)
+    return (train, validation)
+  }
+
+  /// Accuracy on `cells`, batch by batch.
+  private func accuracy(source: CellSource, cells: [Int], options: ClassifierEvaluationOptions, rng: inout RandomGenerator) throws -> SplitAccuracy {
+    var byBatch: [Int: [Int]] = [:]
+    for c in cells { byBatch[source.batchOfCell[c], default: []].append(c) }
+    var hits = 0
+    for b in byBatch.keys.sorted() {
+      guard let group = byBatch[b] else { continue }
+      // AdaBN needs two cells of a batch; a lone cell is classified with running statistics.
+      let adapt = options.tta && group.count >= 2
+      let predicted = try predict(source: source, cells: group, tta: adapt, ttaBatch: options.ttaBatch, chunkSize: options.chunkSize, rng: &rng)
+      hits += zip(predicted, group).filter { $0 == source.geneOfCell[$1] }.count
+    }
+    return SplitAccuracy(accuracy: Double(hits) / Double(max(cells.count, 1)), cells: cells.count)
+  }
+
+  /// Completes a per-batch `controls` input transform with the statistics of `source`'s batches
+  /// the run has none for, each from its own control cells.
+  private func bind(_ source: CellSource) throws {
+    if let b = boundTo, b.0 == source.batchNames, b.1 == source.cellCount { return }
+    input = try ClassifierInput(config: config).bound(to: source)
+    boundTo = (source.batchNames, source.cellCount)
   }
 
   /// AdaBN accuracy over all evaluated cells against the test batch size: for every size,
@@ -117,6 +186,7 @@ public final class ClassifierEvaluator {
   public func ttaBatchSizeCurve(source: CellSource, sizes: [Int], repeats: Int, seed: UInt64) throws -> [TTACurvePoint] {
     guard sizes.allSatisfy({ $0 >= 2 }) else { throw ABRAError.invalidConfig("TTA batch sizes must be at least 2, got \(sizes)") }
     guard repeats >= 1 else { throw ABRAError.invalidConfig("the TTA curve needs at least one repeat, got \(repeats)") }
+    try bind(source)
     let groups = try evaluationBatches(source, tta: true)
     var rng = RandomGenerator(seed: seed)
     var points: [TTACurvePoint] = []
@@ -142,6 +212,7 @@ public final class ClassifierEvaluator {
   public func predict(source: CellSource, cells: [Int], tta: Bool, ttaBatch: Int = 64, chunkSize: Int = 256, rng: inout RandomGenerator) throws -> [Int] {
     var predicted = [Int](repeating: 0, count: cells.count)
     try checkData(source)
+    try bind(source)
     if let bad = cells.first(where: { $0 < 0 || $0 >= source.cellCount }) {
       throw ABRAError.dataMismatch("cell index \(bad) outside 0..<\(source.cellCount)")
     }
@@ -164,6 +235,7 @@ public final class ClassifierEvaluator {
   /// source by default), without or with AdaBN (statistics per chunk of one batch).
   public func geneFeatures(source: CellSource, cells: [Int]? = nil, tta: Bool = false, ttaBatch: Int = 64, seed: UInt64 = 0) throws -> GeneFeatureMatrix {
     try checkData(source)
+    try bind(source)
     if tta, ttaBatch < 2 { throw ABRAError.invalidConfig("--tta-batch must be at least 2, got \(ttaBatch)") }
     let chosen = cells ?? Array(0..<source.cellCount)
     if let bad = chosen.first(where: { $0 < 0 || $0 >= source.cellCount }) {

@@ -20,6 +20,19 @@ public struct ClassifierInput: Sendable {
     standardize = config.standardizeInputs
   }
 
+  private init(imageShape: [Int], transform: InputTransform, standardize: Bool) {
+    self.imageShape = imageShape
+    self.transform = transform
+    self.standardize = standardize
+  }
+
+  /// This pipeline with a per-batch `controls` transform completed for every batch of `source`
+  /// (each batch it has no statistics for normalised by its own control cells;
+  /// ``InputTransform/bound(to:)``); other transforms are unchanged.
+  public func bound(to source: CellSource) throws -> ClassifierInput {
+    ClassifierInput(imageShape: imageShape, transform: try transform.bound(to: source), standardize: standardize)
+  }
+
   /// Network inputs [cells.count, C, H, W] for the given cells.
   ///
   /// With `augment`, each crop is flipped horizontally, flipped vertically and rotated by 90°

@@ -32,7 +32,9 @@ public struct TTACurvePoint: Codable, Equatable, Sendable {
 /// The contents of `grape classify evaluate`'s `DIR/metrics.json` (INTERFACES.md):
 /// `{"method": "abra", "tta": false, "accuracy": 0.74, "per_batch": {"B1": 0.7}, "per_group": {}}`
 /// plus extra keys: `tta_batch`, `cells`, `cells_per_batch`, `chance`, `held_out`,
-/// `evaluated_batches` and, when computed, `tta_batch_size_curve`.
+/// `evaluated_batches` and, when computed, `tta_batch_size_curve`; `train_accuracy`,
+/// `train_cells`, `validation_accuracy`, `validation_cells` and `validation_fraction` put the
+/// training and validation accuracy beside the held-out `accuracy`.
 ///
 /// `accuracy` is the fraction of evaluated cells classified correctly (every cell counts once);
 /// `per_batch` the same within each evaluated batch; `per_group` is empty (no grouping of batches
@@ -63,6 +65,17 @@ public struct ClassifierMetrics: Codable, Equatable, Sendable {
   public var evaluatedBatches: [String]
   /// Accuracy against the AdaBN batch size, when requested.
   public var ttaBatchSizeCurve: [TTACurvePoint]?
+  /// Accuracy on a seeded subset of the training cells, scored as the held-out cells are.
+  public var trainAccuracy: Double?
+  /// Training cells scored.
+  public var trainCells: Int?
+  /// Accuracy on the run's validation cells (cells of the training batches kept out of
+  /// training); absent when the run kept none.
+  public var validationAccuracy: Double?
+  /// Validation cells scored.
+  public var validationCells: Int?
+  /// The run's `validation_fraction`.
+  public var validationFraction: Double?
 
   /// Metrics with every field given.
   public init(
@@ -93,6 +106,11 @@ public struct ClassifierMetrics: Codable, Equatable, Sendable {
     case heldOut = "held_out"
     case evaluatedBatches = "evaluated_batches"
     case ttaBatchSizeCurve = "tta_batch_size_curve"
+    case trainAccuracy = "train_accuracy"
+    case trainCells = "train_cells"
+    case validationAccuracy = "validation_accuracy"
+    case validationCells = "validation_cells"
+    case validationFraction = "validation_fraction"
   }
 
   /// Pretty-printed JSON with sorted keys.

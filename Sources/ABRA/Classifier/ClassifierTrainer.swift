@@ -42,11 +42,11 @@ public final class ClassifierTrainer {
     try config.validate()
     try ClassifierTrainer.checkData(source, config: config)
     let heldOutIndices = try config.heldOutBatchIndices()
-    _ = try ClassifierTrainer.trainingCells(source: source, holdoutBatches: config.holdoutBatches)
+    let split = try ClassifierSplit(config: config, source: source)
     var root = RandomGenerator(seed: config.seed)
     var modelRng = root.split()
     let rng = root.split()
-    let iteration = ClassifierIteration(config: config, source: source, heldOut: Set(heldOutIndices), rng: &modelRng)
+    let iteration = ClassifierIteration(config: config, source: source, heldOut: Set(heldOutIndices), split: split, rng: &modelRng)
     loop = TrainingLoop(
       task: iteration, run: run, sampler: sampler, rng: rng,
       schedule: TrainingSchedule(steps: config.steps, logEvery: config.logEvery, checkpointEvery: config.checkpointEvery))
@@ -76,6 +76,8 @@ public final class ClassifierTrainer {
   public var ascentOptimizer: Adam? { loop.task.ascentOptimizer }
   /// Steps completed.
   public var step: Int { loop.step }
+  /// The training, validation and held-out cells.
+  public var split: ClassifierSplit { loop.task.split }
 
   /// The cells of the batches that are not held out.
   ///
@@ -152,9 +154,13 @@ public final class ClassifierTrainer {
 /// what ``ClassifierTrainer`` trains.
 ///
 /// Each step draws a mini-batch from the sampler, which must be plate-consistent (all cells from
-/// one batch, Eq. 3) and contain no held-out cell; anything else stops training with
-/// ``ABRAError/invalidMiniBatch(step:reason:)``. A non-finite loss stops with
-/// ``ABRAError/diverged(step:loss:value:)`` before anything is written.
+/// one batch, Eq. 3; unless `sampler` is `class_balanced`) and contain no held-out or validation
+/// cell; anything else stops training
+/// with ``ABRAError/invalidMiniBatch(step:reason:)``. A non-finite loss stops with
+/// ``ABRAError/diverged(step:loss:value:)`` before anything is written. The learning rate of each
+/// step follows the configuration's schedule; every `validate_every` steps the model, in
+/// evaluation mode, classifies a fixed subset of the validation cells (`val_acc`, NaN in the rows
+/// of other steps, so that a resumed run logs what an uninterrupted one does).
 public final class ClassifierIteration: TrainingTask {
   public let config: ClassifierConfig
   public let model: CellClassifier
@@ -166,11 +172,21 @@ public final class ClassifierIteration: TrainingTask {
   let input: ClassifierInput
   let heldOut: Set<Int>
   let minMax: ABRAMinMaxStep?
+  /// The training, validation and held-out cells.
+  public let split: ClassifierSplit
+  let validationCells: Set<Int>
+  /// The validation cells scored while training.
+  let validationLog: [Int]
 
-  init(config: ClassifierConfig, source: CellSource, heldOut: Set<Int>, rng: inout RandomGenerator) {
+  init(config: ClassifierConfig, source: CellSource, heldOut: Set<Int>, split: ClassifierSplit, rng: inout RandomGenerator) {
     self.config = config
     self.source = source
     self.heldOut = heldOut
+    self.split = split
+    validationCells = Set(split.validation)
+    validationLog = split.validationSubset(count: config.validationLogCells, seed: config.validationSeed &+ 1)
+    // Training and validation cells come from the training batches, whose statistics a
+    // `controls` transform holds.
     input = ClassifierInput(config: config)
     model = CellClassifier(config: config, rng: &rng)
     optimizer = Adam(
@@ -192,11 +208,35 @@ public final class ClassifierIteration: TrainingTask {
     try checkMiniBatch(cells, step: number)
     let x = try input.images(source, cells: cells, augment: config.augment, rng: &rng)
     let genes = cells.map { source.geneOfCell[$0] }
-    let (loss, losses) = model.trainingLoss(images: x, genes: genes, minMax: minMax, advStyleStepSize: config.advstyleStepSize, rng: &rng)
+    var (loss, losses) = model.trainingLoss(
+      images: x, genes: genes, minMax: minMax, advStyleStepSize: config.advstyleStepSize, labelSmoothing: config.labelSmoothing, rng: &rng)
     if let (name, value) = losses.firstNonFinite { throw ABRAError.diverged(step: number, loss: name, value: value) }
     accumulateGradients(of: loss, into: optimizer.groups.flatMap { $0.parameters.map(\.1) })
+    let rate = config.learningRate(atStep: number)
+    for g in optimizer.groups.indices { optimizer.groups[g].learningRate = rate }
     optimizer.step()
+    losses.lr = rate
+    if logsValidation { losses.validationAccuracy = number % config.validateEvery == 0 ? try validationAccuracy() : .nan }
     return (cells.count, losses)
+  }
+
+  /// Whether `val_acc` is measured and logged.
+  var logsValidation: Bool { config.validateEvery > 0 && !validationLog.isEmpty }
+
+  /// Accuracy on ``validationLog`` in evaluation mode (running BatchNorm statistics, no
+  /// perturbation); the model returns to training mode.
+  func validationAccuracy() throws -> Float {
+    model.eval()
+    defer { model.train() }
+    var hits = 0
+    var unused = RandomGenerator(seed: 0)
+    for start in stride(from: 0, to: validationLog.count, by: 256) {
+      let cells = Array(validationLog[start..<min(start + 256, validationLog.count)])
+      let x = try input.images(source, cells: cells, augment: false, rng: &unused)
+      let predicted = argmaxRows(withoutGradient { model.logits(x) })
+      hits += zip(predicted, cells).filter { $0 == source.geneOfCell[$1] }.count
+    }
+    return Float(hits) / Float(max(validationLog.count, 1))
   }
 
   /// Rejects mini-batches the methods cannot use.
@@ -209,7 +249,10 @@ public final class ClassifierIteration: TrainingTask {
     if let b = batches.first(where: { heldOut.contains($0) }) {
       throw ABRAError.invalidMiniBatch(step: s, reason: "the sampler drew cells of held-out batch '\(source.batchNames[b])'")
     }
-    guard batches.count == 1 else {
+    if let v = cells.first(where: { validationCells.contains($0) }) {
+      throw ABRAError.invalidMiniBatch(step: s, reason: "the sampler drew validation cell \(v)")
+    }
+    guard batches.count == 1 || config.sampler == .classBalanced else {
       let names = batches.sorted().map { source.batchNames[$0] }.joined(separator: ", ")
       throw ABRAError.invalidMiniBatch(step: s, reason: "cells come from several batches (\(names)); mini-batches must be plate-consistent")
     }
@@ -217,10 +260,18 @@ public final class ClassifierIteration: TrainingTask {
 
   // MARK: Log and checkpoints
 
-  /// `log.tsv`: the losses of ``ClassifierLosses``.
-  public var logColumns: [String] { ClassifierLosses().fields.map(\.0) }
+  /// `log.tsv`: the losses of ``ClassifierLosses``, then `lr` for a scheduled run and `val_acc`
+  /// when validation accuracy is measured (older runs keep their columns).
+  public var logColumns: [String] {
+    ClassifierLosses().fields.map(\.0) + (logsLearningRate ? ["lr"] : []) + (logsValidation ? ["val_acc"] : [])
+  }
 
-  public func logValues(_ losses: ClassifierLosses) -> [Float] { losses.fields.map(\.1) }
+  public func logValues(_ losses: ClassifierLosses) -> [Float] {
+    losses.fields.map(\.1) + (logsLearningRate ? [losses.lr] : []) + (logsValidation ? [losses.validationAccuracy ?? .nan] : [])
+  }
+
+  /// Whether the learning rate changes over the run (and is logged).
+  var logsLearningRate: Bool { config.lrSchedule != .constant || config.warmupSteps > 0 }
 
   public var checkpointMetadata: [String: String] { ["format": ClassifierConfig.formatName, "method": config.method.rawValue] }
 

@@ -18,6 +18,15 @@ public struct ClassifierTrainingRequest: Sendable {
   public var steps: Int?
   public var batchSize: Int?
   public var lr: Float?
+  /// Validation share, schedule, warm-up, label smoothing and input normalisation of a fresh
+  /// run (nil: the configuration's).
+  public var validationFraction: Double?
+  public var lrSchedule: LearningRateSchedule?
+  public var warmupSteps: Int?
+  public var labelSmoothing: Float?
+  public var inputNormalization: InputNormalization?
+  /// How mini-batches are drawn (nil: the configuration's, `plate`).
+  public var sampler: SamplerKind?
   /// The seed of a fresh run.
   public var seed: UInt64
   /// Continue the newest checkpoint of `run` with its own `config.json`.
@@ -26,7 +35,9 @@ public struct ClassifierTrainingRequest: Sendable {
   /// A request with every field given.
   public init(
     data: String, run: String, method: ClassifierMethod, holdoutBatches: [String]? = nil, configFile: String? = nil, steps: Int? = nil,
-    batchSize: Int? = nil, lr: Float? = nil, seed: UInt64 = 0, resume: Bool = false
+    batchSize: Int? = nil, lr: Float? = nil, validationFraction: Double? = nil, lrSchedule: LearningRateSchedule? = nil,
+    warmupSteps: Int? = nil, labelSmoothing: Float? = nil, inputNormalization: InputNormalization? = nil, sampler: SamplerKind? = nil, seed: UInt64 = 0,
+    resume: Bool = false
   ) {
     self.data = data
     self.run = run
@@ -36,6 +47,12 @@ public struct ClassifierTrainingRequest: Sendable {
     self.steps = steps
     self.batchSize = batchSize
     self.lr = lr
+    self.validationFraction = validationFraction
+    self.lrSchedule = lrSchedule
+    self.warmupSteps = warmupSteps
+    self.labelSmoothing = labelSmoothing
+    self.inputNormalization = inputNormalization
+    self.sampler = sampler
     self.seed = seed
     self.resume = resume
   }
@@ -67,10 +84,26 @@ extension ClassifierTrainer {
       if let steps = r.steps { cfg.steps = steps }
       if let batchSize = r.batchSize { cfg.batchSize = batchSize }
       if let lr = r.lr { cfg.lr = lr }
+      if let f = r.validationFraction { cfg.validationFraction = f }
+      if let s = r.lrSchedule { cfg.lrSchedule = s }
+      if let w = r.warmupSteps { cfg.warmupSteps = w }
+      if let e = r.labelSmoothing { cfg.labelSmoothing = e }
+      if let n = r.inputNormalization { cfg.inputNormalization = n }
+      if let k = r.sampler { cfg.sampler = k }
       cfg.seed = r.seed
+      try cfg.validate()
+      try cfg.chooseInputTransform(source: source)
     }
     let excluded = Set(cfg.holdoutBatches.compactMap { source.batchNames.firstIndex(of: $0) })
-    let sampler = try SamplerBox.plateConsistent(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1, excluded: excluded)
+    let split = try ClassifierSplit(config: cfg, source: source)
+    let sampler: TrainingSampler
+    switch cfg.sampler {
+    case .plate:
+      sampler = try SamplerBox.plateConsistent(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1, excluded: excluded, excludedCells: split.validation)
+    case .classBalanced:
+      sampler = try SamplerBox.classBalanced(
+        source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1, excluded: excluded, excludedCells: split.validation)
+    }
     return try ClassifierTrainer(config: cfg, source: source, sampler: sampler, run: folder, resume: r.resume)
   }
 }

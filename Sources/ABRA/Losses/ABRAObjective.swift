@@ -42,6 +42,9 @@ public struct ABRAObjective: Codable, Equatable, Sendable {
   public var terms: ABRALossTerms
   /// Weight of the Jensen–Shannon term (1, as Eq. 13).
   public var jsWeight: Float
+  /// Label smoothing ε of the cross-entropy terms (0: the paper's plain CE; see
+  /// ``crossEntropy(logits:targets:labelSmoothing:)``). ArcFace keeps hard targets.
+  public var labelSmoothing: Float = 0
 
   /// An objective; defaults λ = 0.5, m = 0.5, s = 30, all three terms, JS weight 1.
   public init(lambda: Float = 0.5, margin: ArcFaceMargin = ArcFaceMargin(), terms: ABRALossTerms = .ceArcJS, jsWeight: Float = 1) {
@@ -61,7 +64,7 @@ public struct ABRAObjective: Codable, Equatable, Sendable {
   ///   - targets: the class of each row.
   /// - Returns: the combined loss and its parts (arc is nil for `.ce`).
   public func classification(_ output: HeadOutput, arcWeight: Tensor?, targets: [Int]) -> (total: Tensor, ce: Tensor, arc: Tensor?) {
-    let ce = crossEntropy(logits: output.logits, targets: targets)
+    let ce = crossEntropy(logits: output.logits, targets: targets, labelSmoothing: labelSmoothing)
     guard terms.usesArcFace else { return (ce, ce, nil) }
     guard let arcWeight else { preconditionFailure("ABRAObjective: terms \(terms.rawValue) need ArcFace class centres") }
     let arc = arcFaceLoss(features: output.embedding, weight: arcWeight, targets: targets, margin: margin)

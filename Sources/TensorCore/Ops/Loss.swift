@@ -24,6 +24,25 @@ public func crossEntropy(logits: Tensor, targets: [Int]) -> Tensor {
   return -logits.logSoftmax(axis: 1).pick(targets).mean()
 }
 
+/// Mean cross-entropy of logits [N, K] against class indices with label smoothing ε (as
+/// `F.cross_entropy(logits, targets, label_smoothing=ε)`): the target distribution puts
+/// 1 − ε + ε/K on the class and ε/K on every other, so
+///
+/// ```
+/// loss = (1 − ε) · mean_i(−log p_i,y_i) + ε · mean_i(mean_k −log p_i,k)
+/// ```
+///
+/// ε = 0 is ``crossEntropy(logits:targets:)``. Composed of differentiable primitives.
+public func crossEntropy(logits: Tensor, targets: [Int], labelSmoothing epsilon: Float) -> Tensor {
+  precondition(logits.rank == 2 && logits.shape[0] == targets.count, "crossEntropy: logits \(logits.shape) for \(targets.count) targets")
+  precondition(epsilon >= 0 && epsilon <= 1, "crossEntropy: label smoothing must lie in [0, 1], got \(epsilon)")
+  let logp = logits.logSoftmax(axis: 1)
+  let nll = -logp.pick(targets).mean()
+  guard epsilon > 0 else { return nll }
+  let uniform = -logp.mean()
+  return nll * (1 - epsilon) + uniform * epsilon
+}
+
 /// Mean binary cross-entropy of logits against targets (as
 /// `F.binary_cross_entropy_with_logits`): mean(softplus(x) − x·t).
 public func binaryCrossEntropy(logits: Tensor, targets: Tensor) -> Tensor {

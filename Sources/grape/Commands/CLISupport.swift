@@ -94,3 +94,6 @@ struct ForceOption: ParsableArguments {
 
 extension GRAPEPreset: ExpressibleByArgument {}
 extension ClassifierMethod: ExpressibleByArgument {}
+extension LearningRateSchedule: ExpressibleByArgument {}
+extension InputNormalization: ExpressibleByArgument {}
+extension SamplerKind: ExpressibleByArgument {}
