@@ -20,12 +20,14 @@ echo "== 3/5 grape export and grape encode"
 "$bin" export --run "$out/run" --out "$out/grape_style_means.h5" --source style-mean --data "$out/screen.h5" --normalize controls
 "$bin" encode --run "$out/run" --data "$out/screen.h5" --out "$out/styles.h5"
 
-echo "== 4/5 grape features (engineered-feature baselines: raw, and standardised per batch by the controls)"
+echo "== 4/5 grape features and grape profile (baselines: raw features, standardised per batch by the controls, and + Harmony)"
 "$bin" features --data "$out/screen.h5" --out "$out/features.h5"
-"$bin" features --data "$out/screen.h5" --out "$out/features_controls.h5" --normalize controls
+"$bin" features --data "$out/screen.h5" --out "$out/features_controls.h5" --normalize controls \
+  --cells-out "$out/cells_features.h5"
+"$bin" profile --cells "$out/cells_features.h5" --normalize standardize --harmony --out "$out/features_harmony.h5"
 
 echo "== 5/5 grape evaluate (CORUM mAP, k-means NMI/ARI/purity; random and engineered baselines)"
-baselines=(--baseline "$out/features.h5" --baseline "$out/features_controls.h5")
+baselines=(--baseline "$out/features.h5" --baseline "$out/features_controls.h5" --baseline "$out/features_harmony.h5")
 "$bin" evaluate --embedding "$out/grape_embedding.h5" "${baselines[@]}" --out "$out/evaluation"
 "$bin" evaluate --embedding "$out/grape_style_means.h5" "${baselines[@]}" --out "$out/evaluation_style_means"
 "$bin" evaluate --cells "$out/styles.h5" "${baselines[@]}" --out "$out/evaluation_cells"
