@@ -11,7 +11,8 @@
 # complexes retrieved at corrected p < 0.05 (NA and the reason where a pipeline cannot run).
 # The pipelines named in BATCH_PIPELINES (default: none, standardize, standardize+harmony) also
 # keep their processed per-cell matrix and get `grape evaluate --cells`: batch ASW, kNN batch
-# accuracy (and its chance) and graph connectivity, one row each in OUT/batch.tsv.
+# accuracy (and its chance) and graph connectivity, one row each in OUT/batch.tsv. PIPELINES (labels,
+# space-separated) runs a subset; FEATURES=0 skips the engineered features (codes only).
 set -euo pipefail
 out=$1; seeds=$2; shift 2
 bin=${GRAPE:-grape}
@@ -41,8 +42,11 @@ PY
 
 for seed in $seeds; do
   dir=$out/seed-$seed
-  inputs=("features=$dir/cells-features.h5")
-  [ -f "$dir/cells-features.h5" ] || "$bin" features --data "$dir/screen.h5" --out "$dir/features-pca.h5" --cells-out "$dir/cells-features.h5" >/dev/null
+  inputs=()
+  if [ "${FEATURES:-1}" != 0 ]; then
+    inputs+=("features=$dir/cells-features.h5")
+    [ -f "$dir/cells-features.h5" ] || "$bin" features --data "$dir/screen.h5" --out "$dir/features-pca.h5" --cells-out "$dir/cells-features.h5" >/dev/null
+  fi
   for spec in "$@"; do
     name=${spec%%=*}; run=$dir/${spec#*=}
     [ -f "$dir/cells-$name.h5" ] || "$bin" encode --run "$run" --data "$dir/screen.h5" --out "$dir/cells-$name.h5" >/dev/null
@@ -52,6 +56,7 @@ for seed in $seeds; do
     name=${input%%=*}; cells=${input#*=}
     for p in "${pipelines[@]}"; do
       label=${p%%|*}; flags=${p#*|}
+      [ -z "${PIPELINES:-}" ] || [[ " $PIPELINES " == *" $label "* ]] || continue
       prof=$dir/profile-$name-$label.h5
       # shellcheck disable=SC2086
       if ! "$bin" profile --cells "$cells" --out "$prof" $flags --seed "$seed" --force >/dev/null 2>"$dir/profile-$name-$label.err"; then
