@@ -31,9 +31,12 @@ baselines=(--baseline "$out/features.h5" --baseline "$out/features_controls.h5" 
 "$bin" evaluate --embedding "$out/grape_embedding.h5" "${baselines[@]}" --out "$out/evaluation"
 "$bin" evaluate --embedding "$out/grape_style_means.h5" "${baselines[@]}" --out "$out/evaluation_style_means"
 "$bin" evaluate --cells "$out/styles.h5" "${baselines[@]}" --out "$out/evaluation_cells"
+# GRAPE's codes through the same practitioners' steps as the Harmony baseline
+"$bin" profile --cells "$out/styles.h5" --normalize standardize --harmony --out "$out/grape_codes_harmony.h5"
+"$bin" evaluate --embedding "$out/grape_codes_harmony.h5" "${baselines[@]}" --out "$out/evaluation_codes_harmony"
 
 echo
-for report in "$out/evaluation" "$out/evaluation_style_means"; do
+for report in "$out/evaluation" "$out/evaluation_style_means" "$out/evaluation_codes_harmony"; do
   echo "$(basename "$report"):"
   grep -E '^- (Clearly|Not clearly|Beats|Does not beat)' "$report/report.md" | sed 's/^/  /'
 done
@@ -41,6 +44,7 @@ echo
 echo "Demo finished."
 echo "  report:        $out/evaluation/report.md (metrics.json and SVG figures beside it)"
 echo "  style means:   $out/evaluation_style_means/report.md (per-gene means of the codes, standardised per batch by the controls)"
+echo "  codes+Harmony: $out/evaluation_codes_harmony/report.md (the codes standardised per batch, aligned with Harmony, averaged per gene)"
 echo "  cell report:   $out/evaluation_cells/report.md (batch-effect metrics of the style codes)"
 echo "  run folder:    $out/run (config.json, log.tsv, loss_curves.svg, checkpoints/)"
 echo "  embedding:     $out/grape_embedding.h5ad (opens with anndata.read_h5ad; obs: control flag, cells, complex)"
