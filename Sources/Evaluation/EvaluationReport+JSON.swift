@@ -53,9 +53,21 @@ extension EvaluationReport {
       baselineList.append(Self.randomJSON(r, genes: main.genes.count, dimension: main.dimension))
     }
     for (i, b) in baselines.enumerated() {
-      baselineList.append(
-        Self.baselineJSON(
-          b, significance: i < baselineSignificance.count ? baselineSignificance[i] : nil))
+      var entry = Self.baselineJSON(
+        b, significance: i < baselineSignificance.count ? baselineSignificance[i] : nil)
+      if case .object(var fields) = entry, let test = pairedComparison(with: b) {
+        fields.append(
+          (
+            "paired_comparison",
+            .object([
+              ("method", .string("sign-flip permutation of per-gene AP differences (embedding − baseline)")),
+              ("genes", .int(test.genes)), ("map_difference", .number(test.difference)),
+              ("p_value", .number(test.pValue)), ("draws", .int(test.draws)),
+            ])
+          ))
+        entry = .object(fields)
+      }
+      baselineList.append(entry)
     }
     pairs.append(("baselines", .array(baselineList)))
     pairs.append(("settings", settingsJSON()))

@@ -2,7 +2,9 @@ import Foundation
 
 extension EvaluationReport {
   /// One sentence per baseline saying whether the embedding's mAP beats it: clearly above random
-  /// means more than two standard deviations of the random draws above their mean.
+  /// means more than two standard deviations of the random draws above their mean; a baseline is
+  /// beaten when the mAP is higher and a paired sign-flip test over the shared query genes
+  /// (``PairedMAPComparison``) gives p < 0.05, and a higher mAP within chance is reported as level.
   public func baselineVerdicts() -> [String] {
     guard let map = main.map else { return [] }
     var out: [String] = []
@@ -16,12 +18,35 @@ extension EvaluationReport {
     }
     for b in baselines {
       guard let other = b.map else { continue }
-      out.append(
-        map > other
-          ? "Beats \(b.name) by mAP: \(f(map)) against \(f(other))."
-          : "Does not beat \(b.name) by mAP: \(f(map)) against \(f(other)).")
+      guard let test = pairedComparison(with: b) else {
+        out.append(
+          map > other
+            ? "Beats \(b.name) by mAP: \(f(map)) against \(f(other))."
+            : "Does not beat \(b.name) by mAP: \(f(map)) against \(f(other)).")
+        continue
+      }
+      let paired = "paired sign-flip test over \(test.genes) genes, p \(pFormat(test.pValue))"
+      if map > other && test.pValue < 0.05 {
+        out.append("Beats \(b.name) by mAP: \(f(map)) against \(f(other)) (\(paired)).")
+      } else if map > other {
+        out.append("Does not beat \(b.name) by mAP: \(f(map)) against \(f(other)), level within chance (\(paired)).")
+      } else {
+        out.append("Does not beat \(b.name) by mAP: \(f(map)) against \(f(other)) (\(paired)).")
+      }
     }
     return out
+  }
+
+  /// The embedding's mAP against baseline `b`, paired over their shared query genes (seeded by
+  /// the evaluation's seed).
+  public func pairedComparison(with b: CorumMetrics) -> PairedMAPComparison? {
+    PairedMAPComparison.compare(main, b, seed: options.seed ^ 0x5_1F_F11B)
+  }
+
+  /// A p-value as the report prints it after "p": `= 0.0123` (three significant digits), or
+  /// `< 0.0001` below that.
+  func pFormat(_ p: Double) -> String {
+    p < 1e-4 ? "< 0.0001" : "= " + String(format: "%.3g", p)
   }
 
   /// The readable summary written to `report.md`: headline table with baselines, the field's

@@ -111,6 +111,9 @@ struct EvaluatorTests {
     #expect(verdicts.count == 3)
     #expect(verdicts[0].hasPrefix("Clearly above random") && verdicts[1].hasPrefix("Beats noise"))
     #expect(report.markdown().contains("- Beats noise by mAP"))
+    #expect(verdicts[1].contains("paired sign-flip test over") && verdicts[1].contains("p < 0.0001"))
+    let paired = try #require(report.pairedComparison(with: report.baselines[0]))
+    #expect(paired.pValue < 0.001 && paired.difference > 0.2)
     let noise = try Evaluator.evaluate(
       embedding: weak, complexes: complexes, baselines: [NamedEmbedding(name: "strong", embedding: strong)], options: Self.fast)
     #expect(noise.baselineVerdicts().last?.hasPrefix("Does not beat strong") == true)
