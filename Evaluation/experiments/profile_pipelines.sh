@@ -58,16 +58,16 @@ for seed in $seeds; do
       label=${p%%|*}; flags=${p#*|}
       [ -z "${PIPELINES:-}" ] || [[ " $PIPELINES " == *" $label "* ]] || continue
       prof=$dir/profile-$name-$label.h5
+      keep=()
+      [[ $batch_pipelines == *" $label "* ]] && keep=(--cells-out "$dir/cells-$name-$label.h5")
       # shellcheck disable=SC2086
-      if ! "$bin" profile --cells "$cells" --out "$prof" $flags --seed "$seed" --force >/dev/null 2>"$dir/profile-$name-$label.err"; then
+      if ! "$bin" profile --cells "$cells" --out "$prof" $flags --seed "$seed" --force "${keep[@]}" >/dev/null 2>"$dir/profile-$name-$label.err"; then
         # a pipeline the data cannot support (sphering with fewer control cells than features)
         printf '%s\t%s\t%s\tNA\tNA\tNA\tNA\t%s\n' "$seed" "$name" "$label" "$(head -c 200 "$dir/profile-$name-$label.err")"
         continue
       fi
       score "$seed" "$name" "$label" "$prof" "$dir/eval-profile-$name-$label"
-      if [[ $batch_pipelines == *" $label "* ]]; then
-        # shellcheck disable=SC2086
-        "$bin" profile --cells "$cells" --out "$prof" $flags --seed "$seed" --force --cells-out "$dir/cells-$name-$label.h5" >/dev/null
+      if [ ${#keep[@]} -gt 0 ]; then
         "$bin" evaluate --cells "$dir/cells-$name-$label.h5" --out "$dir/eval-cells-$name-$label" --seed "$seed" \
           --restarts 20 --null-size 0 --no-figures >/dev/null
         python3 - "$seed" "$name" "$label" "$dir/eval-cells-$name-$label/metrics.json" >>"$out/batch.tsv" <<'PY'

@@ -18,20 +18,15 @@ extension EvaluationReport {
     }
     for b in baselines {
       guard let other = b.map else { continue }
-      guard let test = pairedComparison(with: b) else {
-        out.append(
-          map > other
-            ? "Beats \(b.name) by mAP: \(f(map)) against \(f(other))."
-            : "Does not beat \(b.name) by mAP: \(f(map)) against \(f(other)).")
-        continue
-      }
-      let paired = "paired sign-flip test over \(test.genes) genes, p \(pFormat(test.pValue))"
-      if map > other && test.pValue < 0.05 {
-        out.append("Beats \(b.name) by mAP: \(f(map)) against \(f(other)) (\(paired)).")
+      let test = pairedComparison(with: b)
+      let paired = test.map { " (paired sign-flip test over \($0.genes) genes, p \(pFormat($0.pValue)))" } ?? ""
+      let figures = "\(f(map)) against \(f(other))"
+      if map > other && (test?.pValue ?? 0) < 0.05 {
+        out.append("Beats \(b.name) by mAP: \(figures)\(paired).")
       } else if map > other {
-        out.append("Does not beat \(b.name) by mAP: \(f(map)) against \(f(other)), level within chance (\(paired)).")
+        out.append("Does not beat \(b.name) by mAP: \(figures), level within chance\(paired).")
       } else {
-        out.append("Does not beat \(b.name) by mAP: \(f(map)) against \(f(other)) (\(paired)).")
+        out.append("Does not beat \(b.name) by mAP: \(figures)\(paired).")
       }
     }
     return out

@@ -64,18 +64,19 @@ public struct ClassifierSplit: Sendable, Equatable {
   /// Up to `count` training cells drawn with `seed`, in store order: the subset on which
   /// training accuracy is reported beside validation and held-out accuracy.
   public func trainingSubset(count: Int, seed: UInt64) -> [Int] {
-    guard count < training.count else { return training }
-    var shuffled = training
-    var rng = RandomGenerator(seed: seed)
-    rng.shuffle(&shuffled)
-    return Array(shuffled.prefix(max(count, 0))).sorted()
+    Self.subset(of: training, count: count, seed: seed)
   }
 
   /// Up to `count` validation cells drawn with `seed`, in store order (the cells scored while
   /// training).
   public func validationSubset(count: Int, seed: UInt64) -> [Int] {
-    guard count < validation.count else { return validation }
-    var shuffled = validation
+    Self.subset(of: validation, count: count, seed: seed)
+  }
+
+  /// Up to `count` of `cells` drawn with `seed`, in store order; all of them when there are no more.
+  static func subset(of cells: [Int], count: Int, seed: UInt64) -> [Int] {
+    guard count < cells.count else { return cells }
+    var shuffled = cells
     var rng = RandomGenerator(seed: seed)
     rng.shuffle(&shuffled)
     return Array(shuffled.prefix(max(count, 0))).sorted()
