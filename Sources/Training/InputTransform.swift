@@ -5,9 +5,11 @@ import TensorCore
 
 /// How stored pixel values become network inputs.
 ///
-/// Three kinds, recorded in a run's `config.json` as `input_transform`:
+/// Four kinds, recorded in a run's `config.json` as `input_transform`:
 /// - `identity`: float32 stores are fed exactly as stored (they were normalised on import);
 /// - `affine`: per channel `(x − offset) · scale`;
+/// - `image`: each crop's channels standardised by their own mean and standard deviation, as the
+///   RxRx1-WILDS reference pipeline does (no statistics of other cells, so none of a test batch);
 /// - `controls`: GRAPE's preprocessing (paper §3.2) — each channel's 0.1/99.9 percentiles mapped
 ///   to 0/1 and clipped (`offset`, `scale`), then z-scored with the mean and standard deviation of
 ///   the control cells of the cell's own batch (`batches`).
@@ -20,6 +22,8 @@ public struct InputTransform: Codable, Equatable, Sendable {
     case affine
     /// The percentile mapping, then per-batch z-scores by the control cells.
     case controls
+    /// Each crop's channels standardised by their own mean and standard deviation.
+    case image
   }
 
   /// `identity`, `affine` or `controls`.
@@ -92,10 +96,42 @@ public struct InputTransform: Codable, Equatable, Sendable {
         }
       }
       return Tensor(out, shape: shape)
+    case .image:
+      return Tensor(InputTransform.standardizedPerImage(pixels, shape: shape), shape: shape)
     case .identity:
       return Tensor(pixels, shape: shape)
     }
   }
+
+  /// Per-image standardisation: every (crop, channel) plane of `pixels` [N, C, H, W] becomes
+  /// (x − mean) / std over its own H·W values (population std; a constant plane becomes zeros),
+  /// as the RxRx1-WILDS reference transform. Statistics are accumulated in double precision.
+  public static func standardizedPerImage(_ pixels: [Float], shape: [Int]) -> [Float] {
+    let planes = shape.prefix(2).reduce(1, *)
+    let plane = shape.dropFirst(2).reduce(1, *)
+    var out = pixels
+    guard plane > 0 else { return out }
+    for p in 0..<planes {
+      let base = p * plane
+      var sum = 0.0
+      for i in base..<(base + plane) { sum += Double(pixels[i]) }
+      let mean = sum / Double(plane)
+      var sumSq = 0.0
+      for i in base..<(base + plane) {
+        let d = Double(pixels[i]) - mean
+        sumSq += d * d
+      }
+      let sd = (sumSq / Double(plane)).squareRoot()
+      let inv = sd > 1e-6 * max(1, abs(mean)) ? 1 / sd : 0
+      for i in base..<(base + plane) { out[i] = Float((Double(pixels[i]) - mean) * inv) }
+    }
+    return out
+  }
+
+  /// The per-image standardisation (kind `image`).
+  public static let perImage = InputTransform(
+    kind: .image, offset: [], scale: [],
+    note: "each crop's channels standardised by their own mean and std over the crop (RxRx1-WILDS): x' = (x - mean[cell, channel]) / std[cell, channel]")
 
   /// This transform with statistics for every batch of `source`: a `controls` transform recorded
   /// in training is completed with the statistics of batches it has not seen, computed from that
@@ -233,12 +269,17 @@ public enum InputNormalization: String, ConfigChoice {
   case controls
   /// The percentile mapping alone (``InputTransform/percentile(of:rng:)``).
   case percentile
+  /// Per-image standardisation (``InputTransform/perImage``): each crop's channels by their own
+  /// mean and standard deviation, as the RxRx1-WILDS reference pipeline; uses no statistics of
+  /// other cells, so nothing of a test batch.
+  case image
 
   /// The transform this choice makes for `source`, with statistics drawn by `rng`.
   public func transform(of source: CellSource, rng: inout RandomGenerator) throws -> InputTransform {
     switch self {
     case .controls: return try InputTransform.controls(of: source, rng: &rng)
     case .percentile: return try InputTransform.percentile(of: source, rng: &rng)
+    case .image: return .perImage
     }
   }
 }

@@ -142,4 +142,49 @@ import Testing
     let saved = try ClassifierConfig.read(run: RunFolder(path: dir))
     #expect(saved.inputNormalization == .controls && saved.inputTransform == t)
   }
+
+  @Test func perImageStandardisationUsesEachCropAlone() throws {
+    // Two crops of 2 channels × 2×2 px; the second crop's first channel is constant.
+    let px: [Float] = [1, 2, 3, 4, 10, 10, 30, 30, 5, 5, 5, 5, -1, 1, -1, 1]
+    let out = InputTransform.standardizedPerImage(px, shape: [2, 2, 2, 2])
+    let s5 = Float(1.25).squareRoot()
+    let expected: [Float] = [-1.5 / s5, -0.5 / s5, 0.5 / s5, 1.5 / s5, -1, -1, 1, 1, 0, 0, 0, 0, -1, 1, -1, 1]
+    #expect(zip(out, expected).allSatisfy { abs($0 - $1) < 1e-6 }, "\(out)")
+    // A gain and offset applied to one crop (a batch effect) leave its input unchanged.
+    let shifted = px.enumerated().map { $0.offset < 8 ? $0.element * 3 + 7 : $0.element }
+    let again = InputTransform.standardizedPerImage(shifted, shape: [2, 2, 2, 2])
+    #expect(zip(out, again).allSatisfy { abs($0 - $1) < 1e-5 })
+    // The classifier records it and feeds held-out batches the same way, with no statistics.
+    let ints = InMemoryCellSource(
+      pixels: try src.pixels(Array(0..<src.cellCount)).map { ($0 + 10) * 1000 }, imageShape: src.imageShape, genes: src.geneOfCell,
+      batches: src.batchOfCell, geneNames: src.geneNames, batchNames: src.batchNames, floatPixels: false, controlGene: 0)
+    var c = try smallConfig(.abra, source: ints)
+    c.inputNormalization = .image
+    try c.chooseInputTransform(source: ints)
+    #expect(c.inputTransform == .perImage && c.inputTransform?.batches == nil)
+    let dir = temporaryDirectory("cval-image")
+    try trainer(c, ints, dir: dir).train()
+    let m = try ClassifierEvaluator(run: RunFolder(path: dir)).evaluate(source: ints)
+    #expect(m.evaluatedBatches == ["plate3"] && (0...1).contains(m.accuracy))
+    #expect(try ClassifierConfig.read(run: RunFolder(path: dir)).inputTransform == .perImage)
+  }
+
+  @Test func trainBatchesLimitTrainingToSomeExperiments() throws {
+    let s = try ClassifierSplit(source: src, holdoutBatches: ["plate3"], trainBatches: ["plate0", "plate2"], validationFraction: 0.2, seed: 5)
+    #expect(s.training.count == 48 && s.validation.count == 12 && s.heldOut.count == 30)
+    #expect((s.training + s.validation).allSatisfy { [0, 2].contains(src.batchOfCell[$0]) })
+    var c = try smallConfig(.erm, source: src)
+    c.holdoutBatches = ["plate3"]
+    c.trainBatches = ["plate1"]
+    try c.validate()
+    let dir = temporaryDirectory("cval-train-batches")
+    let t = try trainer(c, src, dir: dir)
+    #expect(t.split.training.allSatisfy { src.batchOfCell[$0] == 1 })
+    c.trainBatches = ["plate3"]
+    #expect(throws: ABRAError.invalidConfig("batch 'plate3' is both trained on (train_batches) and held out (holdout_batches)")) { try c.validate() }
+    c.trainBatches = ["plate9"]
+    #expect(throws: ABRAError.invalidConfig("train_batches names 'plate9', which is not a batch of the data (plate0, plate1, plate2, plate3)")) {
+      try c.validate()
+    }
+  }
 }

@@ -85,6 +85,20 @@ import TestSupport
     // An unknown held-out batch is named.
     let bad = try GrapeCommand.run(["classify", "train", "--data", store, "--run", "\(dir)/r2", "--holdout-batches", "B9", "--steps", "1"])
     #expect(bad.status != 0 && bad.stderr.contains("B9"), "\(bad.stderr)")
+    // Training on some experiments only, fed per-image standardised crops; a batch both trained
+    // on and held out is refused before anything is written.
+    let some = try GrapeCommand.run([
+      "classify", "train", "--data", store, "--run", "\(dir)/r5", "--method", "erm", "--holdout-batches", "B2", "--train-batches", "B1",
+      "--steps", "1", "--batch-size", "8", "--input-normalization", "image",
+    ])
+    #expect(some.status == 0, "\(some.stderr)")
+    let someConfig = try String(contentsOfFile: "\(dir)/r5/config.json", encoding: .utf8)
+    #expect(someConfig.contains(#""train_batches" : ["#) && someConfig.contains(#""kind" : "image""#), "\(someConfig)")
+    let both = try GrapeCommand.run([
+      "classify", "train", "--data", store, "--run", "\(dir)/r6", "--holdout-batches", "B2", "--train-batches", "B1,B2", "--steps", "1",
+    ])
+    #expect(both.status != 0 && both.stderr.contains("'B2'") && both.stderr.contains("held out"), "\(both.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: "\(dir)/r6/config.json"))
     // --config sets any field (here ABRA's loss terms and position); a misspelt field is named.
     try #"{"abra_terms": "ce", "perturb_stage": 2}"#.write(toFile: "\(dir)/ablation.json", atomically: true, encoding: .utf8)
     let ablated = try GrapeCommand.run([

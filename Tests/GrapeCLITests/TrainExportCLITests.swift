@@ -151,6 +151,21 @@ import TestSupport
     #expect(enc.status == 0, "\(enc.stderr)")
     let codes = try CellCodes.read(from: "\(dir)/codes.h5")
     #expect(codes.count == 24 && codes.dimension == 16 && codes.batches == ["plate1", "plate2"])
+    // --harmony: the same gene rows as encode, then profile --normalize standardize --harmony.
+    let hx = try GrapeCommand.run([
+      "export", "--run", run, "--out", "\(dir)/smh.h5", "--source", "style-mean", "--data", store, "--normalize", "controls", "--harmony",
+      "--seed", "3",
+    ])
+    #expect(hx.status == 0, "\(hx.stderr)")
+    let hp = try GrapeCommand.run(["profile", "--cells", "\(dir)/codes.h5", "--out", "\(dir)/smh_profile.h5", "--normalize", "standardize", "--harmony", "--seed", "3"])
+    #expect(hp.status == 0, "\(hp.stderr)")
+    let (viaExport, viaProfile) = (try GeneEmbedding.read(from: "\(dir)/smh.h5"), try GeneEmbedding.read(from: "\(dir)/smh_profile.h5"))
+    #expect(viaExport.genes == viaProfile.genes && viaExport.dimension == viaProfile.dimension)
+    #expect(zip(viaExport.values, viaProfile.values).allSatisfy { abs($0 - $1) <= 1e-5 })
+    #expect(viaExport.source == "style-mean+harmony")
+    let harmonyM = try GrapeCommand.run(["export", "--run", run, "--out", "\(dir)/bad.h5", "--harmony"])
+    #expect(harmonyM.status != 0 && harmonyM.stderr.contains("--harmony"), "\(harmonyM.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: "\(dir)/bad.h5"))
 
     let tr = try GrapeCommand.run(["transfer", "--run", run, "--data", store, "--gene", "GENE_B", "--out", "\(dir)/moved.h5", "--limit", "5"])
     #expect(tr.status == 0, "\(tr.stderr)")

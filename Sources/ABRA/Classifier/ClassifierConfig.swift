@@ -32,6 +32,9 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
   public var batches: [String]
   /// Batches excluded from training (evaluated by `grape classify evaluate`).
   public var holdoutBatches: [String]
+  /// The batches trained on; empty (the default): every batch not held out. Batches in neither
+  /// list are left out of training and evaluation alike.
+  public var trainBatches: [String]
   /// Channel names.
   public var channels: [String]
   /// [C, H, W] of every crop.
@@ -154,6 +157,7 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     genes = source.geneNames
     batches = source.batchNames
     self.holdoutBatches = holdoutBatches
+    trainBatches = []
     channels = source.channelNames
     imageShape = source.imageShape
     width = 32
@@ -209,9 +213,14 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     case .controls:
       if inputTransform?.kind != .controls {
         let excluded = Set(holdoutBatches)
-        let training = source.batchNames.indices.filter { !excluded.contains(source.batchNames[$0]) }
+        let kept = Set(trainBatches)
+        let training = source.batchNames.indices.filter {
+          !excluded.contains(source.batchNames[$0]) && (kept.isEmpty || kept.contains(source.batchNames[$0]))
+        }
         inputTransform = try InputTransform.controls(of: source, batches: training, rng: &rng)
       }
+    case .image:
+      inputTransform = .perImage
     }
   }
 
@@ -282,6 +291,13 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     guard dsuProbability >= 0, dsuProbability <= 1 else { throw fail("dsu_probability must lie in [0, 1], got \(dsuProbability)") }
     guard advstyleStepSize >= 0 else { throw fail("advstyle_step_size must be ≥ 0") }
     guard Set(holdoutBatches).count == holdoutBatches.count else { throw fail("holdout_batches names a batch twice") }
+    guard Set(trainBatches).count == trainBatches.count else { throw fail("train_batches names a batch twice") }
+    if let both = trainBatches.first(where: holdoutBatches.contains) {
+      throw fail("batch '\(both)' is both trained on (train_batches) and held out (holdout_batches)")
+    }
+    if let unknown = trainBatches.first(where: { !batches.contains($0) }) {
+      throw fail("train_batches names '\(unknown)', which is not a batch of the data (\(batches.joined(separator: ", ")))")
+    }
     // The widest stage's 3×3 convolutions, the first stage's feature maps (``MemoryFloor``).
     let widest = Double(width) * pow(2, Double(stages - 1))
     let floor = MemoryFloor(
@@ -309,7 +325,7 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
   static var legacyDefaults: [String: Any] {
     [
     "validation_fraction": 0, "validation_seed": 0, "validate_every": 0, "validation_log_cells": 512, "lr_schedule": "constant",
-    "warmup_steps": 0, "label_smoothing": 0, "input_normalization": "percentile", "sampler": "plate",
+    "warmup_steps": 0, "label_smoothing": 0, "input_normalization": "percentile", "sampler": "plate", "train_batches": [String](),
     ]
   }
 

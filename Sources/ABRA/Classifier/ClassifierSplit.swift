@@ -23,17 +23,18 @@ public struct ClassifierSplit: Sendable, Equatable {
   ///
   /// - Parameters:
   ///   - holdoutBatches: names of the batches held out of training.
+  ///   - trainBatches: the batches trained on (and validated); empty: every batch not held out.
   ///   - validationFraction: the share of each training batch's cells kept for validation, in [0, 1).
   ///   - seed: the seed of the validation draw.
   /// - Throws: ``ABRAError/unknownBatches(names:known:)`` for names the data lacks,
   ///   ``ABRAError/invalidConfig(_:)`` for a fraction outside [0, 1),
   ///   ``ABRAError/singleCellBatch(name:)`` for a training batch left with a single training cell,
   ///   ``ABRAError/noTrainingCells(heldOut:)`` when nothing is left to train on.
-  public init(source: CellSource, holdoutBatches: [String], validationFraction: Double, seed: UInt64) throws {
+  public init(source: CellSource, holdoutBatches: [String], trainBatches: [String] = [], validationFraction: Double, seed: UInt64) throws {
     guard validationFraction >= 0, validationFraction < 1 else {
       throw ABRAError.invalidConfig("validation_fraction must lie in [0, 1), got \(validationFraction)")
     }
-    let cells = try ClassifierTrainer.trainingCells(source: source, holdoutBatches: holdoutBatches)
+    let cells = try ClassifierTrainer.trainingCells(source: source, holdoutBatches: holdoutBatches, trainBatches: trainBatches)
     var byBatch = [[Int]](repeating: [], count: source.batchNames.count)
     for i in cells { byBatch[source.batchOfCell[i]].append(i) }
     var validation: [Int] = []
@@ -58,7 +59,8 @@ public struct ClassifierSplit: Sendable, Equatable {
   /// The split a run's configuration describes.
   public init(config: ClassifierConfig, source: CellSource) throws {
     try self.init(
-      source: source, holdoutBatches: config.holdoutBatches, validationFraction: config.validationFraction, seed: config.validationSeed)
+      source: source, holdoutBatches: config.holdoutBatches, trainBatches: config.trainBatches, validationFraction: config.validationFraction,
+      seed: config.validationSeed)
   }
 
   /// Up to `count` training cells drawn with `seed`, in store order: the subset on which

@@ -79,15 +79,21 @@ public final class ClassifierTrainer {
   /// The training, validation and held-out cells.
   public var split: ClassifierSplit { loop.task.split }
 
-  /// The cells of the batches that are not held out.
+  /// The cells of the batches that are not held out (and, when `trainBatches` is not empty, that
+  /// it names: a run may train on some experiments only, to measure how generalisation grows with
+  /// their number).
   ///
   /// - Throws: ``ABRAError/unknownBatches(names:known:)`` naming unknown batches,
   ///   ``ABRAError/singleCellBatch(name:)`` for a training batch with one cell,
   ///   ``ABRAError/noTrainingCells(heldOut:)`` when nothing is left.
-  public static func trainingCells(source: CellSource, holdoutBatches: [String]) throws -> [Int] {
-    let unknown = holdoutBatches.filter { !source.batchNames.contains($0) }
+  public static func trainingCells(source: CellSource, holdoutBatches: [String], trainBatches: [String] = []) throws -> [Int] {
+    let unknown = (holdoutBatches + trainBatches).filter { !source.batchNames.contains($0) }
     guard unknown.isEmpty else { throw ABRAError.unknownBatches(names: unknown, known: source.batchNames) }
-    let excluded = Set(holdoutBatches.compactMap { source.batchNames.firstIndex(of: $0) })
+    var excluded = Set(holdoutBatches.compactMap { source.batchNames.firstIndex(of: $0) })
+    if !trainBatches.isEmpty {
+      let kept = Set(trainBatches.compactMap { source.batchNames.firstIndex(of: $0) })
+      excluded.formUnion(source.batchNames.indices.filter { !kept.contains($0) })
+    }
     var counts = [Int](repeating: 0, count: source.batchNames.count)
     var cells: [Int] = []
     for (i, b) in source.batchOfCell.enumerated() where !excluded.contains(b) {

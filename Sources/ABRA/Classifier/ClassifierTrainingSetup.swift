@@ -12,6 +12,8 @@ public struct ClassifierTrainingRequest: Sendable {
   public var method: ClassifierMethod
   /// Batches kept out of training (nil: the store's last batch).
   public var holdoutBatches: [String]?
+  /// The batches trained on (nil or empty: every batch not held out).
+  public var trainBatches: [String]?
   /// A JSON file whose fields override the defaults (a fresh run only).
   public var configFile: String?
   /// Training iterations, mini-batch size and learning rate (nil: the configuration's).
@@ -34,7 +36,8 @@ public struct ClassifierTrainingRequest: Sendable {
 
   /// A request with every field given.
   public init(
-    data: String, run: String, method: ClassifierMethod, holdoutBatches: [String]? = nil, configFile: String? = nil, steps: Int? = nil,
+    data: String, run: String, method: ClassifierMethod, holdoutBatches: [String]? = nil, trainBatches: [String]? = nil,
+    configFile: String? = nil, steps: Int? = nil,
     batchSize: Int? = nil, lr: Float? = nil, validationFraction: Double? = nil, lrSchedule: LearningRateSchedule? = nil,
     warmupSteps: Int? = nil, labelSmoothing: Float? = nil, inputNormalization: InputNormalization? = nil, sampler: SamplerKind? = nil, seed: UInt64 = 0,
     resume: Bool = false
@@ -43,6 +46,7 @@ public struct ClassifierTrainingRequest: Sendable {
     self.run = run
     self.method = method
     self.holdoutBatches = holdoutBatches
+    self.trainBatches = trainBatches
     self.configFile = configFile
     self.steps = steps
     self.batchSize = batchSize
@@ -81,6 +85,7 @@ extension ClassifierTrainer {
         guard let patch = FileManager.default.contents(atPath: file) else { throw ABRAError.invalidConfig("--config \(file): cannot read") }
         cfg = try cfg.overridden(with: patch, source: file)
       }
+      if let t = r.trainBatches { cfg.trainBatches = t }
       if let steps = r.steps { cfg.steps = steps }
       if let batchSize = r.batchSize { cfg.batchSize = batchSize }
       if let lr = r.lr { cfg.lr = lr }
@@ -94,7 +99,10 @@ extension ClassifierTrainer {
       try cfg.validate()
       try cfg.chooseInputTransform(source: source)
     }
-    let excluded = Set(cfg.holdoutBatches.compactMap { source.batchNames.firstIndex(of: $0) })
+    var excluded = Set(cfg.holdoutBatches.compactMap { source.batchNames.firstIndex(of: $0) })
+    if !cfg.trainBatches.isEmpty {
+      excluded.formUnion(source.batchNames.indices.filter { !cfg.trainBatches.contains(source.batchNames[$0]) })
+    }
     let split = try ClassifierSplit(config: cfg, source: source)
     let sampler: TrainingSampler
     switch cfg.sampler {

@@ -33,6 +33,9 @@ struct ClassifyTrain: ParsableCommand {
   @Option(name: .customLong("holdout-batches"), help: "Batch names held out of training, comma-separated (default: the last batch).")
   var holdoutBatches: String?
 
+  @Option(name: .customLong("train-batches"), help: "Batch names trained on, comma-separated (default: every batch not held out); the others are neither trained on nor evaluated.")
+  var trainBatches: String?
+
   @Option(help: "Training iterations (default: the method's).")
   var steps: Int?
 
@@ -54,7 +57,7 @@ struct ClassifyTrain: ParsableCommand {
   @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the cross-entropy, in [0, 1) (default 0).")
   var labelSmoothing: Float?
 
-  @Option(name: .customLong("input-normalization"), help: "Integer stores: percentile (each channel's 0.1/99.9 percentiles to 0/1; default) or controls (then a z-score per batch and channel by the batch's control cells).")
+  @Option(name: .customLong("input-normalization"), help: "Integer stores: percentile (each channel's 0.1/99.9 percentiles to 0/1; default) controls (then a z-score per batch and channel by the batch's control cells) or image (each crop's channels standardised by their own mean and std, as RxRx1-WILDS; no statistics of other cells).")
   var inputNormalization: InputNormalization?
 
   @Option(help: "Mini-batches: plate (every cell from one batch, ABRA's plate-consistent batches; default) or class_balanced (cells from any training batch; not with abra).")
@@ -90,7 +93,8 @@ struct ClassifyTrain: ParsableCommand {
   private func train() throws {
     let trainer = try ClassifierTrainer.prepare(
       ClassifierTrainingRequest(
-        data: data, run: runPath, method: method, holdoutBatches: holdoutBatches.map(CLISupport.list), configFile: config, steps: steps,
+        data: data, run: runPath, method: method, holdoutBatches: holdoutBatches.map(CLISupport.list),
+        trainBatches: trainBatches.map(CLISupport.list), configFile: config, steps: steps,
         batchSize: batchSize, lr: lr, validationFraction: validationFraction, lrSchedule: lrSchedule, warmupSteps: warmupSteps,
         labelSmoothing: labelSmoothing, inputNormalization: inputNormalization, sampler: sampler, seed: seed, resume: resume))
     let cfg = trainer.config

@@ -2,6 +2,7 @@ import Training
 import GrapeSupport
 import ArgumentParser
 import Foundation
+import Evaluation
 import GRAPE
 import OPSData
 import TensorCore
@@ -26,6 +27,12 @@ struct Export: ParsableCommand {
   @Option(help: "With --source style-mean: none, or controls (each batch's codes standardised by its control cells before the per-gene means).")
   var normalize: ProfileNormalization = .none
 
+  @Flag(help: "With --source style-mean: align the cells' codes over batches with Harmony (on their principal components, after --normalize) before the per-gene means, as grape profile --harmony.")
+  var harmony = false
+
+  @Option(name: .customLong("harmony-components"), help: "With --harmony: principal components Harmony works on (capped at the style dimension).")
+  var harmonyComponents = 50
+
   @Option(help: "The checkpoint of this step instead of the newest one.")
   var checkpoint: Int?
 
@@ -38,9 +45,13 @@ struct Export: ParsableCommand {
   @Option(help: "The control gene (obs is_control in an .h5ad file); by default the --data store's, else a gene named nontargeting.")
   var control: String?
 
+  @OptionGroup var seeding: SeedOption
+
   @OptionGroup var overwrite: ForceOption
 
   func validate() throws {
+    if harmony { guard source == .styleMean else { throw ValidationError("--harmony applies to --source style-mean only") } }
+    guard harmonyComponents >= 1 else { throw ValidationError("--harmony-components must be at least 1, got \(harmonyComponents)") }
     if let checkpoint { guard checkpoint >= 0 else { throw ValidationError("--checkpoint must be ≥ 0, got \(checkpoint)") } }
     if normalize != .none { guard source == .styleMean else { throw ValidationError("--normalize applies to --source style-mean only") } }
     guard GeneEmbedding.FileFormat(path: out) != nil else { throw ValidationError("--out \(out): the extension must be .h5, .tsv, .csv or .h5ad") }
@@ -52,14 +63,68 @@ struct Export: ParsableCommand {
       let inputs = (data.map { [("--data", $0)] } ?? []) + (complexes.map { [("--complexes", $0)] } ?? [])
       try OutputGuard.check(output: out, flag: "--out", inputs: inputs, force: overwrite.force)
       let table = try complexes.map { try ComplexTable(contentsOf: URL(fileURLWithPath: $0)) }
-      let (embedding, annotations) = try GRAPEInference.annotatedGeneEmbedding(
-        run: runPath, source: source, data: data, normalization: normalize, step: checkpoint, useEMA: !noEma,
-        control: control, complexes: table)
+      let (embedding, annotations) =
+        try harmony
+        ? harmonizedStyleMeans(complexes: table)
+        : GRAPEInference.annotatedGeneEmbedding(
+          run: runPath, source: source, data: data, normalization: normalize, step: checkpoint, useEMA: !noEma,
+          control: control, complexes: table)
       // Under mpirun every rank holds the result; rank 0 writes it.
       guard ProcessGroup.world.isPrimary else { return }
       try embedding.write(to: out, annotations: annotations)
       print("wrote \(embedding.count) genes × \(embedding.dimension) to \(out)")
     }
+  }
+}
+
+extension Export {
+  /// `--source style-mean --harmony`: every cell of `--data` encoded, standardised per batch by
+  /// its control cells (with `--normalize controls`), aligned over batches by Harmony on the
+  /// codes' principal components, then averaged per gene: the steps of
+  /// `grape encode` followed by `grape profile [--normalize standardize] --harmony`, with the same
+  /// result for the same seed.
+  func harmonizedStyleMeans(complexes: ComplexTable?) throws -> (GeneEmbedding, EmbeddingAnnotations) {
+    guard let data else { throw ValidationError("--source style-mean needs --data FILE.h5") }
+    var last = 0.0
+    let encoded = try GRAPEInference.annotatedCellCodes(run: runPath, data: data, step: checkpoint, useEMA: !noEma) { done, total in
+      let now = monotonicSeconds()
+      if ProcessGroup.world.isPrimary, now - last > 5 || done == total {
+        note("encoded \(done)/\(total) cells")
+        last = now
+      }
+    }
+    let codes = encoded.codes
+    let controlName = control ?? encoded.control
+    var controlIndex: Int?
+    if let controlName {
+      guard let i = codes.genes.firstIndex(of: controlName) else {
+        throw OPSDataError.invalidArgument(name: "--control", message: "'\(controlName)' is not a gene of \(data)")
+      }
+      controlIndex = i
+    }
+    let profiles = try CellProfiles(
+      values: codes.values.map(Double.init), features: (0..<codes.dimension).map { "dim_\($0)" },
+      geneOfCell: codes.geneOfCell.map(Int.init), batchOfCell: codes.batchOfCell.map(Int.init), genes: codes.genes,
+      batches: codes.batches, controlGene: controlIndex)
+    var pipeline = ProfilePipeline()
+    pipeline.normalization = normalize == .controls ? .standardize : .none
+    pipeline.harmony = Harmony()
+    pipeline.harmonyComponents = harmonyComponents
+    var rng = RandomGenerator(seed: seeding.seed)
+    let result = try pipeline.run(profiles, rng: &rng)
+    for line in result.log { note(line) }
+    var provenance = encoded.provenance
+    provenance.set("normalization", .string(normalize.rawValue))
+    provenance.set("steps", .strings(result.steps))
+    provenance.set("seed", .int(Int(truncatingIfNeeded: seeding.seed)))
+    let e = result.embedding
+    let store = try CellStore(path: data)
+    let annotations = EmbeddingAnnotations(
+      provenance: provenance, controlGene: controlName,
+      cellCounts: Dictionary(zip(e.genes, result.cellCounts), uniquingKeysWith: +),
+      complexes: try complexes ?? ComplexTable.fromTruth(of: store))
+    let embedding = try GeneEmbedding(genes: e.genes, values: e.values, dimension: e.dimension, source: "style-mean+harmony")
+    return (embedding, annotations)
   }
 }
 
