@@ -2,6 +2,7 @@
 """Time to quality: mAP and NMI of exported embeddings against minutes of training.
 
     python3 Evaluation/experiments/ttq.py OUT [FIGURE_DIR]
+    python3 Evaluation/experiments/ttq.py --results FIGURE_DIR BASELINES.tsv ROWS.tsv [ROWS.tsv ...]
 
 Reads what `time_to_quality.sh` leaves under OUT/seed-*/: `ttq/eval-VARIANT-SOURCE-STEP/metrics.json`
 for every checkpoint, `run-VARIANT/log.tsv` for the minutes of training at each step (or, for a
@@ -11,6 +12,9 @@ baselines `eval-features` and `eval-features-controls` (with the random embeddin
 them). Prints `ttq.tsv` rows (variant, source, seed, step, minutes, map, nmi, ari) to OUT/ttq.tsv
 and a Markdown table of the last checkpoint of every run; with FIGURE_DIR (needs matplotlib) draws
 `time_to_quality.svg`: mean ± std over seeds, checkpoints grouped by step.
+
+With --results the figure is drawn from committed rows instead (Evaluation/results/ttq-*.tsv, the
+columns of ttq.tsv) and a baselines table (name, map, nmi: the means over the screens).
 """
 import csv
 import glob
@@ -106,10 +110,12 @@ def draw(rows, baselines, figure_dir):
             xs = [statistics.mean(r["minutes"] for r in by_step[s]) for s in steps]
             ys = [statistics.mean(r[metric] for r in by_step[s]) for s in steps]
             sd = [statistics.stdev([r[metric] for r in by_step[s]]) if len(by_step[s]) > 1 else 0 for s in steps]
-            name = f"{variant}, {'rows of M' if source == 'embedding' else 'style means (controls)'}"
+            what = {"embedding": "rows of M", "style-mean": "style means (controls)",
+                    "style-mean+harmony": "style means (controls, Harmony)"}.get(source, source)
+            name = f"{variant}, {what}"
             line, = ax.plot(xs, ys, marker="o", ms=3, label=name)
             ax.fill_between(xs, [y - e for y, e in zip(ys, sd)], [y + e for y, e in zip(ys, sd)], alpha=0.15, color=line.get_color())
-        for name, style in (("features-controls", "--"), ("features", ":"), ("random", "-.")):
+        for name, style in (("features-controls", "--"), ("features-harmony", (0, (5, 1, 1, 1))), ("features", ":"), ("random", "-.")):
             if baselines[name][metric]:
                 ax.axhline(statistics.mean(baselines[name][metric]), color="grey", ls=style, lw=1, label=name)
         ax.set_xlabel("minutes of training (2 cores)")
@@ -119,5 +125,24 @@ def draw(rows, baselines, figure_dir):
     fig.savefig(os.path.join(figure_dir, "time_to_quality.svg"))
 
 
+def from_results(figure_dir, baselines_path, row_paths):
+    """Draws the figure from committed ttq rows and a baselines table."""
+    rows = []
+    for path in row_paths:
+        with open(path) as f:
+            for r in csv.DictReader(f, delimiter="\t"):
+                rows.append(dict(variant=r["variant"], source=r["source"], seed=r["seed"], step=int(r["step"]),
+                                 minutes=float(r["minutes"]), map=float(r["map"]), nmi=float(r["nmi"]), ari=float(r["ari"])))
+    baselines = defaultdict(lambda: defaultdict(list))
+    with open(baselines_path) as f:
+        for r in csv.DictReader(f, delimiter="\t"):
+            baselines[r["name"]]["map"].append(float(r["map"]))
+            baselines[r["name"]]["nmi"].append(float(r["nmi"]))
+    draw(rows, baselines, figure_dir)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
+    if len(sys.argv) > 3 and sys.argv[1] == "--results":
+        from_results(sys.argv[2], sys.argv[3], sys.argv[4:])
+    else:
+        main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
