@@ -31,8 +31,9 @@ baselines=(--baseline "$out/features.h5" --baseline "$out/features_controls.h5" 
 "$bin" evaluate --embedding "$out/grape_embedding.h5" "${baselines[@]}" --out "$out/evaluation"
 "$bin" evaluate --embedding "$out/grape_style_means.h5" "${baselines[@]}" --out "$out/evaluation_style_means"
 "$bin" evaluate --cells "$out/styles.h5" "${baselines[@]}" --out "$out/evaluation_cells"
-# GRAPE's codes through the same practitioners' steps as the Harmony baseline
-"$bin" profile --cells "$out/styles.h5" --normalize standardize --harmony --out "$out/grape_codes_harmony.h5"
+# GRAPE's codes through the same practitioners' steps as the Harmony baseline, in one export
+"$bin" export --run "$out/run" --out "$out/grape_codes_harmony.h5" --source style-mean --data "$out/screen.h5" \
+  --normalize controls --harmony
 "$bin" evaluate --embedding "$out/grape_codes_harmony.h5" "${baselines[@]}" --out "$out/evaluation_codes_harmony"
 
 echo
