@@ -112,12 +112,15 @@ def draw(rows, baselines, figure_dir):
             sd = [statistics.stdev([r[metric] for r in by_step[s]]) if len(by_step[s]) > 1 else 0 for s in steps]
             what = {"embedding": "rows of M", "style-mean": "style means (controls)",
                     "style-mean+harmony": "style means (controls, Harmony)"}.get(source, source)
-            name = f"{variant}, {what}"
+            shown = {"align-steps": "GRAPE", "grape": "GRAPE (rerun)", "abra": "GRAPE + ABRA",
+                     "abra-w03": "GRAPE + ABRA (abra_weight 0.3)"}.get(variant, variant)
+            name = f"{shown}, {what}"
             line, = ax.plot(xs, ys, marker="o", ms=3, label=name)
-            ax.fill_between(xs, [y - e for y, e in zip(ys, sd)], [y + e for y, e in zip(ys, sd)], alpha=0.15, color=line.get_color())
-        for name, style in (("features-controls", "--"), ("features-harmony", (0, (5, 1, 1, 1))), ("features", ":"), ("random", "-.")):
+            ax.fill_between(xs, [y - e for y, e in zip(ys, sd)], [y + e for y, e in zip(ys, sd)], alpha=0.08, color=line.get_color())
+        for name, style, colour in (("features-controls", "--", "grey"), ("features-harmony", "--", "black"),
+                                    ("features", ":", "grey"), ("random", "-.", "grey")):
             if baselines[name][metric]:
-                ax.axhline(statistics.mean(baselines[name][metric]), color="grey", ls=style, lw=1, label=name)
+                ax.axhline(statistics.mean(baselines[name][metric]), color=colour, ls=style, lw=1, label=name)
         ax.set_xlabel("minutes of training (2 cores)")
         ax.set_ylabel(label)
     axes[1].legend(fontsize=7, loc="lower right")
