@@ -93,19 +93,8 @@ extension Export {
         last = now
       }
     }
-    let codes = encoded.codes
     let controlName = control ?? encoded.control
-    var controlIndex: Int?
-    if let controlName {
-      guard let i = codes.genes.firstIndex(of: controlName) else {
-        throw OPSDataError.invalidArgument(name: "--control", message: "'\(controlName)' is not a gene of \(data)")
-      }
-      controlIndex = i
-    }
-    let profiles = try CellProfiles(
-      values: codes.values.map(Double.init), features: (0..<codes.dimension).map { "dim_\($0)" },
-      geneOfCell: codes.geneOfCell.map(Int.init), batchOfCell: codes.batchOfCell.map(Int.init), genes: codes.genes,
-      batches: codes.batches, controlGene: controlIndex)
+    let profiles = try ProfileInput.profiles(encoded.codes, features: nil, control: controlName, file: data)
     var pipeline = ProfilePipeline()
     pipeline.normalization = normalize == .controls ? .standardize : .none
     pipeline.harmony = Harmony()

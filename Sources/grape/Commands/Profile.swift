@@ -178,17 +178,23 @@ enum ProfileInput {
       fileControl = try CellCodes.readControl(from: path)
     }
     let controlName = control ?? fileControl ?? (codes.genes.contains("nontargeting") ? "nontargeting" : nil)
+    let profiles = try Self.profiles(codes, features: names, control: controlName, file: path)
+    return (profiles, ["csv", "tsv", "txt"].contains(ext) ? "table" : ext == "h5ad" ? "AnnData X" : "/\(codes.name)")
+  }
+
+  /// Per-cell codes as profiles (features named `dim_0…` unless `features` names them), with
+  /// `control` as the control gene; an unknown control is an error naming `--control` and `file`.
+  static func profiles(_ codes: CellCodes, features: [String]?, control: String?, file: String) throws -> CellProfiles {
     var controlIndex: Int?
-    if let controlName {
-      guard let i = codes.genes.firstIndex(of: controlName) else {
-        throw OPSDataError.invalidArgument(name: "--control", message: "'\(controlName)' is not a gene of \(path)")
+    if let control {
+      guard let i = codes.genes.firstIndex(of: control) else {
+        throw OPSDataError.invalidArgument(name: "--control", message: "'\(control)' is not a gene of \(file)")
       }
       controlIndex = i
     }
-    let profiles = try CellProfiles(
-      values: codes.values.map(Double.init), features: names ?? (0..<codes.dimension).map { "dim_\($0)" },
+    return try CellProfiles(
+      values: codes.values.map(Double.init), features: features ?? (0..<codes.dimension).map { "dim_\($0)" },
       geneOfCell: codes.geneOfCell.map(Int.init), batchOfCell: codes.batchOfCell.map(Int.init), genes: codes.genes,
       batches: codes.batches, controlGene: controlIndex)
-    return (profiles, ["csv", "tsv", "txt"].contains(ext) ? "table" : ext == "h5ad" ? "AnnData X" : "/\(codes.name)")
   }
 }
