@@ -4,7 +4,8 @@
     python3 Evaluation/experiments/summarize_arrayed.py OUT [ROWS.tsv]
 
 Reads OUT/seed-*/run-*/{config.json, log.tsv, eval/metrics.json, eval-adabn/metrics.json} and
-OUT/seed-*/lr/metrics.json (the logistic regression of `grape classify baseline`). Writes the
+OUT/seed-*/lr*/metrics.json (the logistic regression of `grape classify baseline`; `lr-TAG` for
+the split of the runs `run-*-TAG`). Writes the
 per-run rows (seed, run, method, training experiments, train / validation / held-out accuracy
 without and with AdaBN, AdaBN at test batch 8 … 128, final K_mu and K_sigma) to ROWS.tsv when
 given, and prints a Markdown table of the means over seeds (± standard deviation).
@@ -30,10 +31,12 @@ def rows_of(out):
     rows = []
     for seed_dir in sorted(glob.glob(os.path.join(out, "seed-*"))):
         seed = seed_dir.rsplit("-", 1)[-1]
-        lr = load(os.path.join(seed_dir, "lr", "metrics.json"))
-        if lr:
-            rows.append(dict(seed=seed, run="logistic regression", method="lr", train=lr.get("train_accuracy"),
-                             validation=lr.get("validation_accuracy"), held_out=lr.get("accuracy")))
+        for lr_dir in sorted(glob.glob(os.path.join(seed_dir, "lr*/"))):
+            lr = load(os.path.join(lr_dir, "metrics.json"))
+            if lr:
+                tag = os.path.basename(lr_dir.rstrip("/"))[2:]
+                rows.append(dict(seed=seed, run="logistic regression" + tag, method="lr", train=lr.get("train_accuracy"),
+                                 validation=lr.get("validation_accuracy"), held_out=lr.get("accuracy")))
         for run in sorted(glob.glob(os.path.join(seed_dir, "run-*/"))):
             name = os.path.basename(run.rstrip("/"))[4:]
             config = load(os.path.join(run, "config.json"))
