@@ -71,6 +71,12 @@ import TestSupport
       "--batch-size", "8",
     ])
     #expect(t.status == 0, "\(t.stderr)")
+    // A second fresh run into the same folder is refused and leaves the trained one as it was.
+    let latest = try String(contentsOfFile: "\(dir)/run/checkpoints/latest", encoding: .utf8)
+    let again = try GrapeCommand.run(["classify", "train", "--data", store, "--run", "\(dir)/run", "--method", "erm", "--steps", "1"])
+    #expect(again.status != 0 && again.stderr.contains("already holds a trained run") && again.stderr.contains("--resume"), "\(again.stderr)")
+    #expect(try String(contentsOfFile: "\(dir)/run/checkpoints/latest", encoding: .utf8) == latest)
+    #expect(try String(contentsOfFile: "\(dir)/run/config.json", encoding: .utf8).contains(#""method" : "abra""#))
     let e = try GrapeCommand.run([
       "classify", "evaluate", "--run", "\(dir)/run", "--data", store, "--out", "\(dir)/ev", "--tta", "--tta-batch", "8", "--no-curve",
       "--features-out", "\(dir)/feat.h5",
