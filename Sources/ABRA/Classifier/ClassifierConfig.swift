@@ -212,11 +212,8 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
       if inputTransform?.kind != .affine { inputTransform = try InputTransform.percentile(of: source, rng: &rng) }
     case .controls:
       if inputTransform?.kind != .controls {
-        let excluded = Set(holdoutBatches)
-        let kept = Set(trainBatches)
-        let training = source.batchNames.indices.filter {
-          !excluded.contains(source.batchNames[$0]) && (kept.isEmpty || kept.contains(source.batchNames[$0]))
-        }
+        let excluded = ClassifierTrainer.excludedBatches(source: source, holdoutBatches: holdoutBatches, trainBatches: trainBatches)
+        let training = source.batchNames.indices.filter { !excluded.contains($0) }
         inputTransform = try InputTransform.controls(of: source, batches: training, rng: &rng)
       }
     case .image:

@@ -79,6 +79,15 @@ public final class ClassifierTrainer {
   /// The training, validation and held-out cells.
   public var split: ClassifierSplit { loop.task.split }
 
+  /// Indices of the batches of `source` left out of training: the held-out ones and, when
+  /// `trainBatches` is not empty, every batch it does not name.
+  public static func excludedBatches(source: CellSource, holdoutBatches: [String], trainBatches: [String]) -> Set<Int> {
+    Set(source.batchNames.indices.filter {
+      let name = source.batchNames[$0]
+      return holdoutBatches.contains(name) || (!trainBatches.isEmpty && !trainBatches.contains(name))
+    })
+  }
+
   /// The cells of the batches that are not held out (and, when `trainBatches` is not empty, that
   /// it names: a run may train on some experiments only, to measure how generalisation grows with
   /// their number).
@@ -89,11 +98,7 @@ public final class ClassifierTrainer {
   public static func trainingCells(source: CellSource, holdoutBatches: [String], trainBatches: [String] = []) throws -> [Int] {
     let unknown = (holdoutBatches + trainBatches).filter { !source.batchNames.contains($0) }
     guard unknown.isEmpty else { throw ABRAError.unknownBatches(names: unknown, known: source.batchNames) }
-    var excluded = Set(holdoutBatches.compactMap { source.batchNames.firstIndex(of: $0) })
-    if !trainBatches.isEmpty {
-      let kept = Set(trainBatches.compactMap { source.batchNames.firstIndex(of: $0) })
-      excluded.formUnion(source.batchNames.indices.filter { !kept.contains($0) })
-    }
+    let excluded = excludedBatches(source: source, holdoutBatches: holdoutBatches, trainBatches: trainBatches)
     var counts = [Int](repeating: 0, count: source.batchNames.count)
     var cells: [Int] = []
     for (i, b) in source.batchOfCell.enumerated() where !excluded.contains(b) {

@@ -99,10 +99,7 @@ extension ClassifierTrainer {
       try cfg.validate()
       try cfg.chooseInputTransform(source: source)
     }
-    var excluded = Set(cfg.holdoutBatches.compactMap { source.batchNames.firstIndex(of: $0) })
-    if !cfg.trainBatches.isEmpty {
-      excluded.formUnion(source.batchNames.indices.filter { !cfg.trainBatches.contains(source.batchNames[$0]) })
-    }
+    let excluded = excludedBatches(source: source, holdoutBatches: cfg.holdoutBatches, trainBatches: cfg.trainBatches)
     let split = try ClassifierSplit(config: cfg, source: source)
     let sampler: TrainingSampler
     switch cfg.sampler {

@@ -85,14 +85,8 @@ extension Export {
   /// result for the same seed.
   func harmonizedStyleMeans(complexes: ComplexTable?) throws -> (GeneEmbedding, EmbeddingAnnotations) {
     guard let data else { throw ValidationError("--source style-mean needs --data FILE.h5") }
-    var last = 0.0
-    let encoded = try GRAPEInference.annotatedCellCodes(run: runPath, data: data, step: checkpoint, useEMA: !noEma) { done, total in
-      let now = monotonicSeconds()
-      if ProcessGroup.world.isPrimary, now - last > 5 || done == total {
-        note("encoded \(done)/\(total) cells")
-        last = now
-      }
-    }
+    let encoded = try GRAPEInference.annotatedCellCodes(
+      run: runPath, data: data, step: checkpoint, useEMA: !noEma, progress: encodingProgress())
     let controlName = control ?? encoded.control
     let profiles = try ProfileInput.profiles(encoded.codes, features: nil, control: controlName, file: data)
     var pipeline = ProfilePipeline()
@@ -107,11 +101,10 @@ extension Export {
     provenance.set("steps", .strings(result.steps))
     provenance.set("seed", .int(Int(truncatingIfNeeded: seeding.seed)))
     let e = result.embedding
-    let store = try CellStore(path: data)
     let annotations = EmbeddingAnnotations(
       provenance: provenance, controlGene: controlName,
       cellCounts: Dictionary(zip(e.genes, result.cellCounts), uniquingKeysWith: +),
-      complexes: try complexes ?? ComplexTable.fromTruth(of: store))
+      complexes: try complexes ?? ComplexTable.fromTruth(of: CellStore(path: data)))
     let embedding = try GeneEmbedding(genes: e.genes, values: e.values, dimension: e.dimension, source: "style-mean+harmony")
     return (embedding, annotations)
   }
@@ -143,14 +136,8 @@ struct Encode: ParsableCommand {
   func run() throws {
     try CLISupport.run {
       try OutputGuard.check(output: out, flag: "--out", writes: .hdf5, inputs: [("--data", data)], force: overwrite.force)
-      var last = 0.0
-      let result = try GRAPEInference.annotatedCellCodes(run: runPath, data: data, step: checkpoint, useEMA: !noEma) { done, total in
-        let now = monotonicSeconds()
-        if ProcessGroup.world.isPrimary, now - last > 5 || done == total {
-          note("encoded \(done)/\(total) cells\(ProcessGroup.world.isDistributed ? " on rank 0" : "")")
-          last = now
-        }
-      }
+      let result = try GRAPEInference.annotatedCellCodes(
+        run: runPath, data: data, step: checkpoint, useEMA: !noEma, progress: encodingProgress())
       guard ProcessGroup.world.isPrimary else { return }
       let codes = result.codes
       try codes.write(to: out, fields: result.fields, provenance: result.provenance, controlGene: result.control)
@@ -160,3 +147,16 @@ struct Encode: ParsableCommand {
 }
 
 extension EmbeddingSource: ExpressibleByArgument {}
+
+/// A progress callback for encoding every cell of a store: a line at most every 5 seconds and at
+/// the end, from rank 0 only.
+func encodingProgress() -> (Int, Int) -> Void {
+  var last = 0.0
+  return { done, total in
+    let now = monotonicSeconds()
+    if ProcessGroup.world.isPrimary, now - last > 5 || done == total {
+      note("encoded \(done)/\(total) cells\(ProcessGroup.world.isDistributed ? " on rank 0" : "")")
+      last = now
+    }
+  }
+}
