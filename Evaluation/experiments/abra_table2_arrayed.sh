@@ -4,24 +4,28 @@
 # experiment of each line held out; each method trained with the same recipe and evaluated on the
 # held-out experiments without and with AdaBN (with the AdaBN test-batch-size curve).
 #
-#   Evaluation/experiments/abra_table2_arrayed.sh OUT [STEPS] [SEEDS]
+#   Evaluation/experiments/abra_table2_arrayed.sh OUT [STEPS] [SEEDS] [EXTRA SIMULATE FLAGS...]
 #
+# The screens are `grape simulate --layout arrayed --phenotype-strength 2 --cells-per-well 10`
+# followed by the extra simulate flags, if any (e.g. `--experiments 14 --batch-effect 2`).
 # Environment: METHODS (default "erm dsu advstyle abra"); EXTRA (more `grape classify train`
 # flags, default the recipe below); TAG (suffix of the run folders, default empty); TRAIN (a
-# comma-separated list of training experiments; default every one not held out); BIN (the grape
-# binary). Finished runs and evaluations are skipped, so the script can be rerun to continue.
+# comma-separated list of training experiments; default every one not held out); HOLDOUT (the
+# held-out experiments, default HEPG2-06,HUVEC-06); BIN (the grape binary). Finished runs and evaluations are skipped, so the script can be rerun to continue.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 parse_arguments abra_table2_arrayed.sh 1500 "$@"
 methods=${METHODS:-erm dsu advstyle abra}
 recipe=(--lr 2e-3 --lr-schedule cosine --warmup-steps 100 --label-smoothing 0.1 --input-normalization image)
 read -r -a extra <<<"${EXTRA:-}"
-holdout=HEPG2-06,HUVEC-06
+holdout=${HOLDOUT:-HEPG2-06,HUVEC-06}
+screen_flags=(--phenotype-strength 2 --cells-per-well 10)
+[ $# -le 3 ] || screen_flags+=("${sim_flags[@]}")
 for seed in $seeds; do
   dir="$out/seed-$seed"
   mkdir -p "$dir"
   [ -f "$dir/screen.h5" ] || "$bin" simulate --layout arrayed --out "$dir/screen.h5" --seed "$seed" \
-    --phenotype-strength 2 --cells-per-well 10 >/dev/null
+    "${screen_flags[@]}" >/dev/null
   train=()
   [ -z "${TRAIN:-}" ] || train=(--train-batches "$TRAIN")
   for method in $methods; do
