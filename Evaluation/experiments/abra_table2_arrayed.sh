@@ -11,7 +11,8 @@
 # Environment: METHODS (default "erm dsu advstyle abra"); EXTRA (more `grape classify train`
 # flags, default the recipe below); TAG (suffix of the run folders, default empty); TRAIN (a
 # comma-separated list of training experiments; default every one not held out); HOLDOUT (the
-# held-out experiments, default HEPG2-06,HUVEC-06); BIN (the grape binary). Finished runs and evaluations are skipped, so the script can be rerun to continue.
+# held-out experiments, default HEPG2-06,HUVEC-06); BIN (the grape binary). Finished runs and
+# evaluations are skipped, so the script can be rerun to continue.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 parse_arguments abra_table2_arrayed.sh 1500 "$@"

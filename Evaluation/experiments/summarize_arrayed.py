@@ -52,7 +52,10 @@ def rows_of(out):
             for point in adabn.get("tta_batch_size_curve", []):
                 row[f"adabn_{point['batch_size']}"] = point["mean"]
             log = os.path.join(run, "log.tsv")
-            last = list(csv.DictReader(open(log), delimiter="\t"))[-1] if os.path.exists(log) else {}
+            last = {}
+            if os.path.exists(log):
+                with open(log) as f:
+                    last = list(csv.DictReader(f, delimiter="\t"))[-1]
             if config["method"] == "abra" and "k_mu" in last:
                 row["k_mu"], row["k_sigma"] = float(last["k_mu"]), float(last["k_sigma"])
             rows.append(row)

@@ -113,6 +113,11 @@ import TestSupport
     // A uint16 store gets GRAPE's preprocessing: percentile mapping, then per-batch control z-scores.
     #expect(config.contains("\"input_transform\"") && config.contains("\"controls\"") && config.contains("\"batches\""))
 
+    // A fresh run into the trained folder is refused and leaves its config as it was.
+    let again = try GrapeCommand.run(["train", "--data", store, "--run", run, "--preset", "tiny", "--steps", "1"])
+    #expect(again.status != 0 && again.stderr.contains("already holds a trained run") && again.stderr.contains("--resume"), "\(again.stderr)")
+    #expect(try String(contentsOfFile: "\(run)/config.json", encoding: .utf8) == config)
+
     // Resume to a later step.
     let r = try GrapeCommand.run(["train", "--data", store, "--run", run, "--resume", "--steps", "4"])
     #expect(r.status == 0, "resume failed: \(r.stderr)")

@@ -45,6 +45,14 @@ enum CLISupport {
     }
   }
 
+  /// Refuses a fresh run (no `--resume`) into a folder that already holds a trained one, so the
+  /// finished run's `config.json`, `log.tsv` and `latest` are never overwritten.
+  static func refuseTrainedRun(_ path: String, resume: Bool) throws {
+    if !resume, FileManager.default.fileExists(atPath: RunFolder(path: path).latestPath) {
+      throw ValidationError("--run \(path) already holds a trained run; pass --resume to continue it or choose another folder")
+    }
+  }
+
   /// The exit status of a run stopped by Ctrl-C after its checkpoint was written (128 + SIGINT,
   /// as shells report an interrupted command), so scripts can tell it from a finished run.
   static let interrupted = ExitCode(130)

@@ -84,9 +84,7 @@ struct ClassifyTrain: ParsableCommand {
       guard labelSmoothing >= 0, labelSmoothing < 1 else { throw ValidationError("--label-smoothing must lie in [0, 1), got \(labelSmoothing)") }
     }
     guard FileManager.default.fileExists(atPath: data) else { throw ValidationError("--data \(data): no such file") }
-    if !resume, FileManager.default.fileExists(atPath: "\(runPath)/checkpoints/latest") {
-      throw ValidationError("--run \(runPath) already holds a trained run; pass --resume to continue it or choose another folder")
-    }
+    try CLISupport.refuseTrainedRun(runPath, resume: resume)
   }
 
   func run() throws {

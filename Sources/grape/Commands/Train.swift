@@ -73,9 +73,7 @@ struct Train: ParsableCommand {
         throw ValidationError("--resume continues the run with its own config.json; \(ignored.joined(separator: " and ")) cannot change it (only --steps and --max-minutes can)")
       }
     }
-    if !resume, FileManager.default.fileExists(atPath: "\(runPath)/checkpoints/latest") {
-      throw ValidationError("--run \(runPath) already holds a trained run; pass --resume to continue it or choose another folder")
-    }
+    try CLISupport.refuseTrainedRun(runPath, resume: resume)
   }
 
   func run() throws {
