@@ -115,6 +115,47 @@ import Testing
     }
   }
 
+  /// With `groups`, each group of consecutive samples is perturbed as the one-group layer
+  /// perturbs it alone, with its own row of noise.
+  @Test(arguments: [[6, 3, 4, 4], [8, 2]])
+  func groupsArePerturbedAroundTheirOwnStatistics(shape: [Int]) {
+    let (n, c, groups) = (shape[0], shape[1], shape[0] / 2)
+    let grouped = ABRALayer(channels: c, groups: groups)
+    let single = ABRALayer(channels: c)
+    let x = randomTensor(shape, seed: 31, std: 1.3) + 0.2
+    let noise = ABRALayer.Noise(mu: randomTensor([groups, c], seed: 32), sigma: randomTensor([groups, c], seed: 33, std: 0.4))
+    let km = Tensor.full([1, c, 1, 1], 0.5)
+    let ks = Tensor.full([1, c, 1, 1], 0.3)
+    let y = grouped.perturbed(x, noise: noise, kMu: km, kSigma: ks)
+    #expect(y.shape == x.shape)
+    let per = x.count / n * (n / groups)
+    for g in 0..<groups {
+      var part = shape
+      part[0] = n / groups
+      let xg = Tensor(Array(x.scalars[g * per..<(g + 1) * per]), shape: part)
+      let row = ABRALayer.Noise(
+        mu: Tensor(Array(noise.mu.scalars[g * c..<(g + 1) * c]), shape: [c]),
+        sigma: Tensor(Array(noise.sigma.scalars[g * c..<(g + 1) * c]), shape: [c]))
+      let expected = single.perturbed(xg, noise: row, kMu: km, kSigma: ks)
+      assertClose(Tensor(Array(y.scalars[g * per..<(g + 1) * per]), shape: part), expected, atol: 1e-5, "group \(g)")
+    }
+    var rng = RandomGenerator(seed: 3)
+    #expect(grouped.drawNoise(using: &rng).mu.shape == [groups, c])
+  }
+
+  @Test(arguments: [[4, 2, 3, 3], [6, 3]])
+  func gradientsThroughTheGroupedLayer(shape: [Int]) {
+    let (c, groups) = (shape[1], 2)
+    let layer = ABRALayer(channels: c, groups: groups)
+    let noise = ABRALayer.Noise(mu: randomTensor([groups, c], seed: 41), sigma: randomTensor([groups, c], seed: 42, std: 0.3))
+    let x = randomTensor(shape, seed: 43, std: 1.2) + 0.3
+    let km = Tensor.full([1, c, 1, 1], 0.4) + randomTensor([1, c, 1, 1], seed: 44, std: 0.1)
+    let ks = Tensor.full([1, c, 1, 1], 0.3) + randomTensor([1, c, 1, 1], seed: 45, std: 0.1)
+    gradCheck([x, km, ks], eps: 1e-2, rtol: 3e-2, atol: 3e-3, "grouped ABRA layer \(shape)") { t in
+      layer.perturbed(t[0], noise: noise, kMu: t[1], kSigma: t[2])
+    }
+  }
+
   @Test(arguments: ["abra_4d", "abra_2d"])
   func matchesThePyTorchReference(caseName: String) throws {
     let fx = try abraFixture()

@@ -54,6 +54,35 @@ import Testing
     }
   }
 
+  /// `plate_groups`: each mini-batch is groups of one plate each; ABRA trains on them, a group
+  /// that mixes plates stops training, and the key is checked against the batch size and sampler.
+  @Test func plateGroupsAreEachFromOnePlate() throws {
+    var c = try smallConfig(.abra, source: src, steps: 3)
+    c.plateGroups = 2
+    try c.validate()
+    let cells = try ClassifierSplit(config: c, source: src).training
+    let grouped = GroupedSampler(PlateBalancedSampler(source: src, cells: cells, batchSize: 4, seed: 2), groups: 2)
+    let first = grouped.next()
+    #expect(first.count == 8)
+    #expect(Set(first[0..<4].map { src.batchOfCell[$0] }).count == 1 && Set(first[4..<8].map { src.batchOfCell[$0] }).count == 1)
+    let t = try ClassifierTrainer(config: c, source: src, sampler: grouped, run: RunFolder(path: temporaryDirectory("cval-groups")))
+    #expect(try t.train() == 3)
+    #expect(t.model.abra?.groups == 2)
+    let a = cells.filter { src.batchOfCell[$0] == 0 }, b = cells.filter { src.batchOfCell[$0] == 1 }
+    let mixed = [a[0], a[1], a[2], b[0], b[1], b[2], b[3], b[4]]
+    let bad = try ClassifierTrainer(
+      config: c, source: src, sampler: FixedSampler([mixed]), run: RunFolder(path: temporaryDirectory("cval-groups-bad")))
+    #expect(throws: ABRAError.invalidMiniBatch(step: 1, reason: "cells come from several batches (plate0, plate1); mini-batches must be plate-consistent")) {
+      try bad.train()
+    }
+    c.plateGroups = 3
+    #expect(throws: ABRAError.invalidConfig("plate_groups must be ≥ 1 and split batch_size (8) into groups of at least two cells, got 3")) { try c.validate() }
+    c.method = .erm
+    c.plateGroups = 2
+    c.sampler = .classBalanced
+    #expect(throws: ABRAError.invalidConfig("plate_groups applies to sampler plate only, got sampler class_balanced")) { try c.validate() }
+  }
+
   @Test func learningRateSchedules() {
     let cosine = LearningRateSchedule.cosine
     #expect(cosine.rate(step: 1, total: 100, base: 1, warmup: 10) == 0.1)

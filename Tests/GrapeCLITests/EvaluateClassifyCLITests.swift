@@ -114,6 +114,14 @@ import TestSupport
     #expect(ablated.status == 0, "\(ablated.stderr)")
     let saved = try String(contentsOfFile: "\(dir)/r3/config.json", encoding: .utf8)
     #expect(saved.contains(#""abra_terms" : "ce""#) && saved.contains(#""perturb_stage" : 2"#), "\(saved)")
+    // plate_groups: ABRA on mini-batches of two plate-consistent groups, drawn by the run's sampler.
+    try #"{"plate_groups": 2}"#.write(toFile: "\(dir)/groups.json", atomically: true, encoding: .utf8)
+    let grouped = try GrapeCommand.run([
+      "classify", "train", "--data", store, "--run", "\(dir)/r7", "--method", "abra", "--holdout-batches", "B2", "--steps", "2",
+      "--batch-size", "8", "--config", "\(dir)/groups.json",
+    ])
+    #expect(grouped.status == 0, "\(grouped.stderr)")
+    #expect(try String(contentsOfFile: "\(dir)/r7/config.json", encoding: .utf8).contains(#""plate_groups" : 2"#))
     try #"{"abra_term": "ce"}"#.write(toFile: "\(dir)/typo.json", atomically: true, encoding: .utf8)
     let typo = try GrapeCommand.run([
       "classify", "train", "--data", store, "--run", "\(dir)/r4", "--steps", "1", "--config", "\(dir)/typo.json",

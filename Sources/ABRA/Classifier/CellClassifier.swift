@@ -28,7 +28,7 @@ public final class CellClassifier: Module {
     backbone = CellResNet(shape: c.networkShape, rng: &rng)
     head = GeneClassifierHead(dim: c.networkShape.featureDim, classes: c.genes.count, arcFace: c.method == .abra && c.abraTerms.usesArcFace, rng: &rng)
     let perturbChannels = c.networkShape.channels(ofStage: c.perturbStage - 1)
-    abra = c.method == .abra ? ABRALayer(channels: perturbChannels, initialK: c.abraInitialK, maxMagnitude: c.abraMaxK) : nil
+    abra = c.method == .abra ? ABRALayer(channels: perturbChannels, initialK: c.abraInitialK, maxMagnitude: c.abraMaxK, groups: c.plateGroups) : nil
     dsu = c.method == .dsu ? DSULayer(probability: c.dsuProbability) : nil
     method = c.method
     perturbStage = c.perturbStage

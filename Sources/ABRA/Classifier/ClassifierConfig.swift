@@ -88,6 +88,13 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
   /// trains with are those of all plates together, as its running averages are). `abra` needs
   /// `plate`.
   public var sampler: SamplerKind
+  /// With `sampler` `plate`: plate-consistent groups per mini-batch (1: one plate per
+  /// mini-batch, the paper's Eq. 3). With G > 1 each mini-batch is G groups of
+  /// `batch_size`/G cells, each group from one plate and the groups from the next G plates of
+  /// the sampler's round; BatchNorm normalises over all of them (as with `class_balanced`), and
+  /// ABRA's layer takes the statistics of each group on its own (``ABRALayer/groups``), an
+  /// addition to the paper.
+  public var plateGroups: Int
 
   // MARK: Schedule, regularisation and validation
   /// The learning-rate schedule after warm-up: `constant` or `cosine` (decay to 0 at `steps`).
@@ -177,6 +184,7 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     inputTransform = nil
     inputNormalization = .percentile
     sampler = .plate
+    plateGroups = 1
     lrSchedule = .constant
     warmupSteps = 0
     labelSmoothing = 0
@@ -276,6 +284,10 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     guard sampler == .plate || method != .abra else {
       throw fail("sampler class_balanced cannot be used with method abra: ABRA's batch statistics need plate-consistent mini-batches")
     }
+    guard plateGroups >= 1, batchSize % plateGroups == 0, batchSize / plateGroups >= 2 else {
+      throw fail("plate_groups must be ≥ 1 and split batch_size (\(batchSize)) into groups of at least two cells, got \(plateGroups)")
+    }
+    guard plateGroups == 1 || sampler == .plate else { throw fail("plate_groups applies to sampler plate only, got sampler \(sampler.rawValue)") }
     guard warmupSteps >= 0 else { throw fail("warmup_steps must be ≥ 0, got \(warmupSteps)") }
     guard labelSmoothing >= 0, labelSmoothing < 1 else { throw fail("label_smoothing must lie in [0, 1), got \(labelSmoothing)") }
     guard validationFraction >= 0, validationFraction < 1 else { throw fail("validation_fraction must lie in [0, 1), got \(validationFraction)") }
@@ -323,6 +335,7 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     [
     "validation_fraction": 0, "validation_seed": 0, "validate_every": 0, "validation_log_cells": 512, "lr_schedule": "constant",
     "warmup_steps": 0, "label_smoothing": 0, "input_normalization": "percentile", "sampler": "plate", "train_batches": [String](),
+    "plate_groups": 1,
     ]
   }
 

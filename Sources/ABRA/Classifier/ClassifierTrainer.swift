@@ -165,8 +165,8 @@ public final class ClassifierTrainer {
 /// what ``ClassifierTrainer`` trains.
 ///
 /// Each step draws a mini-batch from the sampler, which must be plate-consistent (all cells from
-/// one batch, Eq. 3; unless `sampler` is `class_balanced`) and contain no held-out or validation
-/// cell; anything else stops training
+/// one batch, Eq. 3, or with `plate_groups` G each of its G consecutive groups; unless `sampler`
+/// is `class_balanced`) and contain no held-out or validation cell; anything else stops training
 /// with ``ABRAError/invalidMiniBatch(step:reason:)``. A non-finite loss stops with
 /// ``ABRAError/diverged(step:loss:value:)`` before anything is written. The learning rate of each
 /// step follows the configuration's schedule; every `validate_every` steps the model, in
@@ -263,9 +263,18 @@ public final class ClassifierIteration: TrainingTask {
     if let v = cells.first(where: { validationCells.contains($0) }) {
       throw ABRAError.invalidMiniBatch(step: s, reason: "the sampler drew validation cell \(v)")
     }
-    guard batches.count == 1 || config.sampler == .classBalanced else {
-      let names = batches.sorted().map { source.batchNames[$0] }.joined(separator: ", ")
-      throw ABRAError.invalidMiniBatch(step: s, reason: "cells come from several batches (\(names)); mini-batches must be plate-consistent")
+    guard config.sampler == .plate else { return }
+    // Each of the `plate_groups` consecutive groups from one batch (Eq. 3).
+    let groupSize = cells.count / config.plateGroups
+    guard cells.count % config.plateGroups == 0 else {
+      throw ABRAError.invalidMiniBatch(step: s, reason: "\(cells.count) cells do not split into \(config.plateGroups) plate groups")
+    }
+    for start in stride(from: 0, to: cells.count, by: groupSize) {
+      let group = Set(cells[start..<start + groupSize].map { source.batchOfCell[$0] })
+      guard group.count == 1 else {
+        let names = group.sorted().map { source.batchNames[$0] }.joined(separator: ", ")
+        throw ABRAError.invalidMiniBatch(step: s, reason: "cells come from several batches (\(names)); mini-batches must be plate-consistent")
+      }
     }
   }
 

@@ -103,6 +103,10 @@ extension ClassifierTrainer {
     let split = try ClassifierSplit(config: cfg, source: source)
     let sampler: TrainingSampler
     switch cfg.sampler {
+    case .plate where cfg.plateGroups > 1:
+      let groups = try SamplerBox.plateConsistent(
+        source, batchSize: cfg.batchSize / cfg.plateGroups, seed: cfg.seed &+ 1, excluded: excluded, excludedCells: split.validation)
+      sampler = GroupedSampler(groups, groups: cfg.plateGroups)
     case .plate:
       sampler = try SamplerBox.plateConsistent(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1, excluded: excluded, excludedCells: split.validation)
     case .classBalanced:

@@ -19,6 +19,13 @@ import TensorCore
 /// the network. The statistics are not detached: gradients flow through μ_c and σ_c, as in DSU.
 /// In evaluation mode the layer is the identity.
 ///
+/// **Several plates in one mini-batch (`groups`, an addition).** With `groups` = G > 1 the
+/// mini-batch is G plate-consistent groups of N/G cells, one after another (what
+/// ``GroupedSampler`` draws); the statistics of Eq. 1 and the noise ε are then taken for each
+/// group on its own, so every group is perturbed around its own plate's statistics as Eq. 7
+/// has it, while the rest of the network (its BatchNorm layers) sees a mini-batch of several
+/// plates, as at inference. G = 1 is the paper's layer.
+///
 /// **Initial value of K: 0.1 for every channel.** The paper does not state one. Zero would make
 /// the ε-averaged gradient of the adversarial objective vanish at the start (E[ε] = 0, so the
 /// first-order term cancels and K would only grow through curvature); 0.1 is a perturbation of
@@ -43,17 +50,21 @@ public final class ABRALayer: Module {
   public let minScaleRatio: Float
   /// When set, |K| is clamped to this value after every update.
   public let maxMagnitude: Float?
+  /// Plate-consistent groups per mini-batch, each with its own statistics and noise (1: the paper's).
+  public let groups: Int
 
-  /// One draw of the per-channel noise ε_μ, ε_σ, each [C].
+  /// One draw of the per-channel noise ε_μ, ε_σ, each [C] (or [G, C], one row per group).
   public struct Noise: Sendable {
-    /// ε_μ, [C].
+    /// ε_μ, [C] or [G, C].
     public var mu: Tensor
-    /// ε_σ, [C].
+    /// ε_σ, [C] or [G, C].
     public var sigma: Tensor
 
     /// Noise with the given values (tests, reproductions).
     public init(mu: Tensor, sigma: Tensor) {
-      precondition(mu.rank == 1 && mu.shape == sigma.shape, "ABRALayer.Noise: needs two [C] tensors, got \(mu.shape) and \(sigma.shape)")
+      precondition(
+        (mu.rank == 1 || mu.rank == 2) && mu.shape == sigma.shape,
+        "ABRALayer.Noise: needs two [C] or [G, C] tensors, got \(mu.shape) and \(sigma.shape)")
       self.mu = mu.detached()
       self.sigma = sigma.detached()
     }
@@ -67,8 +78,12 @@ public final class ABRALayer: Module {
   ///   - varianceEpsilon: added to the batch variance (1e-6, as DSU).
   ///   - minScaleRatio: lower bound of σ_t as a fraction of σ_c (0.1).
   ///   - maxMagnitude: optional bound on |K| after each update (none).
-  public init(channels: Int, initialK: Float = 0.1, varianceEpsilon: Float = 1e-6, minScaleRatio: Float = 0.1, maxMagnitude: Float? = nil) {
+  ///   - groups: plate-consistent groups per mini-batch (1, the paper's; see the type's notes).
+  public init(
+    channels: Int, initialK: Float = 0.1, varianceEpsilon: Float = 1e-6, minScaleRatio: Float = 0.1, maxMagnitude: Float? = nil, groups: Int = 1
+  ) {
     precondition(channels > 0, "ABRALayer: channels must be positive, got \(channels)")
+    precondition(groups >= 1, "ABRALayer: groups must be at least 1, got \(groups)")
     precondition(minScaleRatio >= 0 && minScaleRatio < 1, "ABRALayer: minScaleRatio must lie in [0, 1), got \(minScaleRatio)")
     precondition(maxMagnitude.map { $0 > 0 } ?? true, "ABRALayer: maxMagnitude must be positive")
     kMu = Parameter(Tensor.full([1, channels, 1, 1], initialK))
@@ -77,13 +92,16 @@ public final class ABRALayer: Module {
     self.varianceEpsilon = varianceEpsilon
     self.minScaleRatio = minScaleRatio
     self.maxMagnitude = maxMagnitude
+    self.groups = groups
     super.init()
   }
 
-  /// Draws ε_μ and ε_σ ~ N(0, I), one value per channel (ε_μ first).
+  /// Draws ε_μ and ε_σ ~ N(0, I), one value per channel (ε_μ first); with several groups, one
+  /// row of values per group.
   public func drawNoise(using rng: inout RandomGenerator) -> Noise {
-    let mu = Tensor.randn([channels], using: &rng)
-    let sigma = Tensor.randn([channels], using: &rng)
+    let shape = groups == 1 ? [channels] : [groups, channels]
+    let mu = Tensor.randn(shape, using: &rng)
+    let sigma = Tensor.randn(shape, using: &rng)
     return Noise(mu: mu, sigma: sigma)
   }
 
@@ -103,22 +121,40 @@ public final class ABRALayer: Module {
   /// X_t for explicit K values (pass `kMu.value.detached()` to keep K out of a graph).
   ///
   /// - Parameters:
-  ///   - x: [N, C, H, W] or [N, C], with more than one value per channel.
-  ///   - noise: ε_μ, ε_σ, each [C].
+  ///   - x: [N, C, H, W] or [N, C], with more than one value per channel in each group; N a
+  ///     multiple of ``groups``.
+  ///   - noise: ε_μ, ε_σ, each [C], or [G, C] for one draw per group.
   ///   - kMu, kSigma: [1, C, 1, 1].
   public func perturbed(_ x: Tensor, noise: Noise, kMu: Tensor, kSigma: Tensor) -> Tensor {
     precondition(x.rank == 2 || x.rank == 4, "ABRALayer: needs [N, C, H, W] or [N, C], got \(x.shape)")
     precondition(x.shape[1] == channels, "ABRALayer: built for \(channels) channels, input has \(x.shape[1])")
-    precondition(noise.mu.count == channels, "ABRALayer: noise has \(noise.mu.count) channels, layer \(channels)")
-    precondition(x.count / channels > 1, "ABRALayer: batch statistics need more than one value per channel, got \(x.shape)")
-    let bshape = x.rank == 4 ? [1, channels, 1, 1] : [1, channels]
-    let (mu, sigma) = ABRALayer.statistics(x, varianceEpsilon: varianceEpsilon)
+    precondition(noise.mu.count % channels == 0, "ABRALayer: noise has \(noise.mu.count) values for \(channels) channels")
+    let noiseGroups = noise.mu.count / channels
+    precondition(noiseGroups == 1 || noiseGroups == groups, "ABRALayer: noise for \(noiseGroups) groups, layer has \(groups)")
+    precondition(x.shape[0] % groups == 0, "ABRALayer: \(x.shape[0]) samples do not split into \(groups) groups")
+    precondition(x.count / (channels * groups) > 1, "ABRALayer: batch statistics need more than one value per channel and group, got \(x.shape)")
+    // Each group as [G, N/G, C, spatial]: statistics over axes 1 and 3 (Eq. 1 within a group).
+    let spatial = x.rank == 4 ? x.shape[2] * x.shape[3] : 1
+    let grouped = groups == 1 && x.rank == 4 ? x : x.reshaped([groups, x.shape[0] / groups, channels, spatial])
+    let bshape = groups == 1 && x.rank == 4 ? [1, channels, 1, 1] : [1, 1, channels, 1]
+    let noiseShape = noiseGroups == 1 ? bshape : [groups, 1, channels, 1]
+    let (mu, sigma) = groups == 1 && x.rank == 4
+      ? ABRALayer.statistics(x, varianceEpsilon: varianceEpsilon) : ABRALayer.groupStatistics(grouped, varianceEpsilon: varianceEpsilon)
     let km = kMu.reshaped(bshape)
     let ks = kSigma.reshaped(bshape)
-    let muT = mu + noise.mu.reshaped(bshape) * km
-    var sigmaT = sigma + noise.sigma.reshaped(bshape) * ks
+    let muT = mu + noise.mu.reshaped(noiseShape) * km
+    var sigmaT = sigma + noise.sigma.reshaped(noiseShape) * ks
     if minScaleRatio > 0 { sigmaT = maximum(sigmaT, sigma * minScaleRatio) }
-    return (x - mu) / sigma * sigmaT + muT
+    let out = (grouped - mu) / sigma * sigmaT + muT
+    return out.shape == x.shape ? out : out.reshaped(x.shape)
+  }
+
+  /// Channel mean and standard deviation √(var + eps) of each group of `x` [G, n, C, S] over
+  /// its n samples and S positions, kept as [G, 1, C, 1].
+  static func groupStatistics(_ x: Tensor, varianceEpsilon: Float) -> (mean: Tensor, std: Tensor) {
+    let mu = x.mean(axes: [1, 3], keepDims: true)
+    let variance = (x - mu).square().mean(axes: [1, 3], keepDims: true)
+    return (mu, (variance + varianceEpsilon).sqrt())
   }
 
   /// Batch-wise channel mean and standard deviation √(var + eps) over every axis but 1, kept as
