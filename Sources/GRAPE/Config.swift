@@ -207,7 +207,10 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     }
     c.validationEvery = [.tiny: 0, .cpu: 100, .cpu64: 100, .paper: 1000][p]
     if p != .paper { c.applyCPURecipe() }
-    if p == .cpu || p == .cpu64 { c.applyRealCellAlignment() }
+    if p == .cpu || p == .cpu64 {
+      c.applyRealCellAlignment()
+      c.applyCPUABRAWeight()
+    }
     return c
   }
 
@@ -228,6 +231,16 @@ public struct GRAPEConfig: Codable, Equatable, Sendable {
     lrDiscriminatorHeads = 1e-2
     discriminatorHeadsInitStd = 0
     lambdaDCls = 1
+  }
+
+  /// With `--abra`, ABRA's robust loss at 0.3 of its weight in the G step (`abra_weight`; the
+  /// `cpu` and `cpu64` presets). Its own gene classifier on the style codes competes with the
+  /// alignment for E: at weight 1, 30 minutes of `--abra` end 0.02–0.05 mAP below GRAPE alone;
+  /// at 0.3 level with it, on two sets of seeds over the three screens of
+  /// Evaluation/grape-training.md §11. The perturbation, its min–max step and the
+  /// plate-consistent batches are ABRA's as published; `paper` keeps weight 1.
+  public mutating func applyCPUABRAWeight() {
+    abraWeight = 0.3
   }
 
   /// The addition that makes the rows of M learn within a CPU budget (the `cpu` and `cpu64`

@@ -122,11 +122,13 @@ import TestSupport
       let c = try GRAPEConfig.preset(name)
       #expect(c.lr == 1e-3 && c.lrEmbedding == 1e-2 && c.embeddingInitStd == 0.01, "\(name)")
       #expect(c.lrDiscriminatorHeads == 1e-2 && c.discriminatorHeadsInitStd == 0 && c.lambdaDCls == 1, "\(name)")
+      #expect(c.abraWeight == (name == "tiny" ? 1 : 0.3), "\(name)")
     }
     let paper = try GRAPEConfig.preset("paper")
     #expect(paper.lr == 1e-4 && paper.lrMapping == 1e-4 && paper.lrEmbedding == 1e-4 && paper.embeddingInitStd == 1)
     #expect(paper.lrDiscriminatorHeads == nil && paper.discriminatorHeadsInitStd == nil && paper.batchSize == 256 && paper.lambdaDCls == 0)
     #expect(paper.emaMode == .periodic && paper.emaBeta == 0.5 && paper.emaInterval == 2500)
+    #expect(paper.abraWeight == 1)
   }
 
   /// `discriminator_heads_init_std` re-draws only D's head weights (after everything else, so the
