@@ -2,7 +2,7 @@ import Foundation
 
 /// Mini-batches made of several consecutive draws of another sampler, one after another.
 ///
-/// Over a plate-consistent sampler of `groupSize` cells, each mini-batch is `groups`
+/// Over a plate-consistent sampler, each mini-batch is `groups`
 /// plate-consistent groups, taken from the next `groups` plates of the inner sampler's round
 /// (a round visits every plate once, so the plates of a mini-batch differ except where it
 /// spans two rounds). Its state is the inner sampler's, which a checkpoint takes between

@@ -265,10 +265,10 @@ public final class ClassifierIteration: TrainingTask {
     }
     guard config.sampler == .plate else { return }
     // Each of the `plate_groups` consecutive groups from one batch (Eq. 3).
-    let groupSize = cells.count / config.plateGroups
     guard cells.count % config.plateGroups == 0 else {
       throw ABRAError.invalidMiniBatch(step: s, reason: "\(cells.count) cells do not split into \(config.plateGroups) plate groups")
     }
+    let groupSize = cells.count / config.plateGroups
     for start in stride(from: 0, to: cells.count, by: groupSize) {
       let group = Set(cells[start..<start + groupSize].map { source.batchOfCell[$0] })
       guard group.count == 1 else {

@@ -103,12 +103,10 @@ extension ClassifierTrainer {
     let split = try ClassifierSplit(config: cfg, source: source)
     let sampler: TrainingSampler
     switch cfg.sampler {
-    case .plate where cfg.plateGroups > 1:
-      let groups = try SamplerBox.plateConsistent(
-        source, batchSize: cfg.batchSize / cfg.plateGroups, seed: cfg.seed &+ 1, excluded: excluded, excludedCells: split.validation)
-      sampler = GroupedSampler(groups, groups: cfg.plateGroups)
     case .plate:
-      sampler = try SamplerBox.plateConsistent(source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1, excluded: excluded, excludedCells: split.validation)
+      let plates = try SamplerBox.plateConsistent(
+        source, batchSize: cfg.batchSize / cfg.plateGroups, seed: cfg.seed &+ 1, excluded: excluded, excludedCells: split.validation)
+      sampler = cfg.plateGroups > 1 ? GroupedSampler(plates, groups: cfg.plateGroups) : plates
     case .classBalanced:
       sampler = try SamplerBox.classBalanced(
         source, batchSize: cfg.batchSize, seed: cfg.seed &+ 1, excluded: excluded, excludedCells: split.validation)

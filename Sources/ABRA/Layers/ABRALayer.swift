@@ -133,36 +133,26 @@ public final class ABRALayer: Module {
     precondition(noiseGroups == 1 || noiseGroups == groups, "ABRALayer: noise for \(noiseGroups) groups, layer has \(groups)")
     precondition(x.shape[0] % groups == 0, "ABRALayer: \(x.shape[0]) samples do not split into \(groups) groups")
     precondition(x.count / (channels * groups) > 1, "ABRALayer: batch statistics need more than one value per channel and group, got \(x.shape)")
-    // Each group as [G, N/G, C, spatial]: statistics over axes 1 and 3 (Eq. 1 within a group).
-    let spatial = x.rank == 4 ? x.shape[2] * x.shape[3] : 1
-    let grouped = groups == 1 && x.rank == 4 ? x : x.reshaped([groups, x.shape[0] / groups, channels, spatial])
-    let bshape = groups == 1 && x.rank == 4 ? [1, channels, 1, 1] : [1, 1, channels, 1]
-    let noiseShape = noiseGroups == 1 ? bshape : [groups, 1, channels, 1]
-    let (mu, sigma) = groups == 1 && x.rank == 4
-      ? ABRALayer.statistics(x, varianceEpsilon: varianceEpsilon) : ABRALayer.groupStatistics(grouped, varianceEpsilon: varianceEpsilon)
-    let km = kMu.reshaped(bshape)
-    let ks = kSigma.reshaped(bshape)
+    // The mini-batch as [G, N/G, C, positions]: Eq. 1's statistics over axes 1 and 3, per group.
+    let grouped = x.reshaped([groups, x.shape[0] / groups, channels, x.count / (x.shape[0] * channels)])
+    let (mu, sigma) = ABRALayer.statistics(grouped, varianceEpsilon: varianceEpsilon)
+    let perChannel = [1, 1, channels, 1]
+    let noiseShape = [noiseGroups, 1, channels, 1]
+    let km = kMu.reshaped(perChannel)
+    let ks = kSigma.reshaped(perChannel)
     let muT = mu + noise.mu.reshaped(noiseShape) * km
     var sigmaT = sigma + noise.sigma.reshaped(noiseShape) * ks
     if minScaleRatio > 0 { sigmaT = maximum(sigmaT, sigma * minScaleRatio) }
-    let out = (grouped - mu) / sigma * sigmaT + muT
-    return out.shape == x.shape ? out : out.reshaped(x.shape)
+    return ((grouped - mu) / sigma * sigmaT + muT).reshaped(x.shape)
   }
 
-  /// Channel mean and standard deviation √(var + eps) of each group of `x` [G, n, C, S] over
-  /// its n samples and S positions, kept as [G, 1, C, 1].
-  static func groupStatistics(_ x: Tensor, varianceEpsilon: Float) -> (mean: Tensor, std: Tensor) {
+  /// Channel mean and standard deviation √(var + eps) of each group of `x` [G, n, C, S] over its
+  /// n samples and S positions (Eq. 1; G = 1 for one plate-consistent mini-batch), kept as
+  /// [G, 1, C, 1].
+  public static func statistics(_ x: Tensor, varianceEpsilon: Float = 1e-6) -> (mean: Tensor, std: Tensor) {
+    precondition(x.rank == 4, "ABRALayer.statistics: needs [G, n, C, S], got \(x.shape)")
     let mu = x.mean(axes: [1, 3], keepDims: true)
     let variance = (x - mu).square().mean(axes: [1, 3], keepDims: true)
-    return (mu, (variance + varianceEpsilon).sqrt())
-  }
-
-  /// Batch-wise channel mean and standard deviation √(var + eps) over every axis but 1, kept as
-  /// [1, C, 1, 1] (or [1, C]) (Eq. 1).
-  public static func statistics(_ x: Tensor, varianceEpsilon: Float = 1e-6) -> (mean: Tensor, std: Tensor) {
-    let axes = x.rank == 4 ? [0, 2, 3] : [0]
-    let mu = x.mean(axes: axes, keepDims: true)
-    let variance = (x - mu).square().mean(axes: axes, keepDims: true)
     return (mu, (variance + varianceEpsilon).sqrt())
   }
 
