@@ -328,6 +328,36 @@ func trainer(_ c: ClassifierConfig, _ src: CellSource, dir: String, samplerSeed:
     let adapted = try ev.geneFeatures(source: src, tta: true, ttaBatch: 8)
     #expect(adapted.counts == [16, 16, 16] && adapted.values != m.values)
   }
+
+  @Test func featureStatisticsAreEachBatchsChannelMomentsAtThePerturbationPoint() throws {
+    let c = try smallConfig(.abra, source: src, steps: 1)
+    let t = try trainer(c, src, dir: temporaryDirectory("cstats"))
+    try t.train()
+    let ev = ClassifierEvaluator(config: c, model: t.model)
+    let stats = try ev.featureStatistics(source: src, chunkSize: 5)
+    #expect(stats.map(\.batch) == src.batchNames)
+    #expect(stats.map(\.heldOut) == src.batchNames.map { $0 == "plate3" })
+    let channels = c.networkShape.channels(ofStage: c.perturbStage - 1)
+    #expect(stats.allSatisfy { $0.mean.count == channels && $0.std.count == channels && $0.cells == 12 })
+    // The same moments computed directly over the batch's activations [N, C, H, W].
+    let cells = (0..<src.cellCount).filter { src.batchOfCell[$0] == 1 }
+    var unused = RandomGenerator(seed: 0)
+    let x = try ClassifierInput(config: c).images(src, cells: cells, augment: false, rng: &unused)
+    let h = withoutGradient { t.model.backbone.trunk(x, upTo: c.perturbStage) }
+    let mean = withoutGradient { h.mean(axes: [0, 2, 3]) }
+    let centred = withoutGradient { h - mean.reshaped([1, channels, 1, 1]) }
+    let std = withoutGradient { (centred * centred).mean(axes: [0, 2, 3]).sqrt() }
+    assertClose(stats[1].mean.map(Float.init), mean.scalars, rtol: 1e-4, atol: 1e-5)
+    assertClose(stats[1].std.map(Float.init), std.scalars, rtol: 1e-3, atol: 1e-5)
+    // The table: a header, one row per batch and channel, the run's K beside each channel.
+    let tsv = ClassifierEvaluator.statisticsTSV(stats, model: t.model).split(separator: "\n")
+    #expect(tsv.first == "batch\theld_out\tcells\tchannel\tmean\tstd\tk_mu\tk_sigma")
+    #expect(tsv.count == 1 + src.batchNames.count * channels)
+    let row = tsv[1].split(separator: "\t", omittingEmptySubsequences: false)
+    #expect(row.count == 8 && row[0] == "plate0" && row[1] == "0" && row[3] == "0" && !row[6].isEmpty)
+    let kMu = try #require(t.model.abra).kMu.value.scalars[0]
+    #expect(abs((Float(row[6]) ?? .nan) - kMu) < 1e-5)
+  }
 }
 
 @Suite struct ClassifierPartsTests {

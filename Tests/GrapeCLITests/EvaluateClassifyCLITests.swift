@@ -79,9 +79,14 @@ import TestSupport
     #expect(try String(contentsOfFile: "\(dir)/run/config.json", encoding: .utf8).contains(#""method" : "abra""#))
     let e = try GrapeCommand.run([
       "classify", "evaluate", "--run", "\(dir)/run", "--data", store, "--out", "\(dir)/ev", "--tta", "--tta-batch", "8", "--no-curve",
-      "--features-out", "\(dir)/feat.h5",
+      "--features-out", "\(dir)/feat.h5", "--statistics-out", "\(dir)/stats.tsv",
     ])
     #expect(e.status == 0, "\(e.stderr)")
+    let stats = try String(contentsOfFile: "\(dir)/stats.tsv", encoding: .utf8).split(separator: "\n")
+    #expect(stats.first?.hasPrefix("batch\theld_out") == true && stats.contains { $0.hasPrefix("B2\t1\t") }, "\(stats.prefix(3))")
+    let badStats = try GrapeCommand.run(["classify", "evaluate", "--run", "\(dir)/run", "--data", store, "--out", "\(dir)/ev2", "--statistics-out", "\(dir)/s.h5"])
+    #expect(badStats.status != 0 && badStats.stderr.contains("--statistics-out"), "\(badStats.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: "\(dir)/ev2"))
     let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/ev/metrics.json"))) as? [String: Any])
     #expect(json["method"] as? String == "abra" && json["tta"] as? Bool == true)
     #expect((json["per_batch"] as? [String: Any])?.keys.sorted() == ["B2"])

@@ -58,7 +58,7 @@ public final class ClassifierEvaluator {
   public let config: ClassifierConfig
   /// The trained model, in evaluation mode.
   public let model: CellClassifier
-  private var input: ClassifierInput
+  private(set) var input: ClassifierInput
   /// The batches (and cell count) of the source `input` was last bound to.
   private var boundTo: ([String], Int)?
 
@@ -175,7 +175,7 @@ public final class ClassifierEvaluator {
 
   /// Completes a per-batch `controls` input transform with the statistics of `source`'s batches
   /// the run has none for, each from its own control cells.
-  private func bind(_ source: CellSource) throws {
+  func bind(_ source: CellSource) throws {
     if let b = boundTo, b.0 == source.batchNames, b.1 == source.cellCount { return }
     input = try ClassifierInput(config: config).bound(to: source)
     boundTo = (source.batchNames, source.cellCount)

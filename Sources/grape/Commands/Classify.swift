@@ -155,9 +155,13 @@ struct ClassifyEvaluate: ParsableCommand {
   @Option(name: .customLong("features-out"), help: "Also write per-gene mean penultimate features as an embedding (.h5, .tsv, .csv or .h5ad).")
   var featuresOut: String?
 
+  @Option(name: .customLong("statistics-out"), help: "Also write each batch's channel mean and std at the perturbation point, with the run's K (.tsv).")
+  var statisticsOut: String?
+
   @OptionGroup var overwrite: ForceOption
 
   func validate() throws {
+    if let statisticsOut { guard statisticsOut.lowercased().hasSuffix(".tsv") else { throw ValidationError("--statistics-out \(statisticsOut): the extension must be .tsv") } }
     guard ttaBatch >= 2 else { throw ValidationError("--tta-batch must be at least 2, got \(ttaBatch)") }
     guard trainCells >= 1 else { throw ValidationError("--train-cells must be at least 1, got \(trainCells)") }
     if let featuresOut { guard GeneEmbedding.FileFormat(path: featuresOut) != nil else { throw ValidationError("--features-out \(featuresOut): the extension must be .h5, .tsv, .csv or .h5ad") } }
@@ -167,6 +171,9 @@ struct ClassifyEvaluate: ParsableCommand {
     try CLISupport.run {
       if let featuresOut {
         try OutputGuard.check(output: featuresOut, flag: "--features-out", inputs: [("--data", data)], force: overwrite.force)
+      }
+      if let statisticsOut {
+        try OutputGuard.check(output: statisticsOut, flag: "--statistics-out", inputs: [("--data", data)], force: overwrite.force)
       }
       let source = try StoreCellSource(path: data)
       let evaluator = try ClassifierEvaluator(run: RunFolder(path: runPath))
@@ -182,6 +189,11 @@ struct ClassifyEvaluate: ParsableCommand {
         let emb = try GeneEmbedding(genes: f.genes, values: f.values, dimension: f.dim, source: "grape classify \(runPath)")
         try emb.write(to: featuresOut)
         print("wrote \(emb.count) genes × \(emb.dimension) features to \(featuresOut)")
+      }
+      if let statisticsOut {
+        let stats = try evaluator.featureStatistics(source: source)
+        try AtomicFile.write(Data(ClassifierEvaluator.statisticsTSV(stats, model: evaluator.model).utf8), to: statisticsOut)
+        print("wrote the channel statistics of \(stats.count) batches after stage \(evaluator.model.perturbStage) to \(statisticsOut)")
       }
     }
   }
