@@ -26,6 +26,16 @@ public protocol CellSource: AnyObject {
   func pixels(_ indices: [Int]) throws -> [Float]
 }
 
+extension CellSource {
+  /// The cells of every batch, in store order: element `b` lists the cells of `batchNames[b]`
+  /// (cells whose batch index is out of range are left out).
+  public var cellsOfBatch: [[Int]] {
+    var out = [[Int]](repeating: [], count: batchNames.count)
+    for (i, b) in batchOfCell.enumerated() where b >= 0 && b < out.count { out[b].append(i) }
+    return out
+  }
+}
+
 /// A source held in memory (tests, small screens).
 public final class InMemoryCellSource: CellSource {
   public let geneNames: [String]

@@ -33,40 +33,24 @@ extension ClassifierEvaluator {
     try bind(source)
     let stage = model.perturbStage
     let channels = config.networkShape.channels(ofStage: stage - 1)
-    var cellsOf = [[Int]](repeating: [], count: source.batchNames.count)
-    for (i, b) in source.batchOfCell.enumerated() where b >= 0 && b < cellsOf.count { cellsOf[b].append(i) }
     var out: [BatchFeatureStatistics] = []
     var unused = RandomGenerator(seed: 0)
-    for (b, name) in source.batchNames.enumerated() where !cellsOf[b].isEmpty {
+    for (b, cells) in source.cellsOfBatch.enumerated() where !cells.isEmpty {
       var sum = [Double](repeating: 0, count: channels)
       var sumSq = [Double](repeating: 0, count: channels)
       var count = 0
-      for start in stride(from: 0, to: cellsOf[b].count, by: max(chunkSize, 1)) {
-        let cells = Array(cellsOf[b][start..<min(start + max(chunkSize, 1), cellsOf[b].count)])
-        let x = try input.images(source, cells: cells, augment: false, rng: &unused)
-        let h = withoutGradient { model.backbone.trunk(x, upTo: stage) }
-        let (n, c, plane) = (h.shape[0], h.shape[1], h.shape[2] * h.shape[3])
-        h.withUnsafeScalars { p in
-          for i in 0..<n {
-            for ch in 0..<c {
-              let base = (i * c + ch) * plane
-              var s = 0.0
-              var s2 = 0.0
-              for k in 0..<plane {
-                let v = Double(p[base + k])
-                s += v
-                s2 += v * v
-              }
-              sum[ch] += s
-              sumSq[ch] += s2
-            }
-          }
+      try forEachChunk(source, cells, tta: false, ttaBatch: 2, chunkSize: chunkSize, rng: &unused, through: { self.model.backbone.trunk($0, upTo: stage) }) { _, h in
+        let (s, s2) = withoutGradient { (h.sum(axes: [0, 2, 3]).scalars, h.square().sum(axes: [0, 2, 3]).scalars) }
+        for c in 0..<channels {
+          sum[c] += Double(s[c])
+          sumSq[c] += Double(s2[c])
         }
-        count += n * plane
+        count += h.count / channels
       }
       let mean = sum.map { $0 / Double(count) }
       let std = zip(sumSq, mean).map { (max($0 / Double(count) - $1 * $1, 0)).squareRoot() }
-      out.append(BatchFeatureStatistics(batch: name, heldOut: config.holdoutBatches.contains(name), cells: cellsOf[b].count, mean: mean, std: std))
+      let name = source.batchNames[b]
+      out.append(BatchFeatureStatistics(batch: name, heldOut: config.holdoutBatches.contains(name), cells: cells.count, mean: mean, std: std))
     }
     return out
   }

@@ -275,11 +275,12 @@ public final class ClassifierEvaluator {
   // MARK: Internals
 
   /// Runs the backbone over `cells` in chunks and hands each chunk's positions (into `cells`)
-  /// and pooled features to `body`.
-  private func forEachChunk(
+  /// and pooled features (or what `forward` makes of the inputs) to `body`.
+  func forEachChunk(
     _ source: CellSource, _ cells: [Int], tta: Bool, ttaBatch: Int, chunkSize: Int, rng: inout RandomGenerator,
-    _ body: ([Int], Tensor) throws -> Void
+    through forward: ((Tensor) -> Tensor)? = nil, _ body: ([Int], Tensor) throws -> Void
   ) throws {
+    let pass = forward ?? { self.model.features($0) }
     var order = Array(cells.indices)
     let size: Int
     if tta {
@@ -296,7 +297,7 @@ public final class ClassifierEvaluator {
     var unused = RandomGenerator(seed: 0)
     for positions in chunks {
       let x = try input.images(source, cells: positions.map { cells[$0] }, augment: false, rng: &unused)
-      let f = withoutGradient { tta ? model.withBatchStatistics { model.features(x) } : model.features(x) }
+      let f = withoutGradient { tta ? model.withBatchStatistics { pass(x) } : pass(x) }
       try body(positions, f)
     }
   }
@@ -318,8 +319,7 @@ public final class ClassifierEvaluator {
     let names = config.holdoutBatches.isEmpty ? source.batchNames : config.holdoutBatches
     let unknown = names.filter { !source.batchNames.contains($0) }
     guard unknown.isEmpty else { throw ABRAError.unknownBatches(names: unknown, known: source.batchNames) }
-    var cellsOf = [[Int]](repeating: [], count: source.batchNames.count)
-    for (i, b) in source.batchOfCell.enumerated() where b >= 0 && b < cellsOf.count { cellsOf[b].append(i) }
+    let cellsOf = source.cellsOfBatch
     var out: [(String, [Int])] = []
     for (b, name) in source.batchNames.enumerated() where names.contains(name) {
       let cells = cellsOf[b]
